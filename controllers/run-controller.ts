@@ -1,0 +1,443 @@
+/**
+ * The Run controller: a work queue of run ids, each reconciled level-triggered against the journal's state
+ * and the engine's observation. Every transition is journaled (fsynced) before its side effect, and every
+ * appended batch is projected into the SQLite index.
+ */
+import { join } from "node:path";
+import type { Backend } from "../src/domain/resources.js";
+import { isTerminal, type RunPhase } from "../src/domain/run-states.js";
+import type { AttemptObservation, Executor } from "../src/executors/executor.js";
+import { attemptHandle, LaunchError } from "../src/executors/executor.js";
+import type { Journal } from "../src/journal/journal.js";
+import type { JournalRecord, NewJournalRecord } from "../src/journal/records.js";
+import type { RunIndex } from "../src/index/run-index.js";
+import type { StoreLayout } from "../src/artifacts/layout.js";
+import { validateWorkspace } from "../src/validation/validate-workspace.js";
+import { copyFailedEvidence, promote } from "../src/artifacts/promote.js";
+import { verifyBundle } from "../src/artifacts/verify.js";
+import { attemptId as makeAttemptId } from "../src/identity/run-identity.js";
+import { applyRunEvent, canApply, type RunEvent } from "../reconcilers/run-machine.js";
+import { holdsReservation, needsObservation, reconcileRun, type RunAction } from "../reconcilers/run-reconciler.js";
+import type { PlannedRun } from "../reconcilers/plan.js";
+import { applyRecord, newRunRecord, type RunRecord } from "./run-records.js";
+import { WorkQueue } from "./work-queue.js";
+import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js";
+
+export interface RunControllerOptions {
+  maxConcurrent: number;
+  pollIntervalMs: number;
+  graceSeconds: number;
+  logLevel: string;
+  clock?: () => Date;
+}
+
+export interface RunControllerDeps {
+  journal: Journal;
+  index: RunIndex;
+  layout: StoreLayout;
+  ownerId: string;
+  executors: Partial<Record<Backend, Executor>>;
+  onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
+  onError?: (run: RunRecord, error: unknown) => void;
+}
+
+export type PlanDisposition = "new" | "rerun" | "resume" | "skipped" | "recovery_pending";
+
+export interface PlanEntry {
+  runId: string;
+  name: string;
+  jobName: string;
+  seed: number;
+  disposition: PlanDisposition;
+  /** For skipped runs: the attempt that completed the logical run and its bundle. */
+  completedBy?: { attemptId: string; artifactDir: string };
+}
+
+export class RunController {
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly queue = new WorkQueue<string>({ baseDelayMs: 50, maxDelayMs: 30_000 });
+  private readonly waiting = new Map<string, () => void>();
+  private readonly clock: () => Date;
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly deps: RunControllerDeps, private readonly options: RunControllerOptions) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Rebuild the in-memory view from journal records (called once at start). */
+  load(records: readonly JournalRecord[]): void {
+    for (const record of records) applyRecord(this.runs, record);
+  }
+
+  get(runId: string): RunRecord | undefined {
+    return this.runs.get(runId);
+  }
+
+  all(): RunRecord[] {
+    return [...this.runs.values()];
+  }
+
+  /**
+   * Apply desired state: journal newly planned runs, decide for known runs whether to rerun, resume or
+   * (with skipCompleted) reuse a verified bundle. Nothing is launched here.
+   */
+  async applyPlan(planned: readonly PlannedRun[], options: { skipCompleted: boolean }): Promise<PlanEntry[]> {
+    const entries: PlanEntry[] = [];
+    const newRecords: NewJournalRecord[] = [];
+    for (const run of planned) {
+      const existing = this.runs.get(run.runId);
+      if (!existing || JSON.stringify(existing.spec) !== JSON.stringify(run.spec) || existing.name !== run.name) {
+        newRecords.push({ type: "RUN_PLANNED", runId: run.runId, name: run.name, spec: run.spec });
+      }
+    }
+    this.append(newRecords);
+    for (const run of planned) {
+      const record = this.runs.get(run.runId);
+      if (!record) throw new Error(`run ${run.runId} missing after planning`);
+      entries.push(await this.dispose(record, options.skipCompleted));
+    }
+    return entries;
+  }
+
+  private async dispose(record: RunRecord, skipCompleted: boolean): Promise<PlanEntry> {
+    const base = { runId: record.runId, name: record.name, jobName: record.spec.jobName, seed: record.spec.seed };
+    const phase = record.snapshot.value;
+    if (phase === "RECOVERY_PENDING") return { ...base, disposition: "recovery_pending" };
+    if (skipCompleted) {
+      const completed = await this.verifiedPromotion(record);
+      if (completed) {
+        if (phase !== "ARTIFACT_SUCCESS") {
+          if (isTerminal(phase)) this.transition(record, { type: "RERUN" });
+          if (record.snapshot.value === "PENDING") {
+            this.append([{ type: "RUN_REUSED", runId: record.runId, attemptId: completed.attemptId, artifactDir: completed.artifactDir }]);
+            this.transition(record, { type: "REUSED", attemptId: completed.attemptId, artifactDir: completed.artifactDir });
+          } else {
+            return { ...base, disposition: "resume" };
+          }
+        }
+        return { ...base, disposition: "skipped", completedBy: completed };
+      }
+    }
+    if (phase === "PENDING" && record.snapshot.context.attempt === 0) return { ...base, disposition: "new" };
+    if (isTerminal(phase)) {
+      this.transition(record, { type: "RERUN" });
+      return { ...base, disposition: "rerun" };
+    }
+    return { ...base, disposition: "resume" };
+  }
+
+  /** The newest promotion of this logical run whose bundle still verifies. */
+  private async verifiedPromotion(record: RunRecord): Promise<{ attemptId: string; artifactDir: string } | undefined> {
+    for (const promotion of [...record.promotions].reverse()) {
+      const result = await verifyBundle(promotion.artifactDir);
+      if (result.ok && result.manifest?.logical_run_id === record.runId) return promotion;
+    }
+    return undefined;
+  }
+
+  requestCancel(runId: string): void {
+    const record = this.runs.get(runId);
+    if (!record) return;
+    record.cancelRequested = true;
+    this.queue.add(runId);
+  }
+
+  /** Reconcile the given runs until each needs no more work; resolves with their records. */
+  async runUntilSettled(runIds: readonly string[], workers = Math.max(2, this.options.maxConcurrent + 1)): Promise<RunRecord[]> {
+    const pending = runIds.map(
+      (runId) =>
+        new Promise<void>((resolve) => {
+          this.waiting.set(runId, resolve);
+          this.queue.add(runId);
+        }),
+    );
+    const loops = Array.from({ length: workers }, () => this.worker());
+    await Promise.all(pending);
+    this.queue.shutDown();
+    await Promise.all(loops);
+    return runIds.map((runId) => this.runs.get(runId)).filter((r): r is RunRecord => r !== undefined);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        const requeueAfter = await this.reconcile(key);
+        this.queue.forget(key);
+        if (requeueAfter === "settled") this.settle(key);
+        else if (requeueAfter === 0) this.queue.add(key);
+        else this.queue.addAfter(key, requeueAfter);
+      } catch (error) {
+        const record = this.runs.get(key);
+        if (record) this.deps.onError?.(record, error);
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private settle(runId: string): void {
+    const resolve = this.waiting.get(runId);
+    if (resolve) {
+      this.waiting.delete(runId);
+      resolve();
+    }
+  }
+
+  /** One level-triggered reconcile of one run. Returns "settled", 0 (again now) or a delay in ms. */
+  async reconcile(runId: string): Promise<"settled" | number> {
+    const record = this.runs.get(runId);
+    if (!record) return "settled";
+    const attemptId = record.snapshot.context.attemptId;
+    let observation: AttemptObservation | undefined;
+    if (needsObservation(record.snapshot) && attemptId) {
+      observation = await this.executorFor(record).observe(attemptId);
+    }
+    const decision = reconcileRun({
+      snapshot: record.snapshot,
+      observation,
+      cancelRequested: record.cancelRequested,
+      capacityAvailable: this.reservedCount() < this.options.maxConcurrent,
+      memLimitBytes: record.spec.memLimitBytes,
+      timeoutSeconds: record.spec.timeoutSeconds,
+      timeoutIssued: attemptId ? record.timeoutIssued.has(attemptId) : false,
+      now: this.clock(),
+      pollIntervalMs: this.options.pollIntervalMs,
+    });
+    if (decision.action?.type === "collect-logs") {
+      // Evidence first: the container's log and exit are recorded before the transition that follows it.
+      await this.collectLogs(record, decision.action.attemptId, observation);
+    }
+    for (const event of decision.events) this.transition(record, event);
+    if (decision.action && decision.action.type !== "collect-logs") await this.perform(record, decision.action);
+    if (decision.done) {
+      await this.finish(record);
+      return "settled";
+    }
+    if (decision.events.length > 0 || decision.action) return 0;
+    return decision.requeueAfterMs ?? this.options.pollIntervalMs;
+  }
+
+  private reservedCount(): number {
+    let count = 0;
+    for (const run of this.runs.values()) if (holdsReservation(run.snapshot)) count += 1;
+    return count;
+  }
+
+  private async perform(record: RunRecord, action: RunAction): Promise<void> {
+    switch (action.type) {
+      case "admit": {
+        // Checked again synchronously: no await between the capacity check and the ADMIT record.
+        if (this.reservedCount() >= this.options.maxConcurrent) return;
+        const attempt = record.snapshot.context.attempt + 1;
+        const attemptId = makeAttemptId(record.runId, this.deps.ownerId, attempt);
+        this.transition(record, { type: "ADMIT", attempt, attemptId });
+        this.log(record, attemptId, `admitted attempt ${attempt} (${attemptId}) of run ${record.name} [${record.runId}] on backend ${record.spec.backend}`);
+        return;
+      }
+      case "launch":
+        return this.launch(record, action.attemptId, action.attempt);
+      case "validate":
+        return this.validate(record, action.attemptId);
+      case "promote":
+        return this.promote(record, action.attemptId);
+      case "stop": {
+        if (action.reason === "timeout") {
+          record.timeoutIssued.add(action.attemptId);
+          this.log(record, action.attemptId, `time limit of ${record.spec.timeoutSeconds}s exceeded: stopping the attempt`);
+        } else {
+          this.log(record, action.attemptId, `cancellation requested: stopping the attempt (grace ${this.options.graceSeconds}s)`);
+        }
+        await this.executorFor(record).cancel(action.attemptId, this.options.graceSeconds);
+        return;
+      }
+      case "release":
+        await this.executorFor(record).release(action.attemptId);
+        return;
+      case "collect-logs":
+        return;
+    }
+  }
+
+  private async launch(record: RunRecord, attemptId: string, attempt: number): Promise<void> {
+    const executor = this.executorFor(record);
+    const workspaceDir = this.deps.layout.workspaceDir(attemptId);
+    if (!record.launched.has(attemptId)) {
+      prepareWorkspace(workspaceDir, record.spec, { runId: record.runId, attemptId });
+      this.append([
+        { type: "LAUNCH_INTENT", runId: record.runId, attemptId, attempt, executor: executor.backend, handle: attemptHandle(attemptId), workspaceDir },
+      ]);
+    }
+    this.log(record, attemptId, `launching ${record.spec.image.reference} (${record.spec.image.kind} ${record.spec.image.digest}) as ${attemptHandle(attemptId)}`);
+    try {
+      await executor.launch({
+        attemptId,
+        runId: record.runId,
+        ownerId: this.deps.ownerId,
+        image: record.spec.image.reference,
+        datasetPath: record.spec.datasetPath,
+        workspaceDir,
+        env: {
+          MULTIVERSE_LOG_LEVEL: this.options.logLevel,
+          MULTIVERSE_RUN_ID: record.runId,
+          MULTIVERSE_ATTEMPT_ID: attemptId,
+        },
+        memLimitBytes: record.spec.memLimitBytes,
+        cpus: record.spec.cpus,
+        gpu: record.spec.gpu,
+        entrypoint: record.spec.entrypoint,
+        modelDirectory: record.spec.modelDirectory,
+        timeoutSeconds: record.spec.timeoutSeconds,
+      });
+    } catch (error) {
+      if (error instanceof LaunchError) {
+        this.log(record, attemptId, `launch failed (${error.kind}): ${error.message}`);
+        this.transition(record, { type: "LAUNCH_FAILED", reason: error.kind, message: error.message });
+        return;
+      }
+      throw error;
+    }
+    this.transition(record, { type: "STARTED" });
+    this.log(record, attemptId, "started");
+  }
+
+  private async collectLogs(record: RunRecord, attemptId: string, observation: AttemptObservation | undefined): Promise<void> {
+    const executor = this.executorFor(record);
+    const workspaceDir = this.deps.layout.workspaceDir(attemptId);
+    if (!record.exited.has(attemptId)) {
+      try {
+        await executor.collectLogs(attemptId, join(workspaceDir, CONTAINER_LOG));
+      } catch (error) {
+        this.log(record, attemptId, `could not collect the container log: ${(error as Error).message}`);
+      }
+      this.append([
+        {
+          type: "ATTEMPT_EXITED",
+          runId: record.runId,
+          attemptId,
+          exitCode: observation?.exitCode ?? null,
+          oomKilled: observation?.oomKilled ?? false,
+          startedAt: observation?.startedAt,
+          finishedAt: observation?.finishedAt,
+        },
+      ]);
+      const code = observation?.state === "missing" ? "container missing" : `exit code ${observation?.exitCode ?? "unknown"}${observation?.oomKilled ? ", OOM-killed" : ""}`;
+      this.log(record, attemptId, `attempt ended: ${code}`);
+    }
+    await executor.release(attemptId);
+  }
+
+  private async validate(record: RunRecord, attemptId: string): Promise<void> {
+    const workspaceDir = this.deps.layout.workspaceDir(attemptId);
+    const result = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
+    for (const problem of result.problems) {
+      this.log(record, attemptId, `validation ${problem.severity}: ${problem.artifact}: ${problem.code}: ${problem.message}`);
+    }
+    if (result.ok) {
+      this.log(record, attemptId, `outputs validated at level ${record.spec.validators}`);
+      this.transition(record, { type: "VALIDATION_PASSED" });
+      return;
+    }
+    const errors = result.problems.filter((p) => p.severity === "error");
+    const message = errors.map((p) => `${p.artifact}: ${p.code}: ${p.message}`).join("; ");
+    this.transition(record, { type: "VALIDATION_FAILED", message });
+  }
+
+  private async promote(record: RunRecord, attemptId: string): Promise<void> {
+    const layout = this.deps.layout;
+    const workspaceDir = layout.workspaceDir(attemptId);
+    this.log(record, attemptId, "promoting");
+    const validation = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
+    if (!validation.ok) {
+      const message = validation.problems.filter((p) => p.severity === "error").map((p) => `${p.artifact}: ${p.code}`).join("; ");
+      this.transition(record, { type: "PROMOTION_FAILED", message: `outputs changed after validation: ${message}` });
+      return;
+    }
+    const artifactDir = layout.artifactDir(attemptId, record.spec.jobName);
+    this.append([{ type: "PROMOTION_INTENT", runId: record.runId, attemptId, stagingDir: layout.stagingDir(attemptId), artifactDir }]);
+    try {
+      const result = await promote({
+        layout,
+        runId: record.runId,
+        attemptId,
+        jobName: record.spec.jobName,
+        spec: record.spec,
+        artifacts: validation.artifacts,
+        validation: {
+          level: record.spec.validators,
+          warnings: validation.problems.filter((p) => p.severity === "warning").map((p) => `${p.artifact}: ${p.code}: ${p.message}`),
+          latentShape: validation.latentShape,
+        },
+        transitions: record.transitions.filter((t) => t.attemptId === attemptId || t.attemptId === undefined).map((t) => ({ from: t.from, to: t.to, event: t.event, ts: t.ts })),
+        ownerToken: this.deps.ownerId,
+        clock: this.clock,
+        artifactDir,
+      });
+      this.append([{ type: "PROMOTED", runId: record.runId, attemptId, artifactDir: result.artifactDir, manifestSha256: result.manifestSha256 }]);
+      this.transition(record, { type: "PROMOTED", artifactDir: result.artifactDir });
+      this.log(record, attemptId, `promoted to ${result.artifactDir}`);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.log(record, attemptId, `promotion failed: ${message}`);
+      this.transition(record, { type: "PROMOTION_FAILED", message });
+    }
+  }
+
+  /** Runs once per settled attempt in this process: the closing lines of orchestrator.log and failed-run evidence. */
+  private async finish(record: RunRecord): Promise<void> {
+    const attemptId = record.snapshot.context.attemptId;
+    if (!attemptId || !record.launched.has(attemptId) || this.finished.has(attemptId)) return;
+    this.finished.add(attemptId);
+    const { reason, message } = record.snapshot.context;
+    if (record.snapshot.value === "FAILED") {
+      this.log(record, attemptId, `run FAILED: ${reason ?? "unknown"}: ${message ?? ""}`);
+      const copied = await copyFailedEvidence(this.deps.layout, record.runId, record.spec.jobName, attemptId);
+      if (copied) this.log(record, attemptId, `failed-run evidence copied to ${copied}`);
+    } else if (record.snapshot.value === "CANCELLED") {
+      this.log(record, attemptId, "run CANCELLED; workspace and logs kept");
+    }
+  }
+
+  private transition(record: RunRecord, event: RunEvent): void {
+    if (!canApply(record.snapshot, event)) return; // level-triggered: a stale event for a phase already left is a no-op
+    const result = applyRunEvent(record.snapshot, event);
+    this.append([
+      {
+        type: "RUN_TRANSITION",
+        runId: record.runId,
+        attemptId: result.snapshot.context.attemptId,
+        attempt: result.snapshot.context.attempt,
+        event: event.type,
+        from: result.from,
+        to: result.to,
+        reason: result.snapshot.context.reason,
+        message: result.snapshot.context.message,
+        snapshot: result.snapshot,
+      },
+    ]);
+    this.deps.onTransition?.(record, result.from, result.to);
+  }
+
+  private append(records: NewJournalRecord[]): void {
+    if (records.length === 0) return;
+    const written = this.deps.journal.append(records);
+    for (const record of written) applyRecord(this.runs, record);
+    try {
+      this.deps.index.apply(written);
+    } catch {
+      // The index is a projection: it can be rebuilt from the journal (rebuild-index); never fail a run for it.
+    }
+  }
+
+  private executorFor(record: RunRecord): Executor {
+    const executor = this.deps.executors[record.spec.backend];
+    if (!executor) throw new Error(`no executor configured for backend "${record.spec.backend}"`);
+    return executor;
+  }
+
+  private log(record: RunRecord, attemptId: string, message: string): void {
+    orchestratorLog(this.deps.layout.workspaceDir(attemptId), `[${record.name}] ${message}`, this.clock);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Pure planning: a Benchmark plus a resolved catalog expands into Runs with deterministic ids.
+ * Planning never consults prior results (skip_completed is a separate, explicit decision).
+ */
+import type {
+  Backend,
+  BenchmarkJob,
+  BenchmarkResource,
+  DatasetResource,
+  ImageIdentity,
+  ModelResource,
+  RunSpec,
+  ValidatorLevel,
+} from "../src/domain/resources.js";
+import { CONTRACT_VERSION } from "../src/domain/resources.js";
+import { Errors, type MultiverseError } from "../src/domain/errors.js";
+import { logicalRunId, paramsHash, runName } from "../src/identity/run-identity.js";
+import { resolveHyperparameters } from "../src/schemas/hyperparameters.js";
+import { parseMemLimit } from "../src/manifest/mem-limit.js";
+
+export interface PlanCatalog {
+  datasets: ReadonlyMap<string, DatasetResource>;
+  models: ReadonlyMap<string, ModelResource>;
+  /** Image reference -> identity; null when the image is not present in the engine. */
+  images: ReadonlyMap<string, ImageIdentity | null>;
+}
+
+export interface PlanOptions {
+  seedOverride?: number;
+  strict?: boolean;
+  validators?: ValidatorLevel;
+  backend?: Backend;
+  /** Where the manifest came from, for error locations. */
+  file?: string;
+}
+
+export interface PlannedRun {
+  runId: string;
+  name: string;
+  spec: RunSpec;
+}
+
+export interface PlanResult {
+  runs: PlannedRun[];
+  errors: MultiverseError[];
+}
+
+const MISSING_IMAGE_DIGEST = "missing";
+
+export function planBenchmark(benchmark: BenchmarkResource, catalog: PlanCatalog, options: PlanOptions = {}): PlanResult {
+  const runs: PlannedRun[] = [];
+  const errors: MultiverseError[] = [];
+  const seen = new Set<string>();
+  benchmark.spec.jobs.forEach((job, index) => {
+    try {
+      for (const run of planJob(benchmark, job, index, catalog, options)) {
+        // The same logical run requested twice in one benchmark is one run.
+        if (seen.has(run.runId)) continue;
+        seen.add(run.runId);
+        runs.push(run);
+      }
+    } catch (error) {
+      if (error instanceof Error && "code" in error) errors.push(error as MultiverseError);
+      else throw error;
+    }
+  });
+  return { runs, errors };
+}
+
+function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number, catalog: PlanCatalog, options: PlanOptions): PlannedRun[] {
+  const where = `jobs[${index}] (${job.name})`;
+  const location = { file: options.file, field: `jobs[${index}]` };
+  const dataset = catalog.datasets.get(job.dataset);
+  if (!dataset) {
+    throw Errors.unknownDataset(`${where}: dataset "${job.dataset}" is not registered and not declared in the manifest`, {
+      location,
+      details: [`known datasets: ${[...catalog.datasets.keys()].sort().join(", ") || "(none)"}`, "register it with: multiverse register-dataset <path.h5mu> --slug " + job.dataset],
+    });
+  }
+  const model = catalog.models.get(job.model);
+  if (!model) {
+    throw Errors.unknownModel(`${where}: model "${job.model}" is not a built-in or registered model`, {
+      location,
+      details: [`known models: ${[...catalog.models.keys()].sort().join(", ") || "(none)"}`],
+    });
+  }
+  checkModalities(job, dataset, model, where, location);
+  const fingerprint = dataset.spec.fingerprint;
+  const nObs = dataset.spec.nObs;
+  if (!fingerprint || nObs === undefined) {
+    throw Errors.badDataset(`${where}: dataset "${job.dataset}" has not been inspected (no fingerprint or n_obs)`, { location });
+  }
+  const params = resolveHyperparameters(model.spec.hyperparametersSchema, job.params, {
+    model: model.spec.slug,
+    job: `jobs[${index}] (${job.name})`,
+    file: options.file,
+  });
+  const reference = model.spec.runtime.image;
+  const resolved = catalog.images.get(reference);
+  const strict = options.strict ?? benchmark.spec.strict ?? false;
+  const image: ImageIdentity = resolved ?? { reference, kind: "unverified_local", digest: MISSING_IMAGE_DIGEST };
+  if (model.spec.runtime.imageDigest && image.kind !== "registry") {
+    image.digest = image.digest === MISSING_IMAGE_DIGEST ? model.spec.runtime.imageDigest : image.digest;
+  }
+  if (strict && resolved && resolved.kind !== "registry") {
+    throw Errors.strictImage(
+      `${where}: image "${reference}" has no registry digest (identity unverified_local); --strict refuses it`,
+      { location, details: ["push and pull the image through a registry, or run without --strict (the default accepts local builds)"] },
+    );
+  }
+  const memLimitBytes = job.memLimit !== undefined
+    ? parseMemLimit(job.memLimit)
+    : model.spec.resources?.memGb !== undefined ? Math.round(model.spec.resources.memGb * 1024 ** 3) : undefined;
+  const seeds = options.seedOverride !== undefined ? [options.seedOverride] : job.seeds;
+  const preprocessing = job.preprocessing ?? {};
+  return seeds.map((seed) => {
+    const runId = logicalRunId({
+      datasetFingerprint: fingerprint,
+      modelSlug: model.spec.slug,
+      modelVersion: model.spec.version,
+      image,
+      params,
+      seed,
+      preprocessing,
+      contractVersion: model.spec.contractVersion || CONTRACT_VERSION,
+    });
+    const spec: RunSpec = {
+      benchmark: benchmark.metadata.name,
+      jobName: job.name,
+      dataset: dataset.metadata.name,
+      datasetPath: dataset.spec.path,
+      datasetFingerprint: fingerprint,
+      nObs,
+      model: model.spec.slug,
+      modelVersion: model.spec.version,
+      contractVersion: model.spec.contractVersion || CONTRACT_VERSION,
+      image,
+      params,
+      paramsHash: paramsHash(params),
+      seed,
+      preprocessing,
+      backend: job.backend ?? options.backend ?? benchmark.spec.backend ?? "docker",
+      gpu: job.gpu ?? model.spec.resources?.gpu ?? false,
+      validators: options.validators ?? benchmark.spec.validators ?? "basic",
+      strict,
+      experimentName: benchmark.spec.experimentName,
+      layout: benchmark.spec.layout ?? "store",
+      retries: job.retries ?? 0,
+    };
+    if (dataset.spec.batchKey !== undefined) spec.batchKey = dataset.spec.batchKey;
+    if (dataset.spec.labelKey !== undefined) spec.labelKey = dataset.spec.labelKey;
+    if (memLimitBytes !== undefined) spec.memLimitBytes = memLimitBytes;
+    const cpus = job.cpus ?? model.spec.resources?.cpus;
+    if (cpus !== undefined) spec.cpus = cpus;
+    if (job.timeoutSeconds !== undefined) spec.timeoutSeconds = job.timeoutSeconds;
+    if (model.spec.runtime.entrypoint) spec.entrypoint = model.spec.runtime.entrypoint;
+    if (model.spec.directory) spec.modelDirectory = model.spec.directory;
+    return { runId, name: runName(job.name, seed, runId), spec };
+  });
+}
+
+function checkModalities(job: BenchmarkJob, dataset: DatasetResource, model: ModelResource, where: string, location: { file?: string; field: string }): void {
+  const available = new Set((dataset.spec.modalities ?? []).map((m) => m.toLowerCase()));
+  if (available.size === 0) return; // inline simple-mode datasets are not inspected for modalities
+  const required = (model.spec.requiredModalities ?? []).map((m) => m.toLowerCase());
+  const missing = required.filter((m) => !available.has(m));
+  if (missing.length > 0) {
+    throw Errors.modalities(
+      `${where}: model "${model.spec.slug}" needs modalities ${required.join(" + ")}, but dataset "${job.dataset}" has ${[...available].join(", ")} (missing: ${missing.join(", ")})`,
+      { location },
+    );
+  }
+  const supported = model.spec.supportedOmics.map((m) => m.toLowerCase());
+  if (supported.length > 0 && !supported.includes("any") && ![...available].some((m) => supported.includes(m))) {
+    throw Errors.modalities(
+      `${where}: model "${model.spec.slug}" supports ${supported.join(", ")}, but dataset "${job.dataset}" has only ${[...available].join(", ")}`,
+      { location },
+    );
+  }
+}

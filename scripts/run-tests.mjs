@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs the compiled node:test suites. Usage: run-tests.mjs [unit|integration|all] [filter]
+// Unit suites live under dist/test/unit, suites that need real engines under dist/test/integration.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const scope = process.argv[2] ?? "all";
+const filter = process.argv[3];
+const roots = scope === "all" ? ["dist/test/unit", "dist/test/integration"] : [`dist/test/${scope}`];
+
+function collect(dir) {
+  let out = [];
+  let entries = [];
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries.sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out = out.concat(collect(path));
+    else if (name.endsWith(".test.js") && (!filter || path.includes(filter))) out.push(path);
+  }
+  return out;
+}
+
+const files = roots.flatMap(collect);
+if (files.length === 0) {
+  console.error(`no test files found under ${roots.join(", ")}`);
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
+  stdio: "inherit",
+});
+process.exit(result.status ?? 1);

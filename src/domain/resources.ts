@@ -1,0 +1,193 @@
+/**
+ * Kubernetes-style resources: the desired state users declare (Dataset, Model, Benchmark)
+ * and the Run objects that controllers derive from Benchmarks.
+ */
+import type { FailureReason, RunPhase } from "./run-states.js";
+
+export const API_VERSION = "multiverse.io/v1alpha1";
+export const CONTRACT_VERSION = "1";
+
+export interface ObjectMeta {
+  name: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** Where a resource came from, so that errors and events can name the file and line. */
+export interface SourceRef {
+  file: string;
+  line?: number;
+  documentIndex?: number;
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface DatasetSpec {
+  /** Absolute path of the .h5mu file. */
+  path: string;
+  /** sha256 of the file content, "sha256:<hex>". */
+  fingerprint?: string;
+  modalities?: string[];
+  nObs?: number;
+  nVars?: Record<string, number>;
+  batchKey?: string;
+  labelKey?: string;
+  /** obs column names present in the file, so that missing keys are reported, never invented. */
+  obsColumns?: string[];
+}
+
+export interface DatasetResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Dataset";
+  metadata: ObjectMeta;
+  spec: DatasetSpec;
+}
+
+export interface ModelResourcesSpec {
+  cpus?: number;
+  memGb?: number;
+  gpu?: boolean;
+}
+
+export interface ModelSpec {
+  slug: string;
+  version: string;
+  contractVersion: string;
+  supportedOmics: string[];
+  /** Modalities the model needs all of, e.g. ["rna", "atac"]. Empty means any single modality. */
+  requiredModalities?: string[];
+  runtime: {
+    image: string;
+    imageDigest?: string;
+    /** Entrypoint for the local executor, relative to the model directory. */
+    entrypoint?: string[];
+  };
+  hyperparametersSchema: Record<string, unknown>;
+  resources?: ModelResourcesSpec;
+  build?: {
+    context?: string;
+    dockerfile?: string;
+    defFile?: string;
+  };
+  /** Directory of the model definition on disk (set by the catalog loader). */
+  directory?: string;
+}
+
+export interface ModelResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Model";
+  metadata: ObjectMeta;
+  spec: ModelSpec;
+}
+
+export type Backend = "docker" | "local" | "slurm" | "kubernetes";
+export type ValidatorLevel = "basic" | "strict" | "developer";
+
+export interface BenchmarkJob {
+  name: string;
+  dataset: string;
+  model: string;
+  params: Record<string, unknown>;
+  seeds: number[];
+  gpu?: boolean;
+  /** Docker-style memory limit, e.g. "512m", "4g". */
+  memLimit?: string;
+  cpus?: number;
+  preprocessing?: Record<string, unknown>;
+  metrics?: string[];
+  mode?: "train" | "sweep";
+  backend?: Backend;
+  retries?: number;
+  timeoutSeconds?: number;
+}
+
+export interface BenchmarkSpec {
+  experimentName: string;
+  skipCompleted?: boolean;
+  backend?: Backend;
+  strict?: boolean;
+  validators?: ValidatorLevel;
+  metrics?: string[];
+  hostRamGb?: number;
+  /** Simple-mode benchmarks promote to <out>/<job-name>/ instead of <out>/store/artifacts/<id>/. */
+  layout?: "store" | "simple";
+  jobs: BenchmarkJob[];
+}
+
+export interface BenchmarkResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Benchmark";
+  metadata: ObjectMeta;
+  spec: BenchmarkSpec;
+}
+
+export interface ImageIdentity {
+  /** What the user asked for, e.g. "multiverse-pca:1.0.0". */
+  reference: string;
+  /** "registry" when a repo digest is known, "local" for an image id only, "sif" for Apptainer. */
+  kind: "registry" | "unverified_local" | "local_process";
+  /** sha256:… registry digest, local image id, or environment hash. */
+  digest: string;
+}
+
+/** A fully resolved unit of work: one dataset x model x params x seed. */
+export interface RunSpec {
+  benchmark: string;
+  jobName: string;
+  dataset: string;
+  datasetPath: string;
+  datasetFingerprint: string;
+  nObs: number;
+  batchKey?: string;
+  labelKey?: string;
+  model: string;
+  modelVersion: string;
+  contractVersion: string;
+  image: ImageIdentity;
+  params: Record<string, unknown>;
+  paramsHash: string;
+  seed: number;
+  preprocessing: Record<string, unknown>;
+  backend: Backend;
+  gpu: boolean;
+  memLimitBytes?: number;
+  cpus?: number;
+  validators: ValidatorLevel;
+  strict: boolean;
+  experimentName: string;
+  layout: "store" | "simple";
+  retries: number;
+  timeoutSeconds?: number;
+  entrypoint?: string[];
+  modelDirectory?: string;
+}
+
+export interface RunStatus {
+  phase: RunPhase;
+  reason?: FailureReason;
+  message?: string;
+  attempt?: number;
+  attemptId?: string;
+  artifactDir?: string;
+  workspaceDir?: string;
+  conditions?: Condition[];
+}
+
+export interface RunResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Run";
+  metadata: ObjectMeta;
+  spec: RunSpec & { logicalId: string };
+  status?: RunStatus;
+}
+
+export type AnyResource = DatasetResource | ModelResource | BenchmarkResource;
+export type ResourceKind = AnyResource["kind"] | "Run";

@@ -1,0 +1,110 @@
+/**
+ * The journal's record types. The journal is the source of truth; the SQLite index, the status API
+ * and tracking projections are rebuilt from these records plus the artifact store.
+ */
+import type { FailureReason, RunPhase } from "../domain/run-states.js";
+import type { RunSpec } from "../domain/resources.js";
+
+interface RecordBase {
+  /** Monotonic across segments, assigned by the journal on append. */
+  seq: number;
+  /** ISO-8601 wall-clock time of the append. */
+  ts: string;
+}
+
+/** A Benchmark was expanded into this run (desired state). Journaled once per logical run and benchmark generation. */
+export interface RunPlannedRecord extends RecordBase {
+  type: "RUN_PLANNED";
+  runId: string;
+  name: string;
+  spec: RunSpec;
+}
+
+/** A state-machine transition of a run. `snapshot` is the persisted xstate snapshot with its machine version. */
+export interface RunTransitionRecord extends RecordBase {
+  type: "RUN_TRANSITION";
+  runId: string;
+  attemptId?: string;
+  attempt?: number;
+  event: string;
+  from: RunPhase;
+  to: RunPhase;
+  reason?: FailureReason;
+  message?: string;
+  snapshot: PersistedRunSnapshot;
+}
+
+/** Written and fsynced before the executor is asked to create the container/job (invariant 1). */
+export interface LaunchIntentRecord extends RecordBase {
+  type: "LAUNCH_INTENT";
+  runId: string;
+  attemptId: string;
+  attempt: number;
+  executor: string;
+  /** Deterministic engine-side name (container name, Slurm job name). */
+  handle: string;
+  workspaceDir: string;
+}
+
+/** An attempt's outcome as observed from the engine. */
+export interface AttemptExitedRecord extends RecordBase {
+  type: "ATTEMPT_EXITED";
+  runId: string;
+  attemptId: string;
+  exitCode: number | null;
+  oomKilled: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface PromotionIntentRecord extends RecordBase {
+  type: "PROMOTION_INTENT";
+  runId: string;
+  attemptId: string;
+  stagingDir: string;
+  artifactDir: string;
+}
+
+export interface PromotedRecord extends RecordBase {
+  type: "PROMOTED";
+  runId: string;
+  attemptId: string;
+  artifactDir: string;
+  manifestSha256: string;
+}
+
+/** The run was skipped because a verified ARTIFACT_SUCCESS bundle of the same logical run exists. */
+export interface RunReusedRecord extends RecordBase {
+  type: "RUN_REUSED";
+  runId: string;
+  attemptId: string;
+  artifactDir: string;
+}
+
+export type JournalRecord =
+  | RunPlannedRecord
+  | RunTransitionRecord
+  | LaunchIntentRecord
+  | AttemptExitedRecord
+  | PromotionIntentRecord
+  | PromotedRecord
+  | RunReusedRecord;
+
+export type JournalRecordType = JournalRecord["type"];
+
+/** A record before the journal assigns seq and ts. */
+export type NewJournalRecord = JournalRecord extends infer R ? (R extends JournalRecord ? Omit<R, "seq" | "ts"> : never) : never;
+
+export interface PersistedRunSnapshot {
+  machineVersion: number;
+  value: RunPhase;
+  context: RunMachineContext;
+}
+
+export interface RunMachineContext {
+  attempt: number;
+  attemptId?: string;
+  reason?: FailureReason;
+  message?: string;
+  artifactDir?: string;
+}
