@@ -1,0 +1,116 @@
+import type { Backend, ValidatorLevel } from "../../domain/resources.js";
+import { Errors } from "../../domain/errors.js";
+import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
+import type { Executor } from "../../executors/executor.js";
+import { runManifest, type RunOutcome } from "../../services/run-service.js";
+import type { PlanEntry } from "../../../controllers/run-controller.js";
+import { createExecutor } from "../../executors/registry.js";
+import { Progress } from "../progress.js";
+import { json, table, type Io } from "../output.js";
+
+export interface RunCliOptions {
+  manifest?: string;
+  simple?: string | boolean;
+  output?: string;
+  out?: string;
+  skipCompleted?: boolean;
+  strict?: boolean;
+  seed?: number;
+  validators?: ValidatorLevel;
+  backend?: Backend;
+  json?: boolean;
+  dryRun?: boolean;
+  maxConcurrent?: number;
+}
+
+export async function runCommand(options: RunCliOptions, io: Io): Promise<number> {
+  const simple = options.simple !== undefined && options.simple !== false;
+  const manifest = typeof options.simple === "string" ? options.simple : options.manifest;
+  if (!manifest) throw Errors.usage("a manifest is required: --manifest <file> (or --simple <file>)");
+  if (typeof options.simple === "string" && options.manifest && options.manifest !== options.simple) {
+    throw Errors.usage("give the simple manifest once: either --simple <file> or --simple --manifest <file>");
+  }
+  const output = options.output ?? options.out;
+  if (!output) throw Errors.usage(simple ? "an output directory is required: --out <dir>" : "an output directory is required: --output <dir>");
+  const mode = options.json ? "quiet" : io.isTty ? "tty" : "lines";
+  const progress = new Progress(io, mode);
+  const executors = new Map<Backend, Executor>();
+  const outcome = await runManifest({
+    manifestPath: manifest,
+    output,
+    simple,
+    skipCompleted: options.skipCompleted,
+    strict: options.strict,
+    seed: options.seed,
+    validators: options.validators,
+    backend: options.backend,
+    dryRun: options.dryRun,
+    maxConcurrent: options.maxConcurrent,
+    makeExecutor: (backend) => {
+      const existing = executors.get(backend);
+      if (existing) return existing;
+      const created = createExecutor(backend);
+      executors.set(backend, created);
+      return created;
+    },
+    onPlan: (entries) => {
+      if (!options.json) io.err(preflight(entries));
+      progress.start(
+        entries.filter((e) => e.disposition !== "skipped").map((e) => e.runId),
+        () => "PENDING",
+      );
+    },
+    onTransition: (run, from, to) => progress.transition(run, from, to),
+    onError: (run, error) => progress.error(run, error),
+  });
+  progress.finish();
+  if (options.json) io.out(json(summaryJson(outcome)));
+  else io.out(summaryTable(outcome));
+  return outcome.allSucceeded ? EXIT_OK : EXIT_RUN_FAILED;
+}
+
+function preflight(entries: PlanEntry[]): string {
+  const counts = new Map<string, number>();
+  for (const e of entries) counts.set(e.disposition, (counts.get(e.disposition) ?? 0) + 1);
+  const lines = [`plan: ${entries.length} runs (${[...counts].map(([k, v]) => `${v} ${k.replace("_", " ")}`).join(", ")})`];
+  for (const e of entries) {
+    if (e.disposition === "skipped" && e.completedBy) {
+      lines.push(`  skip ${e.name}: completed by attempt ${e.completedBy.attemptId} -> ${e.completedBy.artifactDir}`);
+    } else if (e.disposition === "recovery_pending") {
+      lines.push(`  hold ${e.name}: RECOVERY_PENDING, waiting for an explicit adopt/discard decision`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function summaryRows(outcome: RunOutcome) {
+  return outcome.runs.map((run) => ({
+    runId: run.runId,
+    name: run.name,
+    job: run.spec.jobName,
+    model: run.spec.model,
+    dataset: run.spec.dataset,
+    seed: run.spec.seed,
+    phase: run.snapshot.value,
+    reason: run.snapshot.context.reason ?? null,
+    message: run.snapshot.context.message ?? null,
+    attemptId: run.snapshot.context.attemptId ?? null,
+    artifactDir: run.snapshot.value === "ARTIFACT_SUCCESS" ? (run.snapshot.context.artifactDir ?? null) : null,
+    umap: run.snapshot.value === "ARTIFACT_SUCCESS" && run.snapshot.context.artifactDir ? `${run.snapshot.context.artifactDir}/umap.png` : null,
+    disposition: outcome.entries.find((e) => e.runId === run.runId)?.disposition ?? null,
+  }));
+}
+
+function summaryJson(outcome: RunOutcome) {
+  return { stateRoot: outcome.stateRoot, dryRun: outcome.dryRun, allSucceeded: outcome.allSucceeded, runs: summaryRows(outcome) };
+}
+
+function summaryTable(outcome: RunOutcome): string {
+  const rows = summaryRows(outcome);
+  const body = table(
+    ["RUN", "MODEL", "DATASET", "SEED", "PHASE", "REASON", "ARTIFACTS"],
+    rows.map((r) => [r.name, r.model, r.dataset, r.seed, r.disposition === "skipped" ? `${r.phase} (skipped)` : r.phase, r.reason, r.artifactDir ?? (r.phase === "FAILED" ? "see: multiverse describe run " + r.runId.slice(0, 8) : "")]),
+  );
+  const ok = rows.filter((r) => r.phase === "ARTIFACT_SUCCESS").length;
+  return `${body}\n\n${ok}/${rows.length} runs ARTIFACT_SUCCESS; state root ${outcome.stateRoot}`;
+}

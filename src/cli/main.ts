@@ -1,0 +1,123 @@
+/**
+ * The `multiverse` command line. Exit codes: 0 all runs succeeded (or the command did what it was asked),
+ * 1 some run failed (or drift was found), 2 bad input. User mistakes print `file:line: field: message [CODE]`
+ * without a stack trace.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { EXIT_BAD_INPUT, EXIT_OK, isMultiverseError } from "../domain/errors.js";
+import { defaultStateRoot } from "../state/state-root.js";
+import { processIo, type Io } from "./output.js";
+import { runCommand, type RunCliOptions } from "./commands/run.js";
+import { getRunsCommand } from "./commands/get-runs.js";
+import { describeRunCommand } from "./commands/describe-run.js";
+import { rebuildIndexCommand } from "./commands/rebuild-index.js";
+import { registerDatasetCommand, registerModelCommand } from "./commands/register.js";
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  every run reached ARTIFACT_SUCCESS (or the command succeeded)
+  1  at least one run failed or was cancelled (rebuild-index --verify: drift found)
+  2  bad input: manifest, flags, files; nothing was launched`;
+
+function integer(name: string) {
+  return (value: string) => {
+    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
+    return Number.parseInt(value, 10);
+  };
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command("multiverse")
+    .description("Declarative, reproducible benchmarks of single-cell multimodal integration models")
+    .version(process.env.npm_package_version ?? "0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+
+  program
+    .command("run")
+    .description("apply a run manifest and reconcile until every run is terminal")
+    .option("--manifest <file>", "run_manifest.yaml (or a simple manifest with --simple)")
+    .option("--simple [file]", "simple mode: every value inline in the manifest, bundles at <out>/<job-name>/")
+    .option("--output <dir>", "output directory (the state root: journal, index, workspaces, artifacts)")
+    .option("--out <dir>", "alias of --output (the seeds' simple-mode form)")
+    .option("--skip-completed", "reuse verified ARTIFACT_SUCCESS bundles of the same logical run")
+    .option("--no-skip-completed", "run every job even if globals.skip_completed is true")
+    .option("--strict", "publication mode: refuse images without a registry digest")
+    .option("--seed <n>", "run every job with this seed only", integer("--seed"))
+    .addOption(new Option("--validators <level>", "output validation level").choices(["basic", "strict", "developer"]))
+    .addOption(new Option("--backend <name>", "executor for every job").choices(["docker", "local", "slurm", "kubernetes"]))
+    .option("--max-concurrent <n>", "attempts running at once", integer("--max-concurrent"))
+    .option("--dry-run", "plan and journal the runs without launching anything")
+    .option("--json", "print a machine-readable JSON summary on stdout")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .action(async (options: RunCliOptions) => setExit(await runCommand(options, io)));
+
+  const get = program.command("get").description("list resources");
+  get
+    .command("runs")
+    .description("list the runs of a state root")
+    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+    .addOption(new Option("-o, --output-format <format>", "output format").choices(["json", "wide", "table"]).default("table"))
+    .option("--benchmark <name>", "only runs of this benchmark")
+    .option("--phase <phase>", "only runs in this phase")
+    .action((options) => setExit(getRunsCommand(options, io)));
+
+  const describe = program.command("describe").description("show one resource in detail");
+  describe
+    .command("run <run>")
+    .description("a run's phase, reason, attempts, transitions, bundle and logs (id, unique id prefix or name)")
+    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+    .addOption(new Option("-o, --output-format <format>", "output format").choices(["json", "text"]).default("text"))
+    .action(async (run: string, options) => setExit(await describeRunCommand(run, options, io)));
+
+  program
+    .command("rebuild-index")
+    .description("rebuild the SQLite index (multiverse_state.db) from the journal and artifact store")
+    .requiredOption("--state-root <dir>", "state root")
+    .option("--store-root <dir>", "artifact store root (default <state-root>/store)")
+    .option("--verify", "read-only drift check: exit 0 in sync, 1 drift")
+    .option("--json", "machine-readable output")
+    .action((options) => setExit(rebuildIndexCommand(options, io)));
+
+  program
+    .command("register-dataset <path>")
+    .description("inspect a .h5mu file (modalities, cells, features, fingerprint) and register it")
+    .requiredOption("--slug <slug>", "dataset slug used by manifests")
+    .option("--batch-key <key>", "obs column holding the batch")
+    .option("--label-key <key>", "obs column holding the cell labels")
+    .option("--state-root <dir>", "state root holding the catalog", defaultStateRoot())
+    .option("--json", "machine-readable output")
+    .action(async (path: string, options) => setExit(await registerDatasetCommand(path, options, io)));
+
+  program
+    .command("register-model <model-yaml>")
+    .description("validate a model.yaml and register it")
+    .option("--state-root <dir>", "state root holding the catalog", defaultStateRoot())
+    .option("--json", "machine-readable output")
+    .action((path: string, options) => setExit(registerModelCommand(path, options, io)));
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT_OK;
+      return EXIT_BAD_INPUT;
+    }
+    if (isMultiverseError(error)) {
+      io.err(`error: ${error.format()}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

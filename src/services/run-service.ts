@@ -1,0 +1,130 @@
+/**
+ * `multiverse run`: the same machinery as the long-running controller, in one process. Apply the manifest
+ * as desired state, reconcile until every run needs no more work, report, exit.
+ */
+import { join, resolve } from "node:path";
+import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
+import type { RunPhase } from "../domain/run-states.js";
+import { Errors } from "../domain/errors.js";
+import type { Executor } from "../executors/executor.js";
+import { loadManifestFile } from "../manifest/load-manifest.js";
+import { storeLayout } from "../artifacts/layout.js";
+import { Journal, readJournal } from "../journal/journal.js";
+import { RunIndex, indexPath } from "../index/run-index.js";
+import { acquireStateLock, ownerIdOf } from "../state/state-root.js";
+import { planBenchmark } from "../../reconcilers/plan.js";
+import { RunController, type PlanEntry } from "../../controllers/run-controller.js";
+import type { RunRecord } from "../../controllers/run-records.js";
+import { resolveCatalog } from "./resolve-catalog.js";
+
+export interface RunRequest {
+  manifestPath: string;
+  output: string;
+  simple: boolean;
+  skipCompleted?: boolean;
+  strict?: boolean;
+  seed?: number;
+  validators?: ValidatorLevel;
+  backend?: Backend;
+  dryRun?: boolean;
+  maxConcurrent?: number;
+  pollIntervalMs?: number;
+  logLevel?: string;
+  modelRoots?: string[];
+  makeExecutor: (backend: Backend) => Executor;
+  onPlan?: (entries: PlanEntry[]) => void;
+  onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
+  onError?: (run: RunRecord, error: unknown) => void;
+}
+
+export interface RunOutcome {
+  stateRoot: string;
+  entries: PlanEntry[];
+  runs: RunRecord[];
+  allSucceeded: boolean;
+  dryRun: boolean;
+}
+
+export function stateRootFor(output: string, simple: boolean): string {
+  return simple ? join(resolve(output), ".multiverse") : resolve(output);
+}
+
+export async function runManifest(request: RunRequest): Promise<RunOutcome> {
+  const loaded = loadManifestFile(request.manifestPath, { simple: request.simple });
+  const benchmark = loaded.benchmark;
+  const layoutKind = request.simple || benchmark.spec.layout === "simple" ? "simple" : "store";
+  const output = resolve(request.output);
+  const stateRoot = stateRootFor(output, layoutKind === "simple");
+  const lock = acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`);
+  try {
+    const backends = new Set<Backend>(benchmark.spec.jobs.map((job) => job.backend ?? request.backend ?? benchmark.spec.backend ?? "docker"));
+    const executors: Partial<Record<Backend, Executor>> = {};
+    for (const backend of backends) executors[backend] = request.makeExecutor(backend);
+    const defaultBackend = request.backend ?? benchmark.spec.backend ?? "docker";
+    if (request.backend) for (const job of benchmark.spec.jobs) job.backend = request.backend;
+
+    const catalog = await resolveCatalog({
+      stateRoot,
+      benchmark,
+      manifestDatasets: loaded.datasets as DatasetResource[],
+      manifestModels: loaded.models as ModelResource[],
+      executors,
+      defaultBackend,
+      modelRoots: request.modelRoots,
+    });
+    const plan = planBenchmark(benchmark, catalog, {
+      seedOverride: request.seed,
+      strict: request.strict,
+      validators: request.validators,
+      backend: request.backend,
+      file: request.manifestPath,
+    });
+    if (plan.errors.length > 0) {
+      const [first, ...rest] = plan.errors;
+      if (first && rest.length === 0) throw first;
+      throw Errors.schema(`${plan.errors.length} jobs cannot be planned`, {
+        location: { file: request.manifestPath },
+        details: plan.errors.map((e) => e.message),
+      });
+    }
+
+    const journal = Journal.open(stateRoot);
+    const index = RunIndex.open(indexPath(stateRoot));
+    try {
+      const history = readJournal(stateRoot);
+      const missing = history.records.filter((r) => r.seq > index.lastAppliedSeq);
+      if (missing.length > 0) index.apply(missing);
+      const controller = new RunController(
+        {
+          journal,
+          index,
+          layout: storeLayout(output, layoutKind),
+          ownerId: ownerIdOf(stateRoot),
+          executors,
+          onTransition: request.onTransition,
+          onError: request.onError,
+        },
+        {
+          maxConcurrent: request.maxConcurrent ?? 2,
+          pollIntervalMs: request.pollIntervalMs ?? 500,
+          graceSeconds: 10,
+          logLevel: request.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
+        },
+      );
+      controller.load(history.records);
+      const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
+      const entries = await controller.applyPlan(plan.runs, { skipCompleted });
+      request.onPlan?.(entries);
+      if (request.dryRun) {
+        return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true };
+      }
+      const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
+      return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false };
+    } finally {
+      index.close();
+      journal.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
