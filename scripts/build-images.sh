@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the local images (no registry needed): the Debian base, the contract test model and the built-in models
+# whose dependencies are in the base. An image is rebuilt only when its build inputs changed (content hash label).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BASE_IMAGE="${MULTIVERSE_BASE_IMAGE:-multiverse-base:bookworm}"
+export MULTIVERSE_BASE_IMAGE="$BASE_IMAGE"
+./scripts/build-base-image.sh
+
+# build <tag> <dockerfile> <context> <inputs...>
+build() {
+  local tag="$1" dockerfile="$2" context="$3"
+  shift 3
+  local hash
+  hash="$( (echo "$BASE_IMAGE"; cat "$dockerfile"; find "$@" -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "io.multiverse.build-hash" }}' "$tag" 2>/dev/null || true)" = "$hash" ]; then
+    echo "image $tag is up to date"
+    return
+  fi
+  echo "building $tag"
+  docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "io.multiverse.build-hash=$hash" -f "$dockerfile" -t "$tag" "$context" 2> >(grep -v -E "DEPRECATED|legacy builder|buildx|docs.docker.com/go/buildx|^\s*$" >&2) >/dev/null
+}
+
+build multiverse-contract-test:dev test/fixtures/images/contract-test/Dockerfile test/fixtures/images/contract-test test/fixtures/images/contract-test
+build multiverse-pca:1.0.0 store/models/pca/container/Dockerfile . store/models/pca worker/multiverse

@@ -1,0 +1,67 @@
+/** Multi-document YAML with source positions, so that every error can name its file, line and column. */
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { Errors } from "../domain/errors.js";
+
+export interface LoadedDocument {
+  file: string;
+  index: number;
+  /** Line where the document starts (1-based). */
+  line: number;
+  value: unknown;
+  document: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+export function parseYamlDocuments(text: string, file: string): LoadedDocument[] {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(documents)) {
+    // an empty stream yields an EmptyStream object
+    return [];
+  }
+  const loaded: LoadedDocument[] = [];
+  documents.forEach((document, index) => {
+    const problem = document.errors[0];
+    if (problem) {
+      const offset = problem.pos[0];
+      const { line, col } = lineCounter.linePos(offset);
+      const reason = problem.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? "invalid YAML";
+      throw Errors.yamlSyntax(`YAML syntax error: ${reason}`, {
+        location: { file, line, column: col },
+        details: document.errors.slice(1, 4).map((e) => {
+          const p = lineCounter.linePos(e.pos[0]);
+          return `line ${p.line}, column ${p.col}: ${e.message.split("\n")[0]}`;
+        }),
+      });
+    }
+    if (document.contents === null && index > 0) return; // a trailing `---`
+    const start = document.contents?.range?.[0] ?? 0;
+    loaded.push({ file, index, line: lineCounter.linePos(start).line, value: document.toJS({ maxAliasCount: 100 }), document, lineCounter });
+  });
+  return loaded;
+}
+
+/** Line and column of the node at `path` (or of its key, or of the nearest existing ancestor). */
+export function locate(doc: LoadedDocument, path: (string | number)[]): { line: number; column: number } {
+  let node: Node | null = (doc.document.contents as Node | null) ?? null;
+  let position = node?.range?.[0] ?? 0;
+  for (const segment of path) {
+    if (node && isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) break;
+      const key = pair.key as Node;
+      position = key.range?.[0] ?? position;
+      node = (pair.value as Node | null) ?? null;
+      if (node?.range && !isMap(node) && !isSeq(node)) position = node.range[0];
+    } else if (node && isSeq(node) && typeof segment === "number") {
+      const item = node.items[segment] as Node | undefined;
+      if (!item) break;
+      node = item;
+      position = item.range?.[0] ?? position;
+    } else {
+      break;
+    }
+  }
+  const { line, col } = doc.lineCounter.linePos(position);
+  return { line, column: col };
+}

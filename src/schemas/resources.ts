@@ -1,0 +1,164 @@
+/**
+ * JSON Schemas (draft 2020-12) of the resources. The same objects validate files and generate the CRDs
+ * (crds/), so the two cannot drift (a test compares them).
+ */
+export type JsonSchema = Record<string, unknown>;
+
+const slug = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
+const stringMap = { type: "object", additionalProperties: { type: "string" } };
+const backend = { type: "string", enum: ["docker", "local", "slurm", "kubernetes"] };
+const validators = { type: "string", enum: ["basic", "strict", "developer"] };
+const memLimit = { anyOf: [{ type: "string", pattern: "^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]?|[bB])?$" }, { type: "integer", minimum: 1 }] };
+
+export const metadataSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    name: { type: "string", maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" },
+    generation: { type: "integer", minimum: 0 },
+    labels: stringMap,
+    annotations: stringMap,
+  },
+};
+
+export const datasetSpecSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["path"],
+  properties: {
+    path: { type: "string", minLength: 1 },
+    fingerprint: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    modalities: { type: "array", items: { type: "string" } },
+    nObs: { type: "integer", minimum: 0 },
+    nVars: { type: "object", additionalProperties: { type: "integer", minimum: 0 } },
+    batchKey: { type: "string" },
+    labelKey: { type: "string" },
+    obsColumns: { type: "array", items: { type: "string" } },
+  },
+};
+
+export const modelSpecSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["slug", "version", "runtime"],
+  properties: {
+    slug,
+    version: { type: "string", minLength: 1 },
+    contractVersion: { type: "string", default: "1" },
+    supportedOmics: { type: "array", items: { type: "string" }, default: [] },
+    requiredModalities: { type: "array", items: { type: "string" } },
+    runtime: {
+      type: "object",
+      additionalProperties: false,
+      required: ["image"],
+      properties: {
+        image: { type: "string", minLength: 1 },
+        imageDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        entrypoint: { type: "array", items: { type: "string" }, minItems: 1 },
+      },
+    },
+    hyperparametersSchema: { type: "object", default: {} },
+    resources: {
+      type: "object",
+      additionalProperties: false,
+      properties: { cpus: { type: "number", exclusiveMinimum: 0 }, memGb: { type: "number", exclusiveMinimum: 0 }, gpu: { type: "boolean" } },
+    },
+    build: {
+      type: "object",
+      additionalProperties: false,
+      properties: { context: { type: "string" }, dockerfile: { type: "string" }, defFile: { type: "string" } },
+    },
+    directory: { type: "string" },
+  },
+};
+
+export const benchmarkJobSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "dataset", "model", "seeds"],
+  properties: {
+    name: { type: "string", minLength: 1 },
+    dataset: slug,
+    model: slug,
+    params: { type: "object", default: {} },
+    seeds: { type: "array", items: { type: "integer" }, minItems: 1 },
+    gpu: { type: "boolean" },
+    memLimit: { type: "string" },
+    cpus: { type: "number", exclusiveMinimum: 0 },
+    preprocessing: { type: "object" },
+    metrics: { type: "array", items: { type: "string" } },
+    mode: { type: "string", enum: ["train", "sweep"] },
+    backend,
+    retries: { type: "integer", minimum: 0 },
+    timeoutSeconds: { type: "integer", minimum: 1 },
+  },
+};
+
+export const benchmarkSpecSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["experimentName", "jobs"],
+  properties: {
+    experimentName: { type: "string", minLength: 1 },
+    skipCompleted: { type: "boolean" },
+    backend,
+    strict: { type: "boolean" },
+    validators,
+    metrics: { type: "array", items: { type: "string" } },
+    hostRamGb: { type: "number", exclusiveMinimum: 0 },
+    layout: { type: "string", enum: ["store", "simple"] },
+    jobs: { type: "array", items: benchmarkJobSchema, minItems: 1 },
+  },
+};
+
+function resource(kind: string, spec: JsonSchema, status?: JsonSchema): JsonSchema {
+  const properties: Record<string, unknown> = {
+    apiVersion: { const: "multiverse.io/v1alpha1" },
+    kind: { const: kind },
+    metadata: metadataSchema,
+    spec,
+  };
+  if (status) properties.status = status;
+  return { type: "object", additionalProperties: false, required: ["apiVersion", "kind", "metadata", "spec"], properties };
+}
+
+export const runStatusSchema: JsonSchema = {
+  type: "object",
+  properties: {
+    phase: { type: "string" },
+    reason: { type: "string" },
+    message: { type: "string" },
+    attempt: { type: "integer" },
+    attemptId: { type: "string" },
+    artifactDir: { type: "string" },
+    workspaceDir: { type: "string" },
+    conditions: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["type", "status", "reason", "message", "lastTransitionTime"],
+        properties: {
+          type: { type: "string" },
+          status: { type: "string", enum: ["True", "False", "Unknown"] },
+          reason: { type: "string" },
+          message: { type: "string" },
+          lastTransitionTime: { type: "string" },
+          observedGeneration: { type: "integer" },
+        },
+      },
+    },
+  },
+};
+
+export const runSpecSchema: JsonSchema = { type: "object", required: ["logicalId", "benchmark", "model", "dataset", "seed"], properties: { logicalId: { type: "string" }, benchmark: { type: "string" }, model: { type: "string" }, dataset: { type: "string" }, seed: { type: "integer" } } };
+
+export const RESOURCE_SCHEMAS: Record<"Dataset" | "Model" | "Benchmark" | "Run", JsonSchema> = {
+  Dataset: resource("Dataset", datasetSpecSchema),
+  Model: resource("Model", modelSpecSchema),
+  Benchmark: resource("Benchmark", benchmarkSpecSchema),
+  Run: resource("Run", runSpecSchema, runStatusSchema),
+};
+
+export const SPEC_SCHEMAS = { Dataset: datasetSpecSchema, Model: modelSpecSchema, Benchmark: benchmarkSpecSchema, Run: runSpecSchema };
+export { memLimit as memLimitSchema };

@@ -1,0 +1,194 @@
+/**
+ * "Exit 0 is not success": a workspace's outputs are opened and checked against the model container contract
+ * before anything is promoted. Nothing is followed through a link; nothing may point outside the workspace.
+ */
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import type { ValidatorLevel } from "../domain/resources.js";
+import { sha256File } from "../catalog/fingerprint.js";
+import { CorruptHdf5Error, readLatent } from "../h5/index.js";
+import { parseMetricsJson } from "./metrics-json.js";
+import { isPng } from "./png.js";
+
+export type ArtifactRole = "embeddings" | "metrics" | "umap" | "run_log" | "job_spec" | "container_log" | "orchestrator_log" | "metrics_stream" | "other";
+
+export interface ValidationProblem {
+  artifact: string;
+  code: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+export interface ValidatedArtifact {
+  path: string;
+  role: ArtifactRole;
+  sizeBytes: number;
+  sha256: string;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  problems: ValidationProblem[];
+  artifacts: ValidatedArtifact[];
+  latentShape?: [number, number];
+}
+
+const ROLES: Record<string, ArtifactRole> = {
+  "embeddings.h5": "embeddings",
+  "metrics.json": "metrics",
+  "umap.png": "umap",
+  "run.log": "run_log",
+  "job_spec.json": "job_spec",
+  "container.log": "container_log",
+  "orchestrator.log": "orchestrator_log",
+  "metrics.jsonl": "metrics_stream",
+};
+
+interface Rules {
+  metricsRequired: boolean;
+  umapRequired: boolean;
+  runLogRequired: boolean;
+  finiteLatent: boolean;
+  nonFiniteMetrics: "error" | "warning";
+}
+
+const RULES: Record<ValidatorLevel, Rules> = {
+  strict: { metricsRequired: true, umapRequired: true, runLogRequired: true, finiteLatent: true, nonFiniteMetrics: "error" },
+  basic: { metricsRequired: true, umapRequired: false, runLogRequired: true, finiteLatent: false, nonFiniteMetrics: "warning" },
+  developer: { metricsRequired: false, umapRequired: false, runLogRequired: false, finiteLatent: false, nonFiniteMetrics: "warning" },
+};
+
+interface Entry {
+  path: string;
+  absolute: string;
+  kind: "file" | "dir" | "symlink" | "special";
+  size: number;
+}
+
+function walk(root: string): Entry[] {
+  const entries: Entry[] = [];
+  const visit = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const absolute = join(dir, name);
+      const stat = lstatSync(absolute);
+      const path = relative(root, absolute).split(sep).join("/");
+      if (stat.isSymbolicLink()) entries.push({ path, absolute, kind: "symlink", size: 0 });
+      else if (stat.isDirectory()) {
+        entries.push({ path, absolute, kind: "dir", size: 0 });
+        visit(absolute);
+      } else if (stat.isFile()) entries.push({ path, absolute, kind: "file", size: stat.size });
+      else entries.push({ path, absolute, kind: "special", size: 0 });
+    }
+  };
+  visit(root);
+  return entries;
+}
+
+export async function validateWorkspace(workspaceDir: string, options: { nObs: number; level: ValidatorLevel }): Promise<ValidationResult> {
+  const rules = RULES[options.level];
+  const problems: ValidationProblem[] = [];
+  const error = (artifact: string, code: string, message: string) => problems.push({ artifact, code, message, severity: "error" });
+  const warn = (artifact: string, code: string, message: string) => problems.push({ artifact, code, message, severity: "warning" });
+  let entries: Entry[];
+  try {
+    entries = walk(workspaceDir);
+  } catch (cause) {
+    error(".", "workspace_unreadable", `the workspace ${workspaceDir} cannot be read: ${(cause as Error).message}`);
+    return { ok: false, problems, artifacts: [] };
+  }
+  for (const entry of entries) {
+    if (entry.kind === "symlink") error(entry.path, "symlink_in_output", `${entry.path} is a symbolic link; outputs must be regular files inside the workspace`);
+    if (entry.kind === "special") error(entry.path, "special_file", `${entry.path} is not a regular file or directory`);
+  }
+  const files = new Map(entries.filter((e) => e.kind === "file").map((e) => [e.path, e]));
+  const present = (name: string) => files.has(name);
+  const isLink = (name: string) => entries.some((e) => e.path === name && e.kind !== "file");
+
+  let latentShape: [number, number] | undefined;
+  if (!present("embeddings.h5")) {
+    if (!isLink("embeddings.h5")) error("embeddings.h5", "missing_embeddings", "embeddings.h5 was not written");
+  } else {
+    try {
+      const latent = await readLatent(join(workspaceDir, "embeddings.h5"), { checkFinite: rules.finiteLatent });
+      if (latent.shape === null) {
+        const found = [...latent.datasets, ...latent.groups];
+        error("embeddings.h5", "missing_latent", `embeddings.h5 has no top-level dataset "latent" (found: ${found.join(", ") || "nothing"})`);
+      } else {
+        const others = [...latent.datasets, ...latent.groups].filter((n) => n !== "latent");
+        if (others.length > 0) error("embeddings.h5", "extra_datasets", `embeddings.h5 must hold exactly one top-level dataset "latent"; also found: ${others.join(", ")}`);
+        if (latent.shape.length !== 2) {
+          error("embeddings.h5", "latent_not_2d", `latent must be 2-D (cells x dimensions), got shape [${latent.shape.join(", ")}]`);
+        } else {
+          const [rows, cols] = latent.shape as [number, number];
+          latentShape = [rows, cols];
+          if (rows !== options.nObs) error("embeddings.h5", "row_count_mismatch", `latent has ${rows} rows but the input has ${options.nObs} cells (rows must follow the input's obs order)`);
+          if (cols === 0) error("embeddings.h5", "empty_latent", "latent has zero columns");
+          if (latent.nonFinite !== null && latent.nonFinite > 0) error("embeddings.h5", "non_finite_latent", `latent holds ${latent.nonFinite} NaN or infinite values`);
+        }
+      }
+    } catch (cause) {
+      if (!(cause instanceof CorruptHdf5Error)) throw cause;
+      error("embeddings.h5", "corrupt_hdf5", `embeddings.h5 cannot be read as HDF5: ${cause.message}`);
+    }
+  }
+
+  if (present("metrics.json")) {
+    validateMetrics(readFileSync(join(workspaceDir, "metrics.json"), "utf8"), rules, error, warn);
+  } else if (!isLink("metrics.json")) {
+    if (rules.metricsRequired) error("metrics.json", "missing_metrics", "metrics.json was not written");
+  }
+
+  if (present("umap.png")) {
+    if (!isPng(readFileSync(join(workspaceDir, "umap.png")))) error("umap.png", "invalid_png", "umap.png is not a valid PNG image");
+  } else if (!isLink("umap.png") && rules.umapRequired) {
+    error("umap.png", "missing_umap", "umap.png was not written");
+  }
+
+  if (!present("run.log") && !isLink("run.log") && rules.runLogRequired) error("run.log", "missing_run_log", "run.log was not written (use multiverse.worker.setup_container_logging)");
+
+  const artifacts: ValidatedArtifact[] = [];
+  for (const entry of [...files.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+    artifacts.push({ path: entry.path, role: ROLES[entry.path] ?? "other", sizeBytes: entry.size, sha256: await sha256File(entry.absolute) });
+  }
+  const ok = !problems.some((p) => p.severity === "error");
+  return latentShape ? { ok, problems, artifacts, latentShape } : { ok, problems, artifacts };
+}
+
+function validateMetrics(
+  text: string,
+  rules: Rules,
+  error: (a: string, c: string, m: string) => void,
+  warn: (a: string, c: string, m: string) => void,
+): void {
+  let parsed: { value: unknown; nonFinite: string[] };
+  try {
+    parsed = parseMetricsJson(text);
+  } catch (cause) {
+    error("metrics.json", "invalid_metrics", `metrics.json is not valid JSON: ${(cause as Error).message}`);
+    return;
+  }
+  const value = parsed.value;
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    error("metrics.json", "invalid_metrics", "metrics.json must be a JSON object");
+    return;
+  }
+  const modelMetrics = (value as Record<string, unknown>).model_metrics;
+  if (modelMetrics !== undefined) {
+    if (!modelMetrics || typeof modelMetrics !== "object" || Array.isArray(modelMetrics)) {
+      error("metrics.json", "invalid_metrics", "model_metrics must be an object of scalars");
+    } else {
+      for (const [key, v] of Object.entries(modelMetrics)) {
+        if (v !== null && typeof v === "object") error("metrics.json", "invalid_metrics", `model_metrics.${key} must be a scalar`);
+      }
+    }
+  }
+  const history = (value as Record<string, unknown>).history;
+  if (history !== undefined && (typeof history !== "object" || history === null || Object.values(history).some((v) => !Array.isArray(v)))) {
+    error("metrics.json", "invalid_metrics", "history must be an object of arrays");
+  }
+  if (parsed.nonFinite.length > 0) {
+    const message = `non-finite values at ${parsed.nonFinite.join(", ")}`;
+    if (rules.nonFiniteMetrics === "error") error("metrics.json", "non_finite_metrics", message);
+    else warn("metrics.json", "non_finite_metrics", message);
+  }
+}
