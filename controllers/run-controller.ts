@@ -19,7 +19,7 @@ import { attemptId as makeAttemptId } from "../src/identity/run-identity.js";
 import { applyRunEvent, canApply, type RunEvent } from "../reconcilers/run-machine.js";
 import { holdsReservation, needsObservation, reconcileRun, type RunAction } from "../reconcilers/run-reconciler.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
-import { applyRecord, newRunRecord, type RunRecord } from "./run-records.js";
+import { applyRecord, type RunRecord } from "./run-records.js";
 import { WorkQueue } from "./work-queue.js";
 import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js";
 

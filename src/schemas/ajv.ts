@@ -6,7 +6,7 @@ import type { JsonSchema } from "./resources.js";
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
 function create(useDefaults: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults, allowUnionTypes: true, verbose: true });
   addFormats(ajv);
   for (const keyword of ["x-sweepable", "x-description", "x-unit"]) ajv.addKeyword({ keyword, schemaType: ["boolean", "string", "number", "object"] });
   return ajv;
