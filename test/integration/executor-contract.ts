@@ -1,0 +1,127 @@
+/**
+ * The conformance suite every executor must pass (Docker today; the local-process, Slurm and Kubernetes
+ * executors run the same tests). It drives the executor directly with the contract test image.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AttemptObservation, Executor, LaunchRequest } from "../../src/executors/executor.js";
+import { writeH5mu } from "../../src/h5/index.js";
+import { tempDir } from "../helpers/fixtures.js";
+
+export interface ContractOptions {
+  image: string;
+  skip?: string;
+}
+
+export async function waitFor(executor: Executor, attemptId: string, until: (o: AttemptObservation) => boolean, timeoutMs = 60_000): Promise<AttemptObservation> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const observation = await executor.observe(attemptId);
+    if (until(observation)) return observation;
+    if (Date.now() > deadline) throw new Error(`attempt ${attemptId} did not reach the expected state: last ${JSON.stringify(observation)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function executorContractSuite(name: string, makeExecutor: () => Promise<Executor>, options: ContractOptions): void {
+  describe(`executor contract: ${name}`, { skip: options.skip }, () => {
+    let executor: Executor;
+    let dir: string;
+    let cleanup: () => void;
+    let dataset: string;
+    const owner = `contract${process.pid}`;
+    const launched: string[] = [];
+    let counter = 0;
+
+    before(async () => {
+      executor = await makeExecutor();
+      ({ dir, cleanup } = tempDir(`executor-${name}`));
+      dataset = join(dir, "data.h5mu");
+      await writeH5mu(dataset, { nObs: 15, modalities: { rna: { nVars: 6 } }, seed: 1 });
+    });
+    after(async () => {
+      for (const attemptId of launched) await executor.release(attemptId).catch(() => undefined);
+      cleanup();
+    });
+
+    function request(hyperparameters: Record<string, unknown>, extra: Partial<LaunchRequest> = {}): LaunchRequest {
+      counter += 1;
+      const attemptId = `${owner}-${counter}-a1`;
+      const workspaceDir = join(dir, "ws", attemptId);
+      mkdirSync(workspaceDir, { recursive: true });
+      writeFileSync(join(workspaceDir, "job_spec.json"), JSON.stringify({ seed: counter, dataset_name: "d", model_name: "contract-test", hyperparameters }));
+      launched.push(attemptId);
+      return { attemptId, runId: `run${counter}`, ownerId: owner, image: options.image, datasetPath: dataset, workspaceDir, env: { MULTIVERSE_LOG_LEVEL: "DEBUG" }, gpu: false, ...extra };
+    }
+
+    test("a contract-honouring model exits 0 and writes the four outputs", async () => {
+      const req = request({ behavior: "ok" });
+      await executor.launch(req);
+      const done = await waitFor(executor, req.attemptId, (o) => o.state === "exited");
+      assert.equal(done.exitCode, 0);
+      assert.equal(done.oomKilled, false);
+      for (const file of ["embeddings.h5", "metrics.json", "umap.png", "run.log"]) assert.ok(existsSync(join(req.workspaceDir, file)), file);
+      assert.match(readFileSync(join(req.workspaceDir, "run.log"), "utf8"), /DEBUG/, "MULTIVERSE_LOG_LEVEL reaches the model");
+    });
+
+    test("launch is idempotent per attempt id", async () => {
+      const req = request({ behavior: "sleep", sleep_seconds: 2 });
+      await executor.launch(req);
+      await executor.launch(req);
+      const owned = (await executor.listOwned(owner)).filter((o) => o.attemptId === req.attemptId);
+      assert.equal(owned.length, 1);
+      await executor.cancel(req.attemptId, 1);
+    });
+
+    test("a failing model reports its exit code", async () => {
+      const req = request({ behavior: "exit1" });
+      await executor.launch(req);
+      const done = await waitFor(executor, req.attemptId, (o) => o.state === "exited");
+      assert.equal(done.exitCode, 1);
+    });
+
+    test("logs capture stdout and stderr", async () => {
+      const req = request({ behavior: "ok" });
+      await executor.launch(req);
+      await waitFor(executor, req.attemptId, (o) => o.state === "exited");
+      const file = join(req.workspaceDir, "container.log");
+      await executor.collectLogs(req.attemptId, file);
+      const text = readFileSync(file, "utf8");
+      assert.match(text, /contract-test starting/);
+      assert.match(text, /a line on stderr/);
+      assert.doesNotMatch(text, /\u0001|\u0002/, "stream headers are removed");
+    });
+
+    test("cancel stops a running attempt within its grace period", async () => {
+      const req = request({ behavior: "sleep", sleep_seconds: 300 });
+      await executor.launch(req);
+      await waitFor(executor, req.attemptId, (o) => o.state === "running");
+      const started = Date.now();
+      await executor.cancel(req.attemptId, 2);
+      const done = await waitFor(executor, req.attemptId, (o) => o.state === "exited", 20_000);
+      assert.ok(Date.now() - started < 15_000);
+      assert.notEqual(done.exitCode, 0);
+      await executor.cancel(req.attemptId, 2);
+    });
+
+    test("listOwned returns this owner's attempts with their labels, and nobody else's", async () => {
+      const owned = await executor.listOwned(owner);
+      assert.ok(owned.length >= 3);
+      assert.ok(owned.every((o) => o.attemptId.startsWith(owner)));
+      assert.deepEqual(await executor.listOwned(`${owner}-nobody`), []);
+    });
+
+    test("an unknown attempt is missing; release removes an attempt and is idempotent", async () => {
+      assert.equal((await executor.observe(`${owner}-never-a1`)).state, "missing");
+      const req = request({ behavior: "ok" });
+      await executor.launch(req);
+      await waitFor(executor, req.attemptId, (o) => o.state === "exited");
+      await executor.release(req.attemptId);
+      await executor.release(req.attemptId);
+      assert.equal((await executor.observe(req.attemptId)).state, "missing");
+      assert.ok(existsSync(join(req.workspaceDir, "embeddings.h5")), "release never touches the workspace");
+    });
+  });
+}
