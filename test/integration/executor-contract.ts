@@ -91,7 +91,7 @@ export function executorContractSuite(name: string, makeExecutor: () => Promise<
       const text = readFileSync(file, "utf8");
       assert.match(text, /contract-test starting/);
       assert.match(text, /a line on stderr/);
-      assert.doesNotMatch(text, /\u0001|\u0002/, "stream headers are removed");
+      assert.ok(!text.includes(String.fromCharCode(1)) && !text.includes(String.fromCharCode(2)), "stream headers are removed");
     });
 
     test("cancel stops a running attempt within its grace period", async () => {
