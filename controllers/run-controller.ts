@@ -23,6 +23,8 @@ import { applyRecord, type RunRecord } from "./run-records.js";
 import { WorkQueue } from "./work-queue.js";
 import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js";
 
+const CAPACITY_RECHECK_MS = 10_000;
+
 export interface RunControllerOptions {
   maxConcurrent: number;
   pollIntervalMs: number;
@@ -59,6 +61,10 @@ export class RunController {
   private readonly waiting = new Map<string, () => void>();
   private readonly clock: () => Date;
   private readonly finished = new Set<string>();
+  /** Attempts with an engine watch in flight (a run is requeued the moment its container exits). */
+  private readonly watching = new Set<string>();
+  /** PENDING runs waiting for capacity, in arrival order (FIFO admission). */
+  private readonly deferred = new Set<string>();
 
   constructor(private readonly deps: RunControllerDeps, private readonly options: RunControllerOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -217,7 +223,38 @@ export class RunController {
       return "settled";
     }
     if (decision.events.length > 0 || decision.action) return 0;
+    if (record.snapshot.value === "PENDING") {
+      // Woken by the next released reservation; the long timer only guards against a lost wake-up.
+      this.deferred.add(runId);
+      return CAPACITY_RECHECK_MS;
+    }
+    if (record.snapshot.value === "RUNNING" && attemptId) this.watch(record, attemptId);
     return decision.requeueAfterMs ?? this.options.pollIntervalMs;
+  }
+
+  private watch(record: RunRecord, attemptId: string): void {
+    const executor = this.executorFor(record);
+    if (!executor.waitForExit || this.watching.has(attemptId)) return;
+    this.watching.add(attemptId);
+    executor
+      .waitForExit(attemptId)
+      .then(
+        () => this.queue.add(record.runId),
+        () => undefined, // the poll still observes the attempt
+      )
+      .finally(() => this.watching.delete(attemptId));
+  }
+
+  /** A reservation was released: admit the longest-waiting PENDING run. */
+  private wakeDeferred(): void {
+    for (const runId of this.deferred) {
+      this.deferred.delete(runId);
+      const run = this.runs.get(runId);
+      if (run?.snapshot.value === "PENDING") {
+        this.queue.add(runId);
+        return;
+      }
+    }
   }
 
   private reservedCount(): number {
@@ -402,6 +439,7 @@ export class RunController {
 
   private transition(record: RunRecord, event: RunEvent): void {
     if (!canApply(record.snapshot, event)) return; // level-triggered: a stale event for a phase already left is a no-op
+    const held = holdsReservation(record.snapshot);
     const result = applyRunEvent(record.snapshot, event);
     this.append([
       {
@@ -417,6 +455,7 @@ export class RunController {
         snapshot: result.snapshot,
       },
     ]);
+    if (held && !holdsReservation(result.snapshot)) this.wakeDeferred();
     this.deps.onTransition?.(record, result.from, result.to);
   }
 

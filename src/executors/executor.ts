@@ -63,6 +63,11 @@ export interface Executor {
   listOwned(ownerId: string): Promise<AttemptObservation[]>;
   /** Remove engine-side leftovers of a finished attempt (the workspace is never touched). */
   release(attemptId: string): Promise<void>;
+  /**
+   * Optional watch: resolves when the attempt is no longer running (at once when it is not). The controller
+   * requeues the run when it resolves; executors without a watch are polled.
+   */
+  waitForExit?(attemptId: string): Promise<void>;
 }
 
 export const LABELS = {

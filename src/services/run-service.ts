@@ -106,7 +106,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
         },
         {
           maxConcurrent: request.maxConcurrent ?? 2,
-          pollIntervalMs: request.pollIntervalMs ?? 500,
+          pollIntervalMs: request.pollIntervalMs ?? 2000,
           graceSeconds: 10,
           logLevel: request.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
         },

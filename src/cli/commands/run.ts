@@ -84,6 +84,7 @@ function preflight(entries: PlanEntry[]): string {
 }
 
 function summaryRows(outcome: RunOutcome) {
+  const dispositions = new Map(outcome.entries.map((e) => [e.runId, e.disposition]));
   return outcome.runs.map((run) => ({
     runId: run.runId,
     name: run.name,
@@ -97,7 +98,7 @@ function summaryRows(outcome: RunOutcome) {
     attemptId: run.snapshot.context.attemptId ?? null,
     artifactDir: run.snapshot.value === "ARTIFACT_SUCCESS" ? (run.snapshot.context.artifactDir ?? null) : null,
     umap: run.snapshot.value === "ARTIFACT_SUCCESS" && run.snapshot.context.artifactDir ? `${run.snapshot.context.artifactDir}/umap.png` : null,
-    disposition: outcome.entries.find((e) => e.runId === run.runId)?.disposition ?? null,
+    disposition: dispositions.get(run.runId) ?? null,
   }));
 }
 

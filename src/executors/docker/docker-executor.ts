@@ -172,6 +172,15 @@ export class DockerExecutor implements Executor {
     return observations;
   }
 
+  async waitForExit(attemptId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(attemptHandle(attemptId)).wait({ condition: "not-running" });
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      throw error;
+    }
+  }
+
   async release(attemptId: string): Promise<void> {
     try {
       await this.docker.getContainer(attemptHandle(attemptId)).remove({ force: true });
