@@ -1,0 +1,69 @@
+/**
+ * Journal before action: `multiverse run` killed with SIGKILL while its containers run, then started again,
+ * adopts the running containers (no second launch) and promotes each run exactly once.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeH5mu } from "../../src/h5/index.js";
+import { repoRoot } from "../../src/util/paths.js";
+import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
+import { requireDockerOrSkip } from "../helpers/docker.js";
+
+const skip = requireDockerOrSkip();
+
+function journalTypes(stateRoot: string): string[] {
+  const dir = join(stateRoot, "journal");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort()
+    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
+    .map((line) => /"type":"([A-Z_]+)"/.exec(line)?.[1])
+    .filter((t): t is string => t !== undefined);
+}
+
+describe("crash recovery of multiverse run", { skip }, () => {
+  let work: string;
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), "mv-crash-"));
+  });
+  after(() => {
+    spawnSync("chmod", ["-R", "u+w", work]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test("SIGKILL while containers run, then restart: adopted, not relaunched, promoted once each", async () => {
+    const dataset = join(work, "d.h5mu");
+    await writeH5mu(dataset, { nObs: 20, modalities: { rna: { nVars: 8 } }, seed: 2 });
+    const out = join(work, "out");
+    assert.equal(cliSync(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", out]).code, 0);
+    const manifest = join(work, "m.yaml");
+    writeFileSync(manifest, `globals:\n  experiment_name: crash\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 4 }\n    seeds: [1, 2, 3]\n`);
+
+    const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--max-concurrent", "3", "--json"], { stdio: "ignore" });
+    const deadline = Date.now() + 30_000;
+    while (journalTypes(out).filter((t) => t === "LAUNCH_INTENT").length < 3 || !journalTypes(out).includes("RUN_TRANSITION")) {
+      if (Date.now() > deadline) throw new Error("the first run never launched its containers");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    const running = spawnSync("docker", ["ps", "-q", "--filter", "label=io.multiverse.managed=true", "--filter", "name=mv-"], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
+    assert.ok(running.length >= 1, "containers outlive the killed controller");
+
+    const second = await cli(["run", "--manifest", manifest, "--output", out, "--json"]);
+    assert.equal(second.code, 0, second.stderr);
+    const summary = parseJson<{ runs: { phase: string; disposition: string }[] }>(second);
+    assert.deepEqual(summary.runs.map((r) => r.phase), ["ARTIFACT_SUCCESS", "ARTIFACT_SUCCESS", "ARTIFACT_SUCCESS"]);
+    assert.ok(summary.runs.every((r) => r.disposition === "resume"), "the restarted process resumed the same runs");
+    const types = journalTypes(out);
+    assert.equal(types.filter((t) => t === "LAUNCH_INTENT").length, 3, "no container was launched twice");
+    assert.equal(types.filter((t) => t === "PROMOTED").length, 3, "each run was promoted exactly once");
+    assert.equal(cliSync(["rebuild-index", "--state-root", out, "--verify"]).code, 0);
+  });
+});
