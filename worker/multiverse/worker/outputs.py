@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 
 from .job_spec import ContractError
+from .logging_setup import get_logger
 from .paths import output_dir
 from .png import scatter_png
 
@@ -41,6 +42,7 @@ def _two_d(latent: np.ndarray, seed: int) -> np.ndarray:
 
         return umap.UMAP(random_state=seed, n_components=2).fit_transform(latent)
     except ImportError:
+        get_logger("outputs").warning("umap-learn is not installed: umap.png shows the first two principal components of the latent instead")
         centred = latent - latent.mean(axis=0, keepdims=True)
         if latent.shape[1] <= 2:
             return np.hstack([centred, np.zeros((latent.shape[0], 2 - latent.shape[1]))]) if latent.shape[1] < 2 else centred
