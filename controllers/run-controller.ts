@@ -326,6 +326,8 @@ export class RunController {
         gpu: record.spec.gpu,
         entrypoint: record.spec.entrypoint,
         modelDirectory: record.spec.modelDirectory,
+        modelSlug: record.spec.model,
+        modelVersion: record.spec.modelVersion,
         timeoutSeconds: record.spec.timeoutSeconds,
       });
     } catch (error) {

@@ -21,5 +21,5 @@ build() {
   docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "io.multiverse.build-hash=$hash" -f "$dockerfile" -t "$tag" "$context" 2> >(grep -v -E "DEPRECATED|legacy builder|buildx|docs.docker.com/go/buildx|^\s*$" >&2) >/dev/null
 }
 
-build multiverse-contract-test:dev test/fixtures/images/contract-test/Dockerfile test/fixtures/images/contract-test test/fixtures/images/contract-test
+build multiverse-contract-test:dev test/fixtures/models/contract-test/container/Dockerfile test/fixtures/models/contract-test/container test/fixtures/models/contract-test/container
 build multiverse-pca:1.0.0 store/models/pca/container/Dockerfile . store/models/pca worker/multiverse

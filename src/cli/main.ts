@@ -12,6 +12,7 @@ import { getRunsCommand } from "./commands/get-runs.js";
 import { describeRunCommand } from "./commands/describe-run.js";
 import { rebuildIndexCommand } from "./commands/rebuild-index.js";
 import { registerDatasetCommand, registerModelCommand } from "./commands/register.js";
+import { modelsListCommand, modelsSetupCommand } from "./commands/models.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -97,6 +98,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--state-root <dir>", "state root holding the catalog", defaultStateRoot())
     .option("--json", "machine-readable output")
     .action((path: string, options) => setExit(registerModelCommand(path, options, io)));
+
+  const models = program.command("models").description("built-in and registered models");
+  models
+    .command("list")
+    .description("list the models a manifest can use")
+    .option("--state-root <dir>", "state root holding registered models", defaultStateRoot())
+    .option("--json", "machine-readable output")
+    .action((options) => setExit(modelsListCommand(options, io)));
+  models
+    .command("setup <slug>")
+    .description("create the model's own Python environment (pinned requirements) for the local executor")
+    .option("--state-root <dir>", "state root holding registered models", defaultStateRoot())
+    .option("--python <path>", "interpreter to create the environment with", "python3")
+    .option("--json", "machine-readable output")
+    .action((slug: string, options) => setExit(modelsSetupCommand(slug, options, io)));
 
   return program;
 }

@@ -19,9 +19,11 @@ export interface LaunchRequest {
   cpus?: number;
   gpu: boolean;
   network?: boolean;
-  /** For the local executor: the model's entrypoint and directory. */
+  /** For the local executor: the model's entrypoint, directory, slug and version (its environment). */
   entrypoint?: string[];
   modelDirectory?: string;
+  modelSlug?: string;
+  modelVersion?: string;
   timeoutSeconds?: number;
 }
 
@@ -50,8 +52,11 @@ export class LaunchError extends Error {
 
 export interface Executor {
   readonly backend: Backend;
-  /** Resolve an image reference to its identity; null when the image is not present locally. */
-  resolveImage(reference: string): Promise<ImageIdentity | null>;
+  /**
+   * Resolve an image reference to its identity; null when the image is not present locally. Executors that run
+   * no images (the local executor) identify the model's environment instead, from `model`.
+   */
+  resolveImage(reference: string, model?: { slug: string; version?: string; directory?: string }): Promise<ImageIdentity | null>;
   /** Create and start the attempt. Idempotent per attemptId: a second call for a live attempt does nothing. */
   launch(request: LaunchRequest): Promise<void>;
   observe(attemptId: string): Promise<AttemptObservation>;

@@ -61,7 +61,8 @@ export async function resolveCatalog(options: ResolveOptions): Promise<PlanCatal
     if (images.has(reference)) continue;
     const backend = job.backend ?? options.benchmark.spec.backend ?? options.defaultBackend;
     const executor = options.executors[backend];
-    images.set(reference, executor ? await executor.resolveImage(reference) : null);
+    const identity = executor ? await executor.resolveImage(reference, { slug: model.spec.slug, version: model.spec.version, directory: model.spec.directory }) : null;
+    images.set(reference, identity);
   }
   return { datasets, models, images };
 }

@@ -31,7 +31,7 @@ export interface RunRequest {
   pollIntervalMs?: number;
   logLevel?: string;
   modelRoots?: string[];
-  makeExecutor: (backend: Backend) => Executor;
+  makeExecutor: (backend: Backend, stateRoot: string) => Executor;
   onPlan?: (entries: PlanEntry[]) => void;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
@@ -59,7 +59,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
   try {
     const backends = new Set<Backend>(benchmark.spec.jobs.map((job) => job.backend ?? request.backend ?? benchmark.spec.backend ?? "docker"));
     const executors: Partial<Record<Backend, Executor>> = {};
-    for (const backend of backends) executors[backend] = request.makeExecutor(backend);
+    for (const backend of backends) executors[backend] = request.makeExecutor(backend, stateRoot);
     const defaultBackend = request.backend ?? benchmark.spec.backend ?? "docker";
     if (request.backend) for (const job of benchmark.spec.jobs) job.backend = request.backend;
 

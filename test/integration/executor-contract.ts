@@ -13,6 +13,8 @@ import { tempDir } from "../helpers/fixtures.js";
 export interface ContractOptions {
   image: string;
   skip?: string;
+  /** Executor-specific request fields (the local executor needs the model's entrypoint and directory). */
+  extra?: Partial<LaunchRequest>;
 }
 
 export async function waitFor(executor: Executor, attemptId: string, until: (o: AttemptObservation) => boolean, timeoutMs = 60_000): Promise<AttemptObservation> {
@@ -53,7 +55,7 @@ export function executorContractSuite(name: string, makeExecutor: () => Promise<
       mkdirSync(workspaceDir, { recursive: true });
       writeFileSync(join(workspaceDir, "job_spec.json"), JSON.stringify({ seed: counter, dataset_name: "d", model_name: "contract-test", hyperparameters }));
       launched.push(attemptId);
-      return { attemptId, runId: `run${counter}`, ownerId: owner, image: options.image, datasetPath: dataset, workspaceDir, env: { MULTIVERSE_LOG_LEVEL: "DEBUG" }, gpu: false, ...extra };
+      return { attemptId, runId: `run${counter}`, ownerId: owner, image: options.image, datasetPath: dataset, workspaceDir, env: { MULTIVERSE_LOG_LEVEL: "DEBUG" }, gpu: false, ...options.extra, ...extra };
     }
 
     test("a contract-honouring model exits 0 and writes the four outputs", async () => {

@@ -46,10 +46,10 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
     backend: options.backend,
     dryRun: options.dryRun,
     maxConcurrent: options.maxConcurrent,
-    makeExecutor: (backend) => {
+    makeExecutor: (backend, stateRoot) => {
       const existing = executors.get(backend);
       if (existing) return existing;
-      const created = createExecutor(backend);
+      const created = createExecutor(backend, { stateRoot });
       executors.set(backend, created);
       return created;
     },
