@@ -18,6 +18,7 @@ import { verifyBundle } from "../src/artifacts/verify.js";
 import { attemptId as makeAttemptId } from "../src/identity/run-identity.js";
 import { applyRunEvent, canApply, type RunEvent } from "../reconcilers/run-machine.js";
 import { holdsReservation, needsObservation, reconcileRun, type RunAction } from "../reconcilers/run-reconciler.js";
+import { retryDecision } from "../reconcilers/retry-policy.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
 import { applyRecord, type RunRecord } from "./run-records.js";
 import { WorkQueue } from "./work-queue.js";
@@ -65,6 +66,10 @@ export class RunController {
   private readonly watching = new Set<string>();
   /** PENDING runs waiting for capacity, in arrival order (FIFO admission). */
   private readonly deferred = new Set<string>();
+  /** Attempt count of each run when this controller took it over: retries are counted from there. */
+  private readonly baseAttempt = new Map<string, number>();
+  /** When a failed run's retry is due (epoch ms). */
+  private readonly retryDue = new Map<string, number>();
 
   constructor(private readonly deps: RunControllerDeps, private readonly options: RunControllerOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -141,6 +146,10 @@ export class RunController {
     return undefined;
   }
 
+  requestCancelAll(): void {
+    for (const runId of this.waiting.keys()) this.requestCancel(runId);
+  }
+
   requestCancel(runId: string): void {
     const record = this.runs.get(runId);
     if (!record) return;
@@ -150,6 +159,12 @@ export class RunController {
 
   /** Reconcile the given runs until each needs no more work; resolves with their records. */
   async runUntilSettled(runIds: readonly string[], workers = Math.max(2, this.options.maxConcurrent + 1)): Promise<RunRecord[]> {
+    for (const runId of runIds) {
+      const run = this.runs.get(runId);
+      // A run resumed mid-attempt counts that attempt as this controller's own.
+      const inFlight = run && run.snapshot.value !== "PENDING" && !isTerminal(run.snapshot.value);
+      if (run && !this.baseAttempt.has(runId)) this.baseAttempt.set(runId, run.snapshot.context.attempt - (inFlight ? 1 : 0));
+    }
     const pending = runIds.map(
       (runId) =>
         new Promise<void>((resolve) => {
@@ -220,6 +235,8 @@ export class RunController {
     if (decision.action && decision.action.type !== "collect-logs") await this.perform(record, decision.action);
     if (decision.done) {
       await this.finish(record);
+      const retry = this.retryAfter(record);
+      if (retry !== undefined) return retry;
       return "settled";
     }
     if (decision.events.length > 0 || decision.action) return 0;
@@ -230,6 +247,28 @@ export class RunController {
     }
     if (record.snapshot.value === "RUNNING" && attemptId) this.watch(record, attemptId);
     return decision.requeueAfterMs ?? this.options.pollIntervalMs;
+  }
+
+  /** For a run that failed under this controller: the delay before its next attempt, or undefined for none. */
+  private retryAfter(record: RunRecord): number | undefined {
+    if (record.snapshot.value !== "FAILED" || record.cancelRequested) return undefined;
+    const base = this.baseAttempt.get(record.runId) ?? 0;
+    const attemptsHere = record.snapshot.context.attempt - base;
+    if (attemptsHere <= 0) return undefined;
+    const decision = retryDecision(record.snapshot.context.reason, attemptsHere, record.spec.retries);
+    const attemptId = record.snapshot.context.attemptId;
+    if (!decision.retry) return undefined;
+    const now = this.clock().getTime();
+    const due = this.retryDue.get(record.runId);
+    if (due === undefined) {
+      this.retryDue.set(record.runId, now + decision.delayMs);
+      if (attemptId) this.log(record, attemptId, `will retry in ${decision.delayMs} ms: ${decision.why}`);
+      return decision.delayMs;
+    }
+    if (now < due) return due - now;
+    this.retryDue.delete(record.runId);
+    this.transition(record, { type: "RERUN" });
+    return 0;
   }
 
   private watch(record: RunRecord, attemptId: string): void {

@@ -35,6 +35,8 @@ export interface RunRequest {
   onPlan?: (entries: PlanEntry[]) => void;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
+  /** Handed the controller once it exists (for cancellation on a signal). */
+  onController?: (controller: RunController) => void;
 }
 
 export interface RunOutcome {
@@ -112,6 +114,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
         },
       );
       controller.load(history.records);
+      request.onController?.(controller);
       const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
       const entries = await controller.applyPlan(plan.runs, { skipCompleted });
       request.onPlan?.(entries);

@@ -35,38 +35,62 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
   const mode = options.json ? "quiet" : io.isTty ? "tty" : "lines";
   const progress = new Progress(io, mode);
   const executors = new Map<Backend, Executor>();
-  const outcome = await runManifest({
-    manifestPath: manifest,
-    output,
-    simple,
-    skipCompleted: options.skipCompleted,
-    strict: options.strict,
-    seed: options.seed,
-    validators: options.validators,
-    backend: options.backend,
-    dryRun: options.dryRun,
-    maxConcurrent: options.maxConcurrent,
-    makeExecutor: (backend, stateRoot) => {
-      const existing = executors.get(backend);
-      if (existing) return existing;
-      const created = createExecutor(backend, { stateRoot });
-      executors.set(backend, created);
-      return created;
-    },
-    onPlan: (entries) => {
-      if (!options.json) io.err(preflight(entries));
-      progress.start(
-        entries.filter((e) => e.disposition !== "skipped").map((e) => e.runId),
-        () => "PENDING",
-      );
-    },
-    onTransition: (run, from, to) => progress.transition(run, from, to),
-    onError: (run, error) => progress.error(run, error),
-  });
-  progress.finish();
-  if (options.json) io.out(json(summaryJson(outcome)));
-  else io.out(summaryTable(outcome));
-  return outcome.allSucceeded ? EXIT_OK : EXIT_RUN_FAILED;
+  // First Ctrl-C (or SIGTERM): cancel every run that is not finished (containers stopped, evidence kept).
+  // A second one exits at once; the journal lets the next `multiverse run` resume where this one stopped.
+  let cancelAll: (() => void) | undefined;
+  let interrupted = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted += 1;
+    if (interrupted > 1) {
+      io.err(`${signal} again: exiting now; run the same command again to resume`);
+      process.exit(130);
+    }
+    io.err(`${signal}: cancelling unfinished runs (press Ctrl-C again to exit at once)`);
+    cancelAll?.();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const outcome = await runManifest({
+      manifestPath: manifest,
+      output,
+      simple,
+      skipCompleted: options.skipCompleted,
+      strict: options.strict,
+      seed: options.seed,
+      validators: options.validators,
+      backend: options.backend,
+      dryRun: options.dryRun,
+      maxConcurrent: options.maxConcurrent,
+      makeExecutor: (backend, stateRoot) => {
+        const existing = executors.get(backend);
+        if (existing) return existing;
+        const created = createExecutor(backend, { stateRoot });
+        executors.set(backend, created);
+        return created;
+      },
+      onPlan: (entries) => {
+        if (!options.json) io.err(preflight(entries));
+        progress.start(
+          entries.filter((e) => e.disposition !== "skipped").map((e) => e.runId),
+          () => "PENDING",
+        );
+      },
+      onTransition: (run, from, to) => progress.transition(run, from, to),
+      onError: (run, error) => progress.error(run, error),
+      onController: (controller) => {
+        cancelAll = () => controller.requestCancelAll();
+        if (interrupted > 0) cancelAll();
+      },
+    });
+    progress.finish();
+    if (options.json) io.out(json(summaryJson(outcome)));
+    else io.out(summaryTable(outcome));
+    return outcome.allSucceeded ? EXIT_OK : EXIT_RUN_FAILED;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
 
 function preflight(entries: PlanEntry[]): string {

@@ -196,6 +196,10 @@ function toObservation(attemptId: string, info: Docker.ContainerInspectInfo): At
   const state = info.State;
   const status = state.Status;
   const zero = "0001-01-01T00:00:00Z";
+  // Removed (or being removed) behind our back: the attempt's outcome is unknown, not a result of the model.
+  if (status === "removing" || status === "dead") {
+    return { attemptId, state: "missing", error: `the container is ${status} in the engine`, labels: info.Config.Labels ?? {} };
+  }
   const observation: AttemptObservation = {
     attemptId,
     state: status === "created" ? "created" : status === "running" || status === "restarting" || status === "paused" ? "running" : "exited",

@@ -1,0 +1,120 @@
+/**
+ * Retries and cancellation through `multiverse run` on the real Docker engine: a method failure is retried only
+ * as often as the job asks; a container lost from the engine is an infrastructure failure retried under the same
+ * logical run; Ctrl-C cancels what runs, keeping workspaces and logs.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeH5mu } from "../../src/h5/index.js";
+import { repoRoot } from "../../src/util/paths.js";
+import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
+import { requireDockerOrSkip } from "../helpers/docker.js";
+
+const skip = requireDockerOrSkip();
+
+interface Summary {
+  runs: { job: string; phase: string; reason: string | null; attemptId: string | null }[];
+}
+
+function journalLines(stateRoot: string): string[] {
+  const dir = join(stateRoot, "journal");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n")).filter(Boolean);
+}
+
+function count(stateRoot: string, type: string): number {
+  return journalLines(stateRoot).filter((l) => l.includes(`"type":"${type}"`)).length;
+}
+
+describe("retries and cancellation", { skip }, () => {
+  let work: string;
+  let dataset: string;
+  const model = join(repoRoot(), "test/fixtures/models/contract-test/model.yaml");
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "mv-lifecycle-"));
+    dataset = join(work, "d.h5mu");
+    await writeH5mu(dataset, { nObs: 15, modalities: { rna: { nVars: 6 } }, seed: 3 });
+  });
+  after(() => {
+    spawnSync("chmod", ["-R", "u+w", work]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  function setup(name: string, jobs: string): { out: string; manifest: string } {
+    const out = join(work, name);
+    assert.equal(cliSync(["register-model", model, "--state-root", out]).code, 0);
+    const manifest = join(work, `${name}.yaml`);
+    writeFileSync(manifest, `globals:\n  experiment_name: ${name}\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n${jobs}`);
+    return { out, manifest };
+  }
+
+  test("a method failure is retried exactly as often as the job asks, then recorded", async () => {
+    const { out, manifest } = setup("method", "  - name: flaky\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: exit1 }\n    retries: 1\n  - name: once\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: exit1, n_latent: 3 }\n");
+    const result = await cli(["run", "--manifest", manifest, "--output", out, "--json"]);
+    assert.equal(result.code, 1);
+    const runs = parseJson<Summary>(result).runs;
+    assert.deepEqual(runs.map((r) => [r.job, r.phase, r.reason, r.attemptId?.slice(-2)]), [
+      ["flaky", "FAILED", "nonzero_exit", "a2"],
+      ["once", "FAILED", "nonzero_exit", "a1"],
+    ]);
+    assert.equal(count(out, "LAUNCH_INTENT"), 3);
+  });
+
+  test("a container lost from the engine is retried under the same logical run and then succeeds", async () => {
+    const { out, manifest } = setup("lost", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 3 }\n");
+    const child = cli(["run", "--manifest", manifest, "--output", out, "--json"]);
+    const deadline = Date.now() + 30_000;
+    let container = "";
+    while (!container) {
+      if (Date.now() > deadline) throw new Error("the container never started");
+      if (existsSync(join(out, "owner-id"))) {
+        const owner = readFileSync(join(out, "owner-id"), "utf8").trim();
+        container = spawnSync("docker", ["ps", "-q", "--filter", "status=running", "--filter", `label=io.multiverse.owner=${owner}`], { encoding: "utf8" }).stdout.trim();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    spawnSync("docker", ["rm", "-f", container]);
+    const result = await child;
+    assert.equal(result.code, 0, result.stderr);
+    const run = parseJson<Summary>(result).runs[0]!;
+    assert.equal(run.phase, "ARTIFACT_SUCCESS");
+    assert.match(run.attemptId ?? "", /-a2$/);
+    assert.ok(journalLines(out).some((l) => l.includes('"reason":"lost"')), "the lost attempt is on record");
+    const first = run.attemptId!.replace(/-a2$/, "-a1");
+    assert.match(readFileSync(join(out, "store", "workspaces", first, "orchestrator.log"), "utf8"), /will retry in \d+ ms: lost is an infrastructure failure/);
+  });
+
+  test("Ctrl-C cancels running and queued runs, stops their containers and keeps their evidence", async () => {
+    const { out, manifest } = setup("cancel", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 120 }\n    seeds: [1, 2, 3]\n");
+    const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const deadline = Date.now() + 30_000;
+    while (journalLines(out).filter((l) => l.includes('"event":"STARTED"')).length < 2) {
+      if (Date.now() > deadline) throw new Error("containers never started");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const started = Date.now();
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 1);
+    assert.ok(Date.now() - started < 20_000, "cancellation finished within the grace period");
+    const runs = (JSON.parse(stdout) as Summary).runs;
+    assert.deepEqual(runs.map((r) => r.phase), ["CANCELLED", "CANCELLED", "CANCELLED"]);
+    const owner = readFileSync(join(out, "owner-id"), "utf8").trim();
+    const left = spawnSync("docker", ["ps", "-aq", "--filter", `label=io.multiverse.owner=${owner}`], { encoding: "utf8" }).stdout.trim();
+    assert.equal(left, "", "no container left behind");
+    const launched = runs.filter((r) => r.attemptId && existsSync(join(out, "store", "workspaces", r.attemptId)));
+    assert.equal(launched.length, 2, "the two launched runs keep their workspaces");
+    for (const r of launched) {
+      const ws = join(out, "store", "workspaces", r.attemptId!);
+      assert.ok(existsSync(join(ws, "container.log")));
+      assert.match(readFileSync(join(ws, "orchestrator.log"), "utf8"), /CANCELLED/);
+    }
+  });
+});
