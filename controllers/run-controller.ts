@@ -19,6 +19,7 @@ import { attemptId as makeAttemptId } from "../src/identity/run-identity.js";
 import { applyRunEvent, canApply, type RunEvent } from "../reconcilers/run-machine.js";
 import { holdsReservation, needsObservation, reconcileRun, type RunAction } from "../reconcilers/run-reconciler.js";
 import { retryDecision } from "../reconcilers/retry-policy.js";
+import { admit, demandOf, type Admission, type Capacity, type Reservation } from "../reconcilers/broker.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
 import { applyRecord, type RunRecord } from "./run-records.js";
 import { WorkQueue } from "./work-queue.js";
@@ -27,7 +28,8 @@ import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js
 const CAPACITY_RECHECK_MS = 10_000;
 
 export interface RunControllerOptions {
-  maxConcurrent: number;
+  /** What the broker may hand out: CPUs, memory, GPUs and concurrent attempts. */
+  capacity: Capacity;
   pollIntervalMs: number;
   graceSeconds: number;
   logLevel: string;
@@ -64,8 +66,8 @@ export class RunController {
   private readonly finished = new Set<string>();
   /** Attempts with an engine watch in flight (a run is requeued the moment its container exits). */
   private readonly watching = new Set<string>();
-  /** PENDING runs waiting for capacity, in arrival order (FIFO admission). */
-  private readonly deferred = new Set<string>();
+  /** PENDING runs in arrival order: the broker admits from the head (FIFO across benchmarks). */
+  private readonly admissionQueue: string[] = [];
   /** Attempt count of each run when this controller took it over: retries are counted from there. */
   private readonly baseAttempt = new Map<string, number>();
   /** When a failed run's retry is due (epoch ms). */
@@ -158,9 +160,10 @@ export class RunController {
   }
 
   /** Reconcile the given runs until each needs no more work; resolves with their records. */
-  async runUntilSettled(runIds: readonly string[], workers = Math.max(2, this.options.maxConcurrent + 1)): Promise<RunRecord[]> {
+  async runUntilSettled(runIds: readonly string[], workers = Math.max(2, Math.min(this.options.capacity.maxConcurrent, 32) + 1)): Promise<RunRecord[]> {
     for (const runId of runIds) {
       const run = this.runs.get(runId);
+      if (run?.snapshot.value === "PENDING") this.enqueueForAdmission(runId);
       // A run resumed mid-attempt counts that attempt as this controller's own.
       const inFlight = run && run.snapshot.value !== "PENDING" && !isTerminal(run.snapshot.value);
       if (run && !this.baseAttempt.has(runId)) this.baseAttempt.set(runId, run.snapshot.context.attempt - (inFlight ? 1 : 0));
@@ -216,11 +219,19 @@ export class RunController {
     if (needsObservation(record.snapshot) && attemptId) {
       observation = await this.executorFor(record).observe(attemptId);
     }
+    let admission: Admission | undefined;
+    if (record.snapshot.value === "PENDING" && !record.cancelRequested) {
+      admission = this.admission(record);
+      if (admission.verdict === "never") {
+        this.transition(record, { type: "REFUSED", message: admission.message });
+        return "settled";
+      }
+    }
     const decision = reconcileRun({
       snapshot: record.snapshot,
       observation,
       cancelRequested: record.cancelRequested,
-      capacityAvailable: this.reservedCount() < this.options.maxConcurrent,
+      capacityAvailable: admission?.verdict === "admit",
       memLimitBytes: record.spec.memLimitBytes,
       timeoutSeconds: record.spec.timeoutSeconds,
       timeoutIssued: attemptId ? record.timeoutIssued.has(attemptId) : false,
@@ -241,8 +252,7 @@ export class RunController {
     }
     if (decision.events.length > 0 || decision.action) return 0;
     if (record.snapshot.value === "PENDING") {
-      // Woken by the next released reservation; the long timer only guards against a lost wake-up.
-      this.deferred.add(runId);
+      // Woken when a reservation is released or the queue moves; the long timer only guards against a lost wake-up.
       return CAPACITY_RECHECK_MS;
     }
     if (record.snapshot.value === "RUNNING" && attemptId) this.watch(record, attemptId);
@@ -284,29 +294,31 @@ export class RunController {
       .finally(() => this.watching.delete(attemptId));
   }
 
-  /** A reservation was released: admit the longest-waiting PENDING run. */
-  private wakeDeferred(): void {
-    for (const runId of this.deferred) {
-      this.deferred.delete(runId);
-      const run = this.runs.get(runId);
-      if (run?.snapshot.value === "PENDING") {
-        this.queue.add(runId);
-        return;
-      }
-    }
+  /** A reservation was released or the admission queue moved: the run now first in line gets a look. */
+  private wakeHead(): void {
+    const head = this.admissionQueue[0];
+    if (head !== undefined) this.queue.add(head);
   }
 
-  private reservedCount(): number {
-    let count = 0;
-    for (const run of this.runs.values()) if (holdsReservation(run.snapshot)) count += 1;
-    return count;
+  private reservations(): Reservation[] {
+    const held: Reservation[] = [];
+    for (const run of this.runs.values()) if (holdsReservation(run.snapshot)) held.push({ runId: run.runId, demand: demandOf(run.spec) });
+    return held;
+  }
+
+  private admission(record: RunRecord): Admission {
+    return admit({ runId: record.runId, demand: demandOf(record.spec) }, this.options.capacity, this.reservations(), this.admissionQueue);
+  }
+
+  private enqueueForAdmission(runId: string): void {
+    if (!this.admissionQueue.includes(runId)) this.admissionQueue.push(runId);
   }
 
   private async perform(record: RunRecord, action: RunAction): Promise<void> {
     switch (action.type) {
       case "admit": {
         // Checked again synchronously: no await between the capacity check and the ADMIT record.
-        if (this.reservedCount() >= this.options.maxConcurrent) return;
+        if (this.admission(record).verdict !== "admit") return;
         const attempt = record.snapshot.context.attempt + 1;
         const attemptId = makeAttemptId(record.runId, this.deps.ownerId, attempt);
         this.transition(record, { type: "ADMIT", attempt, attemptId });
@@ -496,7 +508,13 @@ export class RunController {
         snapshot: result.snapshot,
       },
     ]);
-    if (held && !holdsReservation(result.snapshot)) this.wakeDeferred();
+    if (result.from === "PENDING" && result.to !== "PENDING") {
+      const at = this.admissionQueue.indexOf(record.runId);
+      if (at >= 0) this.admissionQueue.splice(at, 1);
+      if (at === 0) this.wakeHead();
+    }
+    if (result.to === "PENDING" && result.from !== "PENDING" && this.waiting.has(record.runId)) this.enqueueForAdmission(record.runId);
+    if (held && !holdsReservation(result.snapshot)) this.wakeHead();
     this.deps.onTransition?.(record, result.from, result.to);
   }
 

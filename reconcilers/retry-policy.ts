@@ -11,7 +11,7 @@ export const RETRY_BASE_DELAY_MS = 1_000;
 export const RETRY_MAX_DELAY_MS = 60_000;
 
 /** Reasons that another attempt cannot fix: retrying them would only repeat the same refusal. */
-const PERMANENT: ReadonlySet<FailureReason> = new Set(["image_missing", "unverified_image"]);
+const PERMANENT: ReadonlySet<FailureReason> = new Set(["image_missing", "unverified_image", "unschedulable"]);
 
 export interface RetryDecision {
   retry: boolean;

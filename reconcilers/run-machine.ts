@@ -12,6 +12,7 @@ export const RUN_MACHINE_VERSION = 1;
 
 export type RunEvent =
   | { type: "ADMIT"; attempt: number; attemptId: string }
+  | { type: "REFUSED"; message: string }
   | { type: "STARTED" }
   | { type: "LAUNCH_FAILED"; reason: FailureReason; message: string }
   | { type: "EXITED_OK" }
@@ -48,6 +49,8 @@ export const runMachine = setup({
           return { reason: "promotion_failed" as const, message: event.message };
         case "DISCARD":
           return { reason: "discarded" as const, message: "discarded by operator decision" };
+        case "REFUSED":
+          return { reason: "unschedulable" as const, message: event.message };
         default:
           return {};
       }
@@ -70,6 +73,7 @@ export const runMachine = setup({
           actions: assign(({ event }) => ({ attemptId: event.attemptId, artifactDir: event.artifactDir })),
         },
         CANCEL: { target: "CANCELLED", actions: assign({ reason: "cancelled", message: "cancelled before launch" }) },
+        REFUSED: { target: "FAILED", actions: "failWith" },
       },
     },
     ADMITTED: {

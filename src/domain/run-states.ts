@@ -35,6 +35,7 @@ export const FAILURE_REASONS = {
   validation_failed: "method",
   promotion_failed: "infrastructure",
   unverified_image: "method",
+  unschedulable: "method",
   cancelled: "user",
   discarded: "user",
 } as const;

@@ -2,7 +2,10 @@
  * `multiverse run`: the same machinery as the long-running controller, in one process. Apply the manifest
  * as desired state, reconcile until every run needs no more work, report, exit.
  */
+import { readdirSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import type { Capacity } from "../../reconcilers/broker.js";
 import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
 import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
@@ -45,6 +48,23 @@ export interface RunOutcome {
   runs: RunRecord[];
   allSucceeded: boolean;
   dryRun: boolean;
+}
+
+/** The broker's default capacity: what this host has (globals.host_ram_gb caps the memory). */
+export function hostCapacity(options: { maxConcurrent?: number; hostRamGb?: number }): Capacity {
+  const cpus = availableParallelism();
+  let gpus = 0;
+  try {
+    gpus = readdirSync("/dev").filter((d) => /^nvidia\d+$/.test(d)).length;
+  } catch {
+    gpus = 0;
+  }
+  return {
+    cpus,
+    memBytes: options.hostRamGb !== undefined ? Math.floor(options.hostRamGb * 1024 ** 3) : totalmem(),
+    gpus,
+    maxConcurrent: options.maxConcurrent ?? cpus,
+  };
 }
 
 export function stateRootFor(output: string, simple: boolean): string {
@@ -107,7 +127,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
           onError: request.onError,
         },
         {
-          maxConcurrent: request.maxConcurrent ?? 2,
+          capacity: hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
           pollIntervalMs: request.pollIntervalMs ?? 2000,
           graceSeconds: 10,
           logLevel: request.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",

@@ -89,6 +89,16 @@ describe("retries and cancellation", { skip }, () => {
     assert.match(readFileSync(join(out, "store", "workspaces", first, "orchestrator.log"), "utf8"), /will retry in \d+ ms: lost is an infrastructure failure/);
   });
 
+  test("a job that can never fit the host is refused with the reason instead of waiting forever", async () => {
+    const { out, manifest } = setup("huge", "  - dataset_slug: d\n    model_name: contract-test\n    cpus: 512\n  - name: fine\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { n_latent: 2 }\n");
+    const result = await cli(["run", "--manifest", manifest, "--output", out, "--json"]);
+    assert.equal(result.code, 1, result.stderr);
+    const runs = parseJson<Summary & { runs: { message: string | null }[] }>(result).runs;
+    assert.deepEqual(runs.map((r) => [r.job, r.phase, r.reason]), [["d-contract-test", "FAILED", "unschedulable"], ["fine", "ARTIFACT_SUCCESS", null]]);
+    assert.match(runs[0]!.message ?? "", /can never be scheduled: 512 CPUs requested, \d+ available/);
+    assert.equal(count(out, "LAUNCH_INTENT"), 1);
+  });
+
   test("Ctrl-C cancels running and queued runs, stops their containers and keeps their evidence", async () => {
     const { out, manifest } = setup("cancel", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 120 }\n    seeds: [1, 2, 3]\n");
     const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "2"], { stdio: ["ignore", "pipe", "pipe"] });

@@ -13,6 +13,7 @@ import {
 
 const EVENTS: Record<RunEventType, RunEvent> = {
   ADMIT: { type: "ADMIT", attempt: 1, attemptId: "abc-own-a1" },
+  REFUSED: { type: "REFUSED", message: "never fits" },
   STARTED: { type: "STARTED" },
   LAUNCH_FAILED: { type: "LAUNCH_FAILED", reason: "image_missing", message: "no such image" },
   EXITED_OK: { type: "EXITED_OK" },
@@ -33,7 +34,7 @@ const EVENTS: Record<RunEventType, RunEvent> = {
 
 /** The complete transition table: every (phase, event) pair not listed here must be refused. */
 const ALLOWED: Record<RunPhase, Partial<Record<RunEventType, RunPhase>>> = {
-  PENDING: { ADMIT: "ADMITTED", REUSED: "ARTIFACT_SUCCESS", CANCEL: "CANCELLED" },
+  PENDING: { ADMIT: "ADMITTED", REUSED: "ARTIFACT_SUCCESS", CANCEL: "CANCELLED", REFUSED: "FAILED" },
   ADMITTED: { STARTED: "RUNNING", LAUNCH_FAILED: "FAILED", CANCEL: "CANCEL_REQUESTED", RECOVERY_NEEDED: "RECOVERY_PENDING" },
   RUNNING: { EXITED_OK: "TRAINING_SUCCEEDED", EXITED_FAILED: "FAILED", CANCEL: "CANCEL_REQUESTED", RECOVERY_NEEDED: "RECOVERY_PENDING" },
   TRAINING_SUCCEEDED: { VALIDATE: "EVALUATING", CANCEL: "CANCELLED" },
@@ -87,6 +88,7 @@ describe("run state machine", () => {
     assert.equal(validation.message, "row_count_mismatch");
     assert.equal(applyRunEvent(at("PROMOTING"), EVENTS.PROMOTION_FAILED).snapshot.context.reason, "promotion_failed");
     assert.equal(applyRunEvent(at("RECOVERY_PENDING"), EVENTS.DISCARD).snapshot.context.reason, "discarded");
+    assert.equal(applyRunEvent(at("PENDING"), EVENTS.REFUSED).snapshot.context.reason, "unschedulable");
     assert.equal(applyRunEvent(at("CANCEL_REQUESTED"), EVENTS.CANCEL_CONFIRMED).snapshot.context.reason, "cancelled");
   });
 
