@@ -23,7 +23,8 @@ try {
     const ws = join(work, "plain", String(i));
     mkdirSync(ws, { recursive: true });
     writeFileSync(join(ws, "job_spec.json"), JSON.stringify({ seed: i, dataset_name: "d", model_name: "contract-test", hyperparameters: { behavior: "ok" } }));
-    const r = spawnSync("docker", ["run", "--rm", "--network", "none", "-v", `${dataset}:/input/data.h5mu:ro`, "-v", `${ws}:/output`, CONTRACT_TEST_IMAGE], { encoding: "utf8" });
+    // The same container settings the Docker executor uses for this model (cpus 0.5 from its model.yaml).
+    const r = spawnSync("docker", ["run", "--rm", "--network", "none", "--init", "--cpus", "0.5", "--security-opt", "no-new-privileges", "-v", `${dataset}:/input/data.h5mu:ro`, "-v", `${ws}:/output`, CONTRACT_TEST_IMAGE], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(r.stderr);
   }
   const plainSeconds = (performance.now() - plainStart) / 1000;
