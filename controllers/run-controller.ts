@@ -218,6 +218,11 @@ export class RunController {
     let observation: AttemptObservation | undefined;
     if (needsObservation(record.snapshot) && attemptId) {
       observation = await this.executorFor(record).observe(attemptId);
+      const journaled = record.exited.get(attemptId);
+      if (observation.state === "missing" && journaled) {
+        // Released after its exit was journaled (a crash came before the transition): the journal knows the outcome.
+        observation = { attemptId, state: "exited", ...journaled };
+      }
     }
     let admission: Admission | undefined;
     if (record.snapshot.value === "PENDING" && !record.cancelRequested) {
@@ -243,6 +248,8 @@ export class RunController {
       await this.collectLogs(record, decision.action.attemptId, observation);
     }
     for (const event of decision.events) this.transition(record, event);
+    // Engine-side leftovers go only after the outcome is journaled, so a crash in between loses nothing.
+    if (decision.action?.type === "collect-logs") await this.executorFor(record).release(decision.action.attemptId);
     if (decision.action && decision.action.type !== "collect-logs") await this.perform(record, decision.action);
     if (decision.done) {
       await this.finish(record);
@@ -255,7 +262,7 @@ export class RunController {
       // Woken when a reservation is released or the queue moves; the long timer only guards against a lost wake-up.
       return CAPACITY_RECHECK_MS;
     }
-    if (record.snapshot.value === "RUNNING" && attemptId) this.watch(record, attemptId);
+    if (record.snapshot.value === "RUNNING" && attemptId && observation?.state === "running") this.watch(record, attemptId);
     return decision.requeueAfterMs ?? this.options.pollIntervalMs;
   }
 
@@ -416,7 +423,6 @@ export class RunController {
       const code = observation?.state === "missing" ? "container missing" : `exit code ${observation?.exitCode ?? "unknown"}${observation?.oomKilled ? ", OOM-killed" : ""}`;
       this.log(record, attemptId, `attempt ended: ${code}`);
     }
-    await executor.release(attemptId);
   }
 
   private async validate(record: RunRecord, attemptId: string): Promise<void> {
@@ -465,7 +471,10 @@ export class RunController {
         clock: this.clock,
         artifactDir,
       });
-      this.append([{ type: "PROMOTED", runId: record.runId, attemptId, artifactDir: result.artifactDir, manifestSha256: result.manifestSha256 }]);
+      // After a crash between this record and the transition below, the saga reuses the bundle: record it once.
+      if (!record.promotions.some((p) => p.attemptId === attemptId)) {
+        this.append([{ type: "PROMOTED", runId: record.runId, attemptId, artifactDir: result.artifactDir, manifestSha256: result.manifestSha256 }]);
+      }
       this.transition(record, { type: "PROMOTED", artifactDir: result.artifactDir });
       this.log(record, attemptId, `promoted to ${result.artifactDir}`);
     } catch (error) {

@@ -23,8 +23,8 @@ export interface RunRecord {
   promotions: { attemptId: string; artifactDir: string }[];
   /** Attempts with a journaled launch intent. */
   launched: Set<string>;
-  /** Attempts whose exit has been journaled. */
-  exited: Set<string>;
+  /** Attempts whose exit has been journaled, with what the engine reported. */
+  exited: Map<string, { exitCode: number | null; oomKilled: boolean; startedAt?: string; finishedAt?: string }>;
   transitions: TransitionEntry[];
   cancelRequested: boolean;
   timeoutIssued: Set<string>;
@@ -38,7 +38,7 @@ export function newRunRecord(runId: string, name: string, spec: RunSpec): RunRec
     snapshot: initialRunSnapshot(),
     promotions: [],
     launched: new Set(),
-    exited: new Set(),
+    exited: new Map(),
     transitions: [],
     cancelRequested: false,
     timeoutIssued: new Set(),
@@ -72,7 +72,7 @@ export function applyRecord(runs: Map<string, RunRecord>, record: JournalRecord)
       run.launched.add(record.attemptId);
       break;
     case "ATTEMPT_EXITED":
-      run.exited.add(record.attemptId);
+      run.exited.set(record.attemptId, { exitCode: record.exitCode, oomKilled: record.oomKilled, startedAt: record.startedAt, finishedAt: record.finishedAt });
       break;
     case "PROMOTED":
       run.promotions.push({ attemptId: record.attemptId, artifactDir: record.artifactDir });

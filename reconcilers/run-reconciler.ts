@@ -53,10 +53,12 @@ export function reconcileRun(input: ReconcileInput): RunDecision {
     case "ADMITTED": {
       if (!attemptId) return { events: [{ type: "RECOVERY_NEEDED", message: "admitted run has no attempt id" }], done: false };
       if (input.cancelRequested) return { events: [{ type: "CANCEL" }], done: false };
-      if (!observation || observation.state === "missing") {
+      // Nothing in the engine, or created but never started (a crash between create and start): launch, which is
+      // idempotent per attempt and starts an existing container instead of creating a second one.
+      if (!observation || observation.state === "missing" || observation.state === "created") {
         return { events: [], action: { type: "launch", attemptId, attempt: snapshot.context.attempt }, done: false };
       }
-      // The engine already has the attempt (a launch that happened before a crash): adopt it.
+      // The engine already has the attempt running or finished (a launch that happened before a crash): adopt it.
       return { events: [{ type: "STARTED" }], done: false };
     }
 
@@ -69,6 +71,9 @@ export function reconcileRun(input: ReconcileInput): RunDecision {
           events: [{ type: "EXITED_FAILED", reason: "lost", message: "the container disappeared from the engine before it exited" }],
           done: false,
         };
+      }
+      if (observation.state === "created") {
+        return { events: [], action: { type: "launch", attemptId, attempt: snapshot.context.attempt }, done: false };
       }
       if (observation.state === "exited") {
         const outcome = classifyExit(observation, { timedOut: input.timeoutIssued, memLimitBytes: input.memLimitBytes });

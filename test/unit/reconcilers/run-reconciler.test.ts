@@ -39,6 +39,7 @@ describe("reconcileRun", () => {
   test("ADMITTED with no container launches; with a container (crash after launch) adopts it", () => {
     assert.deepEqual(reconcileRun(input("ADMITTED")).action, { type: "launch", attemptId: "r-o-a1", attempt: 1 });
     assert.deepEqual(reconcileRun(input("ADMITTED", { observation: { attemptId: "r-o-a1", state: "missing" } })).action, { type: "launch", attemptId: "r-o-a1", attempt: 1 });
+    assert.deepEqual(reconcileRun(input("ADMITTED", { observation: { attemptId: "r-o-a1", state: "created" } })).action, { type: "launch", attemptId: "r-o-a1", attempt: 1 }, "created but never started");
     const adopted = reconcileRun(input("ADMITTED", { observation: running }));
     assert.deepEqual(adopted.events, [{ type: "STARTED" }]);
     assert.equal(adopted.action, undefined);
@@ -63,6 +64,10 @@ describe("reconcileRun", () => {
     assert.equal((nonzero.events[0] as { reason: string }).reason, "nonzero_exit");
     const oom = reconcileRun(input("RUNNING", { observation: exited(137, true) }));
     assert.equal((oom.events[0] as { reason: string }).reason, "oom_killed");
+  });
+
+  test("RUNNING but the container was only created (crash between create and start) is started again", () => {
+    assert.deepEqual(reconcileRun(input("RUNNING", { observation: { attemptId: "r-o-a1", state: "created" } })).action, { type: "launch", attemptId: "r-o-a1", attempt: 1 });
   });
 
   test("RUNNING container vanished is `lost`", () => {
