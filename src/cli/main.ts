@@ -13,6 +13,7 @@ import { describeRunCommand } from "./commands/describe-run.js";
 import { rebuildIndexCommand } from "./commands/rebuild-index.js";
 import { registerDatasetCommand, registerModelCommand } from "./commands/register.js";
 import { modelsListCommand, modelsSetupCommand } from "./commands/models.js";
+import { logsCommand } from "./commands/logs.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -72,6 +73,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
     .addOption(new Option("-o, --output-format <format>", "output format").choices(["json", "text"]).default("text"))
     .action(async (run: string, options) => setExit(await describeRunCommand(run, options, io)));
+
+  const logs = program.command("logs").description("print a run's logs");
+  logs
+    .command("run <run>")
+    .description("the model's run.log (default), the captured container.log or the host's orchestrator.log of a run")
+    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+    .option("--model", "the model's run.log (default)")
+    .option("--container", "the container's captured stdout and stderr")
+    .option("--orchestrator", "the host's per-run log: admission, launch, exit, validation, promotion")
+    .option("--attempt <n-or-id>", "an earlier attempt instead of the latest")
+    .option("-f, --follow", "keep printing until the run is terminal")
+    .action(async (run: string, options) => setExit(await logsCommand(run, options, io)));
 
   program
     .command("rebuild-index")

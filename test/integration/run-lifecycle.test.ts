@@ -89,6 +89,26 @@ describe("retries and cancellation", { skip }, () => {
     assert.match(readFileSync(join(out, "store", "workspaces", first, "orchestrator.log"), "utf8"), /will retry in \d+ ms: lost is an infrastructure failure/);
   });
 
+  test("logs: the model's, the container's and the orchestrator's, and --follow until the run ends", async () => {
+    const { out, manifest } = setup("logs", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 2, n_latent: 5 }\n");
+    const running = cli(["run", "--manifest", manifest, "--output", out, "--json"]);
+    const deadline = Date.now() + 30_000;
+    while (!journalLines(out).some((l) => l.includes('"event":"STARTED"'))) {
+      if (Date.now() > deadline) throw new Error("never started");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const followed = await cli(["logs", "run", "d-contract-test", "--output", out, "--follow"]);
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.match(followed.stdout, /behavior sleep[\s\S]*done/, "followed run.log to the end");
+    assert.equal((await running).code, 0);
+    const container = await cli(["logs", "run", "d-contract-test", "--output", out, "--container"]);
+    assert.match(container.stdout, /contract-test starting[\s\S]*a line on stderr/);
+    const orchestrator = await cli(["logs", "run", "d-contract-test", "--output", out, "--orchestrator"]);
+    assert.match(orchestrator.stdout, /admitted attempt 1[\s\S]*promoted to/);
+    const bad = await cli(["logs", "run", "d-contract-test", "--output", out, "--model", "--container"]);
+    assert.equal(bad.code, 2);
+  });
+
   test("a job that can never fit the host is refused with the reason instead of waiting forever", async () => {
     const { out, manifest } = setup("huge", "  - dataset_slug: d\n    model_name: contract-test\n    cpus: 512\n  - name: fine\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { n_latent: 2 }\n");
     const result = await cli(["run", "--manifest", manifest, "--output", out, "--json"]);
