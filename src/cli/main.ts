@@ -12,7 +12,7 @@ import { getRunsCommand } from "./commands/get-runs.js";
 import { describeRunCommand } from "./commands/describe-run.js";
 import { rebuildIndexCommand } from "./commands/rebuild-index.js";
 import { registerDatasetCommand, registerModelCommand } from "./commands/register.js";
-import { modelsListCommand, modelsSetupCommand } from "./commands/models.js";
+import { modelsBuildCliCommand, modelsListCommand, modelsSetupCommand } from "./commands/models.js";
 import { logsCommand } from "./commands/logs.js";
 
 const EXIT_CODES_HELP = `
@@ -119,6 +119,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--state-root <dir>", "state root holding registered models", defaultStateRoot())
     .option("--json", "machine-readable output")
     .action((options) => setExit(modelsListCommand(options, io)));
+  models
+    .command("build <slug>")
+    .description("build the model's image with the local Docker engine (paths in model.yaml are relative to it)")
+    .option("--state-root <dir>", "state root holding registered models", defaultStateRoot())
+    .option("--base-image <image>", "BASE_IMAGE build argument (default $MULTIVERSE_BASE_IMAGE, else the Dockerfile's)")
+    .option("-q, --quiet", "do not stream the build output")
+    .action(async (slug: string, options) => setExit(await modelsBuildCliCommand(slug, options, io)));
   models
     .command("setup <slug>")
     .description("create the model's own Python environment (pinned requirements) for the local executor")

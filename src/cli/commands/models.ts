@@ -5,6 +5,7 @@ import { repoRoot } from "../../util/paths.js";
 import { envsRoot } from "../../executors/registry.js";
 import { envDirFor, setupModelEnv } from "../../executors/local/model-envs.js";
 import { json, table, type Io } from "../output.js";
+import { modelsBuildCommand } from "./models-build.js";
 
 function catalog(stateRoot: string): ModelCatalog {
   return new ModelCatalog([join(resolve(stateRoot), "catalog", "models"), join(repoRoot(), "store", "models")]);
@@ -36,4 +37,10 @@ export function modelsSetupCommand(slug: string, options: { stateRoot: string; p
   if (options.json) io.out(json({ environment: dir, ...record }));
   else io.out(`model ${slug} ${model.spec.version}: environment ready at ${dir} (python ${record.python})`);
   return EXIT_OK;
+}
+
+export async function modelsBuildCliCommand(slug: string, options: { stateRoot: string; baseImage?: string; quiet?: boolean }, io: Io): Promise<number> {
+  const model = catalog(options.stateRoot).get(slug);
+  if (!model) throw Errors.unknownModel(`model "${slug}" is not a built-in or registered model`);
+  return modelsBuildCommand(model, options, io);
 }
