@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, u
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { Errors } from "../domain/errors.js";
+import { processAlive } from "../util/process.js";
 
 export function defaultStateRoot(): string {
   if (process.env.MULTIVERSE_STATE_DIR) return resolve(process.env.MULTIVERSE_STATE_DIR);
@@ -55,7 +56,7 @@ export function acquireStateLock(stateRoot: string, purpose: string): StateLock 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = readHolder(file);
-      if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
+      if (holder && holder.pid !== process.pid && processAlive(holder.pid)) {
         throw Errors.stateLocked(`state root ${stateRoot} is in use by process ${holder.pid} (${holder.purpose ?? "unknown"}, since ${holder.since ?? "?"})`, {
           details: ["only one multiverse process may write a state root at a time; wait for it to finish or stop it"],
         });
@@ -79,11 +80,3 @@ function readHolder(file: string): { pid: number; purpose?: string; since?: stri
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

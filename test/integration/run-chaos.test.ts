@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
@@ -15,21 +15,11 @@ import { prng } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
+import { journalRecords } from "../helpers/journal.js";
 
 const skip = requireDockerOrSkip();
 const RUNS = 30;
 const KILLS = 10;
-
-function records(stateRoot: string): { type: string; runId?: string; attemptId?: string }[] {
-  const dir = join(stateRoot, "journal");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".jsonl"))
-    .sort()
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
-    .filter((l) => l.endsWith("}"))
-    .map((l) => JSON.parse(l) as { type: string; runId?: string; attemptId?: string });
-}
 
 describe("chaos: SIGKILL at random moments", { skip }, () => {
   let work: string;
@@ -75,7 +65,7 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     assert.equal(runs.length, RUNS);
     assert.ok(runs.every((r) => r.phase === "ARTIFACT_SUCCESS"), JSON.stringify(runs.filter((r) => r.phase !== "ARTIFACT_SUCCESS")));
 
-    const journal = records(out);
+    const journal = journalRecords(out);
     const promotions = new Map<string, Set<string>>();
     for (const r of journal.filter((r) => r.type === "PROMOTED")) promotions.set(r.runId!, (promotions.get(r.runId!) ?? new Set()).add(r.attemptId!));
     const twice = [...promotions].filter(([, attempts]) => attempts.size > 1);

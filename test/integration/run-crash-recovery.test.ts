@@ -5,25 +5,19 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
+import { journalRecords } from "../helpers/journal.js";
 
 const skip = requireDockerOrSkip();
 
 function journalTypes(stateRoot: string): string[] {
-  const dir = join(stateRoot, "journal");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".jsonl"))
-    .sort()
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
-    .map((line) => /"type":"([A-Z_]+)"/.exec(line)?.[1])
-    .filter((t): t is string => t !== undefined);
+  return journalRecords(stateRoot).map((r) => r.type);
 }
 
 describe("crash recovery of multiverse run", { skip }, () => {

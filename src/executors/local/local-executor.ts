@@ -12,6 +12,7 @@ import { repoRoot } from "../../util/paths.js";
 import { LaunchError, type AttemptObservation, type Executor, type LaunchRequest } from "../executor.js";
 import { describeInterpreter, environmentDigest, interpreterFor } from "./model-envs.js";
 import { bubblewrapCommand, plainCommand, type Interpreter } from "./sandbox.js";
+import { processAlive } from "../../util/process.js";
 
 export interface LocalExecutorOptions {
   /** Where per-attempt state (pid, exit code, log) is kept. */
@@ -37,14 +38,6 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function which(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(":")) {
@@ -144,13 +137,13 @@ export class LocalExecutor implements Executor {
       const oomKilled = exitCode !== 0 && state.memLimitBytes !== undefined && /MemoryError|Cannot allocate memory|std::bad_alloc/.test(log);
       return { attemptId, state: "exited", exitCode, oomKilled, startedAt: state.startedAt, labels };
     }
-    if (alive(state.pid)) return { attemptId, state: "running", startedAt: state.startedAt, labels };
+    if (processAlive(state.pid)) return { attemptId, state: "running", startedAt: state.startedAt, labels };
     return { attemptId, state: "exited", exitCode: null, oomKilled: false, startedAt: state.startedAt, error: "the process ended without recording an exit code", labels };
   }
 
   async cancel(attemptId: string, graceSeconds: number): Promise<void> {
     const state = this.readState(attemptId);
-    if (!state || existsSync(this.file(attemptId, "exit")) || !alive(state.pid)) return;
+    if (!state || existsSync(this.file(attemptId, "exit")) || !processAlive(state.pid)) return;
     const signalGroup = (signal: NodeJS.Signals) => {
       try {
         process.kill(-state.pid, signal);
@@ -160,9 +153,9 @@ export class LocalExecutor implements Executor {
     };
     signalGroup("SIGTERM");
     const deadline = Date.now() + graceSeconds * 1000;
-    while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (alive(state.pid)) signalGroup("SIGKILL");
-    while (alive(state.pid)) await new Promise((r) => setTimeout(r, 20));
+    while (processAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (processAlive(state.pid)) signalGroup("SIGKILL");
+    while (processAlive(state.pid)) await new Promise((r) => setTimeout(r, 20));
     if (!existsSync(this.file(attemptId, "exit"))) writeFileSync(this.file(attemptId, "exit"), "143\n");
   }
 
@@ -184,7 +177,7 @@ export class LocalExecutor implements Executor {
 
   async release(attemptId: string): Promise<void> {
     const state = this.readState(attemptId);
-    if (state && !existsSync(this.file(attemptId, "exit")) && alive(state.pid)) return; // never forget a live process
+    if (state && !existsSync(this.file(attemptId, "exit")) && processAlive(state.pid)) return; // never forget a live process
     for (const suffix of ["json", "exit", "log"]) rmSync(this.file(attemptId, suffix), { force: true });
   }
 
