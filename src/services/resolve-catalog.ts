@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Backend, DatasetResource, ImageIdentity, ModelResource } from "../domain/resources.js";
 import type { BenchmarkResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
-import type { Executor } from "../executors/executor.js";
+import { LaunchError, type Executor } from "../executors/executor.js";
 import { DatasetCatalog, describeDataset } from "../catalog/datasets.js";
 import { ModelCatalog } from "../catalog/models.js";
 import { repoRoot } from "../util/paths.js";
@@ -61,7 +61,17 @@ export async function resolveCatalog(options: ResolveOptions): Promise<PlanCatal
     if (images.has(reference)) continue;
     const backend = job.backend ?? options.benchmark.spec.backend ?? options.defaultBackend;
     const executor = options.executors[backend];
-    const identity = executor ? await executor.resolveImage(reference, { slug: model.spec.slug, version: model.spec.version, directory: model.spec.directory }) : null;
+    let identity: ImageIdentity | null = null;
+    try {
+      identity = executor ? await executor.resolveImage(reference, { slug: model.spec.slug, version: model.spec.version, directory: model.spec.directory }) : null;
+    } catch (error) {
+      if (error instanceof LaunchError && error.kind === "engine_unavailable") {
+        throw Errors.engineUnavailable(`${error.message}`, {
+          details: [backend === "docker" ? "start it (scripts/start-dockerd.sh, or your system's docker service), or run with --backend local" : `check the ${backend} backend`],
+        });
+      }
+      throw error;
+    }
     images.set(reference, identity);
   }
   return { datasets, models, images };

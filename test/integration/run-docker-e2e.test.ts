@@ -294,6 +294,12 @@ jobs:
     assert.equal(r3.code, 2);
     assert.match(r3.stderr, /unverified_local/);
     assert.ok(!existsSync(join(out, "journal")) || launchIntents(out) === 0, "nothing launched");
+
+    const down = await cli(["run", "--manifest", strict, "--output", out], { MULTIVERSE_DOCKER_SOCKET: join(work, "no-engine.sock") });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /the Docker engine does not answer.*\[MV_ENGINE_UNAVAILABLE\]/);
+    assert.match(down.stderr, /--backend local/);
+    assert.doesNotMatch(down.stderr, /internal error/);
     chmodSync(work, 0o755);
   });
 });
