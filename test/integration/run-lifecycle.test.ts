@@ -102,7 +102,9 @@ describe("retries and cancellation", { skip }, () => {
     assert.match(followed.stdout, /behavior sleep[\s\S]*done/, "followed run.log to the end");
     assert.equal((await running).code, 0);
     const container = await cli(["logs", "run", "d-contract-test", "--output", out, "--container"]);
-    assert.match(container.stdout, /contract-test starting[\s\S]*a line on stderr/);
+    // stdout and stderr are separate streams: both are captured, their interleaving is up to the engine
+    assert.match(container.stdout, /contract-test starting/);
+    assert.match(container.stdout, /a line on stderr/);
     const orchestrator = await cli(["logs", "run", "d-contract-test", "--output", out, "--orchestrator"]);
     assert.match(orchestrator.stdout, /admitted attempt 1[\s\S]*promoted to/);
     const bad = await cli(["logs", "run", "d-contract-test", "--output", out, "--model", "--container"]);
