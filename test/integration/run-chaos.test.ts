@@ -42,11 +42,11 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     writeFileSync(
       manifest,
       `globals:\n  experiment_name: chaos\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n` +
-        [2, 3, 4].map((n) => `  - name: latent${n}\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 0.3, n_latent: ${n} }\n    seeds: [${seeds}]\n`).join(""),
+        [2, 3, 4].map((n) => `  - name: latent${n}\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 1.5, n_latent: ${n} }\n    seeds: [${seeds}]\n`).join(""),
     );
     const random = prng(42);
     let kills = 0;
-    for (let round = 0; round < KILLS; round += 1) {
+    for (let round = 0; kills < KILLS && round < 3 * KILLS; round += 1) {
       const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "4", "--skip-completed"], { stdio: "ignore" });
       const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
       const delay = 150 + Math.floor(random() * 1200);
@@ -84,6 +84,6 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     const leftovers = spawnSync("docker", ["ps", "-aq", "--filter", `label=io.multiverse.owner=${owner}`], { encoding: "utf8" }).stdout.trim();
     assert.equal(leftovers, "", "no container left behind");
     process.stdout.write(`# chaos: ${kills} SIGKILLs, ${RUNS} runs, ${launches} launches, ${promotions.size} promotions, 0 duplicates, index in sync\n`);
-    assert.ok(kills >= KILLS - 2, `at least ${KILLS - 2} of the rounds were killed mid-flight (${kills})`);
+    assert.ok(kills >= KILLS, `killed ${kills} times, expected at least ${KILLS}`);
   });
 });
