@@ -19,6 +19,7 @@ import { attemptId as makeAttemptId } from "../src/identity/run-identity.js";
 import { applyRunEvent, canApply, type RunEvent } from "../reconcilers/run-machine.js";
 import { holdsReservation, needsObservation, reconcileRun, type RunAction } from "../reconcilers/run-reconciler.js";
 import { retryDecision } from "../reconcilers/retry-policy.js";
+import { explainCacheMiss } from "../reconcilers/cache-miss.js";
 import { admit, demandOf, type Admission, type Capacity, type Reservation } from "../reconcilers/broker.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
 import { applyRecord, type RunRecord } from "./run-records.js";
@@ -56,6 +57,12 @@ export interface PlanEntry {
   disposition: PlanDisposition;
   /** For skipped runs: the attempt that completed the logical run and its bundle. */
   completedBy?: { attemptId: string; artifactDir: string };
+  /** For new runs: what changed since an earlier run of the same job and seed (why it was not reused). */
+  cacheMiss?: { previousRunId: string; changes: string[] };
+}
+
+function jobSeedKey(run: RunRecord): string {
+  return `${run.spec.benchmark}\u0000${run.spec.jobName}\u0000${run.spec.seed}`;
 }
 
 export class RunController {
@@ -97,6 +104,7 @@ export class RunController {
   async applyPlan(planned: readonly PlannedRun[], options: { skipCompleted: boolean }): Promise<PlanEntry[]> {
     const entries: PlanEntry[] = [];
     const newRecords: NewJournalRecord[] = [];
+    const earlier = this.earlierRuns();
     for (const run of planned) {
       const existing = this.runs.get(run.runId);
       if (!existing || JSON.stringify(existing.spec) !== JSON.stringify(run.spec) || existing.name !== run.name) {
@@ -107,12 +115,13 @@ export class RunController {
     for (const run of planned) {
       const record = this.runs.get(run.runId);
       if (!record) throw new Error(`run ${run.runId} missing after planning`);
-      entries.push(await this.dispose(record, options.skipCompleted));
+      const previous = earlier.get(jobSeedKey(record));
+      entries.push(await this.dispose(record, options.skipCompleted, previous && previous.runId !== record.runId ? previous : undefined));
     }
     return entries;
   }
 
-  private async dispose(record: RunRecord, skipCompleted: boolean): Promise<PlanEntry> {
+  private async dispose(record: RunRecord, skipCompleted: boolean, previous: RunRecord | undefined): Promise<PlanEntry> {
     const base = { runId: record.runId, name: record.name, jobName: record.spec.jobName, seed: record.spec.seed };
     const phase = record.snapshot.value;
     if (phase === "RECOVERY_PENDING") return { ...base, disposition: "recovery_pending" };
@@ -131,12 +140,21 @@ export class RunController {
         return { ...base, disposition: "skipped", completedBy: completed };
       }
     }
-    if (phase === "PENDING" && record.snapshot.context.attempt === 0) return { ...base, disposition: "new" };
+    if (phase === "PENDING" && record.snapshot.context.attempt === 0) {
+      return previous ? { ...base, disposition: "new", cacheMiss: { previousRunId: previous.runId, changes: explainCacheMiss(previous.spec, record.spec) } } : { ...base, disposition: "new" };
+    }
     if (isTerminal(phase)) {
       this.transition(record, { type: "RERUN" });
       return { ...base, disposition: "rerun" };
     }
     return { ...base, disposition: "resume" };
+  }
+
+  /** Earlier runs by benchmark, job and seed, to explain why a newly planned run is not reused. */
+  private earlierRuns(): Map<string, RunRecord> {
+    const byKey = new Map<string, RunRecord>();
+    for (const run of this.runs.values()) byKey.set(jobSeedKey(run), run);
+    return byKey;
   }
 
   /** The newest promotion of this logical run whose bundle still verifies. */

@@ -203,8 +203,11 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     const changed = writeManifest("resume-changed.yaml", manifest(jobs(5)));
     const fourth = await cli(["run", "--manifest", changed, "--output", out, "--json", "--skip-completed"]);
     assert.equal(fourth.code, 0, fourth.stderr);
-    const fourthRuns = parseJson<Summary>(fourth).runs;
+    const fourthRuns = parseJson<Summary & { runs: { cacheMiss: { changes: string[] } | null }[] }>(fourth).runs;
     assert.equal(fourthRuns.filter((r) => r.disposition === "new").length, 2, "job a has two seeds, both with the new param");
+    for (const run of fourthRuns.filter((r) => r.disposition === "new")) {
+      assert.deepEqual((run as unknown as { cacheMiss: { changes: string[] } }).cacheMiss.changes, ["params.n_latent: 4 -> 5"], "the cache miss is explained");
+    }
     assert.equal(fourthRuns.filter((r) => r.disposition === "skipped").length, 1);
     assert.equal(launchIntents(out), launchesAfterFirst + 2);
 

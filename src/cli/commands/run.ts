@@ -100,6 +100,8 @@ function preflight(entries: PlanEntry[]): string {
   for (const e of entries) {
     if (e.disposition === "skipped" && e.completedBy) {
       lines.push(`  skip ${e.name}: completed by attempt ${e.completedBy.attemptId} -> ${e.completedBy.artifactDir}`);
+    } else if (e.disposition === "new" && e.cacheMiss && e.cacheMiss.changes.length > 0) {
+      lines.push(`  new  ${e.name}: changed since run ${e.cacheMiss.previousRunId.slice(0, 12)}: ${e.cacheMiss.changes.join("; ")}`);
     } else if (e.disposition === "recovery_pending") {
       lines.push(`  hold ${e.name}: RECOVERY_PENDING, waiting for an explicit adopt/discard decision`);
     }
@@ -109,6 +111,7 @@ function preflight(entries: PlanEntry[]): string {
 
 function summaryRows(outcome: RunOutcome) {
   const dispositions = new Map(outcome.entries.map((e) => [e.runId, e.disposition]));
+  const misses = new Map(outcome.entries.filter((e) => e.cacheMiss).map((e) => [e.runId, e.cacheMiss]));
   return outcome.runs.map((run) => ({
     runId: run.runId,
     name: run.name,
@@ -123,6 +126,7 @@ function summaryRows(outcome: RunOutcome) {
     artifactDir: run.snapshot.value === "ARTIFACT_SUCCESS" ? (run.snapshot.context.artifactDir ?? null) : null,
     umap: run.snapshot.value === "ARTIFACT_SUCCESS" && run.snapshot.context.artifactDir ? `${run.snapshot.context.artifactDir}/umap.png` : null,
     disposition: dispositions.get(run.runId) ?? null,
+    cacheMiss: misses.get(run.runId) ?? null,
   }));
 }
 
