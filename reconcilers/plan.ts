@@ -70,6 +70,11 @@ export function planBenchmark(benchmark: BenchmarkResource, catalog: PlanCatalog
 function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number, catalog: PlanCatalog, options: PlanOptions): PlannedRun[] {
   const where = `jobs[${index}] (${job.name})`;
   const location = { file: options.file, field: `jobs[${index}]` };
+  if (job.mode === "sweep") {
+    throw Errors.schema(`${where}: mode "sweep" (Optuna studies) is not available in this version; use mode "train" and list the parameter values as separate jobs`, {
+      location: { ...location, field: `jobs[${index}].mode` },
+    });
+  }
   const dataset = catalog.datasets.get(job.dataset);
   if (!dataset) {
     throw Errors.unknownDataset(`${where}: dataset "${job.dataset}" is not registered and not declared in the manifest`, {

@@ -85,6 +85,12 @@ describe("planBenchmark", () => {
     assert.equal(plan.runs.length, 1);
   });
 
+  test("sweeps are refused clearly rather than run as plain jobs", () => {
+    const plan = planBenchmark(benchmark([{ name: "j", dataset: "rna", model: "pca", params: {}, seeds: [0], mode: "sweep" }]), catalog());
+    assert.match(plan.errors[0]!.message, /mode "sweep" .* is not available/);
+    assert.equal(plan.runs.length, 0);
+  });
+
   test("seed override replaces every job's seeds", () => {
     const plan = planBenchmark(benchmark([{ name: "j", dataset: "rna", model: "pca", params: {}, seeds: [0, 1, 2] }]), catalog(), { seedOverride: 9 });
     assert.deepEqual(plan.runs.map((r) => r.spec.seed), [9]);
