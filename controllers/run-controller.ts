@@ -464,12 +464,16 @@ export class RunController {
     const workspaceDir = layout.workspaceDir(attemptId);
     this.log(record, attemptId, "promoting");
     const validation = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
-    if (!validation.ok) {
-      const message = validation.problems.filter((p) => p.severity === "error").map((p) => `${p.artifact}: ${p.code}`).join("; ");
-      this.transition(record, { type: "PROMOTION_FAILED", message: `outputs changed after validation: ${message}` });
+    const artifactDir = layout.artifactDir(attemptId, record.spec.jobName);
+    if (!validation.ok && !(await this.promotionAlreadyStaged(record, attemptId, artifactDir))) {
+      // Outputs that passed validation no longer do (changed or damaged after a crash), and no staged copy
+      // exists: neither promoting nor failing is safe to decide here. Keep everything and ask the operator.
+      const problems = validation.problems.filter((p) => p.severity === "error").map((p) => `${p.artifact}: ${p.code}`).join("; ");
+      const message = `outputs that passed validation no longer validate (${problems}); evidence kept in ${workspaceDir}; decide with: multiverse recover adopt|discard ${record.runId.slice(0, 12)}`;
+      this.log(record, attemptId, `RECOVERY_PENDING: ${message}`);
+      this.transition(record, { type: "RECOVERY_NEEDED", message });
       return;
     }
-    const artifactDir = layout.artifactDir(attemptId, record.spec.jobName);
     this.append([{ type: "PROMOTION_INTENT", runId: record.runId, attemptId, stagingDir: layout.stagingDir(attemptId), artifactDir }]);
     try {
       const result = await promote({
@@ -503,6 +507,24 @@ export class RunController {
   }
 
   /** Runs once per settled attempt in this process: the closing lines of orchestrator.log and failed-run evidence. */
+  /** Whether the saga can finish from its own staged or promoted copy of this attempt, without the workspace. */
+  private async promotionAlreadyStaged(record: RunRecord, attemptId: string, artifactDir: string): Promise<boolean> {
+    for (const dir of [artifactDir, this.deps.layout.stagingDir(attemptId)]) {
+      const verification = await verifyBundle(dir);
+      if (verification.ok && verification.manifest?.physical_run_id === attemptId && verification.manifest.logical_run_id === record.runId) return true;
+    }
+    return false;
+  }
+
+  /** The operator's decision on a RECOVERY_PENDING run: adopt (validate again, then promote) or discard (FAILED). */
+  decide(runId: string, decision: "adopt" | "discard"): void {
+    const record = this.runs.get(runId);
+    if (!record) throw new Error(`unknown run ${runId}`);
+    const attemptId = record.snapshot.context.attemptId;
+    if (attemptId) this.log(record, attemptId, `operator decision: ${decision}`);
+    this.transition(record, decision === "adopt" ? { type: "ADOPT" } : { type: "DISCARD" });
+  }
+
   private async finish(record: RunRecord): Promise<void> {
     const attemptId = record.snapshot.context.attemptId;
     if (!attemptId || !record.launched.has(attemptId) || this.finished.has(attemptId)) return;
@@ -556,8 +578,19 @@ export class RunController {
     }
   }
 
+  private executorFactory: ((backend: Backend) => Executor) | undefined;
+
+  /** Creates executors on first use for backends the controller was not given (recovery of any run). */
+  executorsFallback(factory: (backend: Backend) => Executor): void {
+    this.executorFactory = factory;
+  }
+
   private executorFor(record: RunRecord): Executor {
-    const executor = this.deps.executors[record.spec.backend];
+    let executor = this.deps.executors[record.spec.backend];
+    if (!executor && this.executorFactory) {
+      executor = this.executorFactory(record.spec.backend);
+      this.deps.executors[record.spec.backend] = executor;
+    }
     if (!executor) throw new Error(`no executor configured for backend "${record.spec.backend}"`);
     return executor;
   }

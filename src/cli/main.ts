@@ -14,6 +14,7 @@ import { rebuildIndexCommand } from "./commands/rebuild-index.js";
 import { registerDatasetCommand, registerModelCommand } from "./commands/register.js";
 import { modelsBuildCliCommand, modelsListCommand, modelsSetupCommand } from "./commands/models.js";
 import { logsCommand } from "./commands/logs.js";
+import { recoverCommand } from "./commands/recover.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -85,6 +86,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--attempt <n-or-id>", "an earlier attempt instead of the latest")
     .option("-f, --follow", "keep printing until the run is terminal")
     .action(async (run: string, options) => setExit(await logsCommand(run, options, io)));
+
+  program
+    .command("recover <decision> <run>")
+    .description("decide a RECOVERY_PENDING run: adopt (validate the kept outputs again and promote) or discard (FAILED)")
+    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+    .action(async (decision: string, run: string, options) => setExit(await recoverCommand(decision, run, options, io)));
 
   program
     .command("rebuild-index")

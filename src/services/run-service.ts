@@ -12,11 +12,10 @@ import { Errors } from "../domain/errors.js";
 import type { Executor } from "../executors/executor.js";
 import { loadManifestFile } from "../manifest/load-manifest.js";
 import { storeLayout } from "../artifacts/layout.js";
-import { Journal, readJournal } from "../journal/journal.js";
-import { RunIndex, indexPath } from "../index/run-index.js";
-import { acquireStateLock, ownerIdOf } from "../state/state-root.js";
+import { acquireStateLock } from "../state/state-root.js";
+import { openControllerSession } from "./controller-session.js";
 import { planBenchmark } from "../../reconcilers/plan.js";
-import { RunController, type PlanEntry } from "../../controllers/run-controller.js";
+import type { PlanEntry, RunController } from "../../controllers/run-controller.js";
 import type { RunRecord } from "../../controllers/run-records.js";
 import { resolveCatalog } from "./resolve-catalog.js";
 
@@ -110,30 +109,18 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       });
     }
 
-    const journal = Journal.open(stateRoot);
-    const index = RunIndex.open(indexPath(stateRoot));
+    const session = openControllerSession({
+      stateRoot,
+      layout: storeLayout(output, layoutKind),
+      executors,
+      capacity: hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
+      pollIntervalMs: request.pollIntervalMs,
+      logLevel: request.logLevel,
+      onTransition: request.onTransition,
+      onError: request.onError,
+    });
     try {
-      const history = readJournal(stateRoot);
-      const missing = history.records.filter((r) => r.seq > index.lastAppliedSeq);
-      if (missing.length > 0) index.apply(missing);
-      const controller = new RunController(
-        {
-          journal,
-          index,
-          layout: storeLayout(output, layoutKind),
-          ownerId: ownerIdOf(stateRoot),
-          executors,
-          onTransition: request.onTransition,
-          onError: request.onError,
-        },
-        {
-          capacity: hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
-          pollIntervalMs: request.pollIntervalMs ?? 2000,
-          graceSeconds: 10,
-          logLevel: request.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
-        },
-      );
-      controller.load(history.records);
+      const controller = session.controller;
       request.onController?.(controller);
       const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
       const entries = await controller.applyPlan(plan.runs, { skipCompleted });
@@ -144,8 +131,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
       return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false };
     } finally {
-      index.close();
-      journal.close();
+      session.close();
     }
   } finally {
     lock.release();

@@ -1,0 +1,72 @@
+/**
+ * Opens the machinery of one state root for a single writer: journal, index (caught up with the journal) and a
+ * RunController loaded with the journal's history. Shared by `multiverse run` and `multiverse recover`.
+ */
+import type { Backend } from "../domain/resources.js";
+import type { RunPhase } from "../domain/run-states.js";
+import type { Executor } from "../executors/executor.js";
+import type { StoreLayout } from "../artifacts/layout.js";
+import { Journal, readJournal } from "../journal/journal.js";
+import { RunIndex, indexPath } from "../index/run-index.js";
+import { ownerIdOf } from "../state/state-root.js";
+import type { Capacity } from "../../reconcilers/broker.js";
+import { RunController } from "../../controllers/run-controller.js";
+import type { RunRecord } from "../../controllers/run-records.js";
+
+export interface ControllerSessionOptions {
+  stateRoot: string;
+  layout: StoreLayout;
+  executors: Partial<Record<Backend, Executor>>;
+  capacity: Capacity;
+  pollIntervalMs?: number;
+  logLevel?: string;
+  onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
+  onError?: (run: RunRecord, error: unknown) => void;
+}
+
+export interface ControllerSession {
+  controller: RunController;
+  index: RunIndex;
+  close(): void;
+}
+
+/** The caller must hold the state root's lock. */
+export function openControllerSession(options: ControllerSessionOptions): ControllerSession {
+  const journal = Journal.open(options.stateRoot);
+  const index = RunIndex.open(indexPath(options.stateRoot));
+  try {
+    const history = readJournal(options.stateRoot);
+    const missing = history.records.filter((r) => r.seq > index.lastAppliedSeq);
+    if (missing.length > 0) index.apply(missing);
+    const controller = new RunController(
+      {
+        journal,
+        index,
+        layout: options.layout,
+        ownerId: ownerIdOf(options.stateRoot),
+        executors: options.executors,
+        onTransition: options.onTransition,
+        onError: options.onError,
+      },
+      {
+        capacity: options.capacity,
+        pollIntervalMs: options.pollIntervalMs ?? 2000,
+        graceSeconds: 10,
+        logLevel: options.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
+      },
+    );
+    controller.load(history.records);
+    return {
+      controller,
+      index,
+      close: () => {
+        index.close();
+        journal.close();
+      },
+    };
+  } catch (error) {
+    index.close();
+    journal.close();
+    throw error;
+  }
+}
