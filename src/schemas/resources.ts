@@ -4,10 +4,15 @@
  */
 export type JsonSchema = Record<string, unknown>;
 
-const slug = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
+/** Shared building blocks of every schema (resources and the seed formats). */
+export const slug = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
+export const sha256Digest = { type: "string", pattern: "^sha256:[0-9a-f]{64}$" };
+export const jobName = { type: "string", minLength: 1, pattern: "^[A-Za-z0-9._-]+$" };
+export const nonEmptyString = { type: "string", minLength: 1 };
+export const stringList = { type: "array", items: { type: "string" } };
 const stringMap = { type: "object", additionalProperties: { type: "string" } };
-const backend = { type: "string", enum: ["docker", "local", "slurm", "kubernetes"] };
-const validators = { type: "string", enum: ["basic", "strict", "developer"] };
+export const backend = { type: "string", enum: ["docker", "local", "slurm", "kubernetes"] };
+export const validators = { type: "string", enum: ["basic", "strict", "developer"] };
 const memLimit = { anyOf: [{ type: "string", pattern: "^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]?|[bB])?$" }, { type: "integer", minimum: 1 }] };
 
 export const metadataSchema: JsonSchema = {
@@ -28,7 +33,7 @@ export const datasetSpecSchema: JsonSchema = {
   required: ["path"],
   properties: {
     path: { type: "string", minLength: 1 },
-    fingerprint: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    fingerprint: sha256Digest,
     modalities: { type: "array", items: { type: "string" } },
     nObs: { type: "integer", minimum: 0 },
     nVars: { type: "object", additionalProperties: { type: "integer", minimum: 0 } },
@@ -54,7 +59,7 @@ export const modelSpecSchema: JsonSchema = {
       required: ["image"],
       properties: {
         image: { type: "string", minLength: 1 },
-        imageDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        imageDigest: sha256Digest,
         entrypoint: { type: "array", items: { type: "string" }, minItems: 1 },
       },
     },

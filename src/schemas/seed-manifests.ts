@@ -1,28 +1,28 @@
 /** Schemas of the seeds' two manifest formats: run_manifest.yaml and the simple-mode manifest. */
-import { memLimitSchema, type JsonSchema } from "./resources.js";
+import { backend, jobName, memLimitSchema, nonEmptyString, sha256Digest, slug, stringList, validators, type JsonSchema } from "./resources.js";
 
-const backend = { type: "string", enum: ["docker", "local", "slurm", "kubernetes"] };
+const contractVersion = { type: ["string", "integer"] };
 
 export const runManifestSchema: JsonSchema = {
   type: "object",
   additionalProperties: false,
   required: ["globals", "jobs"],
   properties: {
-    schema_version: { type: ["string", "integer"] },
+    schema_version: contractVersion,
     globals: {
       type: "object",
       additionalProperties: false,
       required: ["experiment_name"],
       properties: {
-        experiment_name: { type: "string", minLength: 1 },
+        experiment_name: nonEmptyString,
         random_seed: { type: "integer" },
         skip_completed: { type: "boolean" },
         backend,
-        metrics: { type: "array", items: { type: "string" } },
+        metrics: stringList,
         host_ram_gb: { type: "number", exclusiveMinimum: 0 },
         strict: { type: "boolean" },
-        validators: { type: "string", enum: ["basic", "strict", "developer"] },
-        mv_contract_version: { type: ["string", "integer"] },
+        validators,
+        mv_contract_version: contractVersion,
         run_gridsearch: { type: "boolean" },
       },
     },
@@ -44,9 +44,9 @@ export const runManifestSchema: JsonSchema = {
         additionalProperties: false,
         required: ["dataset_slug"],
         properties: {
-          name: { type: "string", minLength: 1, pattern: "^[A-Za-z0-9._-]+$" },
-          dataset_slug: { type: "string", minLength: 1 },
-          model_name: { type: "string", minLength: 1 },
+          name: jobName,
+          dataset_slug: nonEmptyString,
+          model_name: nonEmptyString,
           models: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1 },
           model_params: { type: "object" },
           seeds: { type: "array", items: { type: "integer" }, minItems: 1 },
@@ -54,7 +54,7 @@ export const runManifestSchema: JsonSchema = {
           mem_limit: memLimitSchema,
           cpus: { type: "number", exclusiveMinimum: 0 },
           preprocessing: { type: "object" },
-          metrics: { type: "array", items: { type: "string" } },
+          metrics: stringList,
           mode: { type: "string", enum: ["train", "sweep"] },
           backend,
           retries: { type: "integer", minimum: 0 },
@@ -70,15 +70,15 @@ export const simpleManifestSchema: JsonSchema = {
   additionalProperties: false,
   required: ["jobs"],
   properties: {
-    schema_version: { type: ["string", "integer"] },
+    schema_version: contractVersion,
     simple: { type: "boolean" },
     globals: {
       type: "object",
       additionalProperties: false,
       properties: {
-        mv_contract_version: { type: ["string", "integer"] },
-        experiment_name: { type: "string", minLength: 1 },
-        validators: { type: "string", enum: ["basic", "strict", "developer"] },
+        mv_contract_version: contractVersion,
+        experiment_name: nonEmptyString,
+        validators,
       },
     },
     jobs: {
@@ -89,16 +89,16 @@ export const simpleManifestSchema: JsonSchema = {
         additionalProperties: false,
         required: ["name", "model", "dataset"],
         properties: {
-          name: { type: "string", pattern: "^[A-Za-z0-9._-]+$" },
+          name: jobName,
           model: {
             type: "object",
             additionalProperties: false,
             required: ["slug", "version", "image"],
             properties: {
-              slug: { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" },
-              version: { type: "string", minLength: 1 },
-              image: { type: "string", minLength: 1 },
-              image_digest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+              slug,
+              version: nonEmptyString,
+              image: nonEmptyString,
+              image_digest: sha256Digest,
               gpu: { type: "boolean" },
             },
           },
@@ -107,7 +107,7 @@ export const simpleManifestSchema: JsonSchema = {
             additionalProperties: false,
             required: ["slug", "path"],
             properties: {
-              slug: { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" },
+              slug,
               path: { type: "string", minLength: 1 },
               n_obs: { type: "integer", minimum: 1 },
             },
@@ -127,19 +127,19 @@ export const modelYamlSchema: JsonSchema = {
   additionalProperties: false,
   required: ["name", "version", "runtime"],
   properties: {
-    name: { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" },
-    version: { type: "string", minLength: 1 },
-    contract_version: { type: ["string", "integer"] },
+    name: slug,
+    version: nonEmptyString,
+    contract_version: contractVersion,
     description: { type: "string" },
-    supported_omics: { type: "array", items: { type: "string" } },
-    required_modalities: { type: "array", items: { type: "string" } },
+    supported_omics: stringList,
+    required_modalities: stringList,
     runtime: {
       type: "object",
       additionalProperties: false,
       required: ["image"],
       properties: {
-        image: { type: "string", minLength: 1 },
-        image_digest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        image: nonEmptyString,
+        image_digest: sha256Digest,
         entrypoint: { type: "array", items: { type: "string" }, minItems: 1 },
       },
     },
