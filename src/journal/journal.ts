@@ -1,15 +1,18 @@
 /**
- * The append-only journal: JSONL segments, one record per line with a sequence number and a checksum.
- * Appends are synchronous and fsynced per batch (group commit): the record is durable before the side
- * effect it announces. A torn last line (crash mid-write) is reported and ignored, never silently accepted.
+ * The append-only journal: JSONL segments (`<stateRoot>/journal/segment-000001.jsonl`, ...), one record per
+ * line with a sequence number and a checksum (codec.ts). Appends are synchronous and a whole batch is one
+ * write and one fsync (group commit): a record is durable before the side effect it announces. A torn last
+ * line (crash mid-write) is reported and ignored by readers, and cut off (with a copy kept) by the writer.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
-import { Errors } from "../domain/errors.js";
-import { sha256Hex } from "../identity/hash.js";
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { JournalRecord, NewJournalRecord } from "./records.js";
+import { encodeLine } from "./codec.js";
+import { checkSequence, fsyncPath, journalDir, listSegments, scanSegment, segmentBaseName, segmentFileName, type Segment } from "./segments.js";
 
-const SEGMENT_PATTERN = /^segment-(\d{6})\.jsonl$/;
+export { checksum, encodeLine } from "./codec.js";
+export { journalDir } from "./segments.js";
+
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 export interface TornTail {
@@ -23,95 +26,39 @@ export interface JournalReadResult {
   tornTail?: TornTail;
 }
 
-export function journalDir(stateRoot: string): string {
-  return join(stateRoot, "journal");
+export interface JournalOptions {
+  clock?: () => Date;
+  /** Rotate to a new segment once the current one holds at least this many bytes (default 64 MiB). */
+  segmentBytes?: number;
 }
 
-function segmentName(n: number): string {
-  return `segment-${String(n).padStart(6, "0")}.jsonl`;
-}
-
-function listSegments(dir: string): { n: number; file: string }[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => ({ match: SEGMENT_PATTERN.exec(name), name }))
-    .filter((e): e is { match: RegExpExecArray; name: string } => e.match !== null)
-    .map((e) => ({ n: Number(e.match[1]), file: join(dir, e.name) }))
-    .sort((a, b) => a.n - b.n);
-}
-
-export function checksum(body: string): string {
-  return sha256Hex(body).slice(0, 16);
-}
-
-/** `{...record,"crc":"<16 hex>"}`: the checksum covers the exact JSON text that precedes it. */
-export function encodeLine(record: JournalRecord): string {
-  const body = JSON.stringify(record);
-  return `${body.slice(0, -1)},"crc":"${checksum(body)}"}\n`;
-}
-
-type LineResult = { ok: true; record: JournalRecord } | { ok: false; reason: string };
-
-function decodeLine(line: string): LineResult {
-  const match = /,"crc":"([0-9a-f]{16})"\}$/.exec(line);
-  if (!match) return { ok: false, reason: "no checksum" };
-  const body = `${line.slice(0, match.index)}}`;
-  if (checksum(body) !== match[1]) return { ok: false, reason: "checksum mismatch" };
-  try {
-    return { ok: true, record: JSON.parse(body) as JournalRecord };
-  } catch {
-    return { ok: false, reason: "invalid JSON" };
-  }
-}
-
-interface SegmentScan {
+interface ScanResult {
   records: JournalRecord[];
-  /** Byte length of the valid prefix. */
-  goodBytes: number;
-  torn?: { offset: number; reason: string };
+  lastSeq: number;
+  last?: Segment & { goodBytes: number; totalBytes: number };
+  tornTail?: TornTail;
 }
 
-function scanSegment(file: string, isLast: boolean): SegmentScan {
-  const buffer = readFileSync(file);
+function scanJournal(dir: string, keepRecords: boolean): ScanResult {
+  const segments = listSegments(dir);
   const records: JournalRecord[] = [];
-  let offset = 0;
-  let lineNumber = 0;
-  while (offset < buffer.length) {
-    lineNumber += 1;
-    const newline = buffer.indexOf(0x0a, offset);
-    const end = newline === -1 ? buffer.length : newline;
-    const line = buffer.subarray(offset, end).toString("utf8");
-    const result: LineResult = newline === -1 ? { ok: false, reason: "no trailing newline" } : decodeLine(line);
-    if (!result.ok) {
-      const isTail = newline === -1 || newline === buffer.length - 1;
-      if (isLast && isTail) return { records, goodBytes: offset, torn: { offset, reason: result.reason } };
-      throw Errors.journalCorrupt(`journal line ${lineNumber} is damaged (${result.reason})`, {
-        location: { file, line: lineNumber },
-        details: ["only a torn last line can be ignored safely; restore the journal from a backup or move the segment aside"],
-      });
-    }
-    records.push(result.record);
-    offset = end + 1;
-  }
-  return { records, goodBytes: buffer.length };
-}
-
-export function readJournal(stateRoot: string): JournalReadResult {
-  const segments = listSegments(journalDir(stateRoot));
-  const records: JournalRecord[] = [];
-  let tornTail: TornTail | undefined;
   let lastSeq = 0;
+  let tornTail: TornTail | undefined;
+  let last: ScanResult["last"];
   segments.forEach((segment, i) => {
-    const scan = scanSegment(segment.file, i === segments.length - 1);
-    for (const record of scan.records) {
-      if (record.seq !== lastSeq + 1) {
-        throw Errors.journalCorrupt(`journal sequence jumps from ${lastSeq} to ${record.seq}`, { location: { file: segment.file } });
-      }
-      lastSeq = record.seq;
-      records.push(record);
-    }
+    const isLast = i === segments.length - 1;
+    const scan = scanSegment(segment.file, isLast);
+    lastSeq = checkSequence(scan.records, lastSeq, segment.file);
+    if (keepRecords) for (const record of scan.records) records.push(record);
     if (scan.torn) tornTail = { file: segment.file, offset: scan.torn.offset, reason: scan.torn.reason };
+    if (isLast) last = { ...segment, goodBytes: scan.goodBytes, totalBytes: scan.totalBytes };
   });
+  return { records, lastSeq, ...(last ? { last } : {}), ...(tornTail ? { tornTail } : {}) };
+}
+
+/** All intact records in seq order. A missing journal directory reads as no records. */
+export function readJournal(stateRoot: string): JournalReadResult {
+  const { records, tornTail } = scanJournal(journalDir(stateRoot), true);
   return tornTail ? { records, tornTail } : { records };
 }
 
@@ -121,6 +68,8 @@ export class Journal {
   private segmentSize: number;
   private seq: number;
   private closed = false;
+  /** Set when a write or fsync failed: the file's state is unknown, so the writer must reopen (which rescans). */
+  private failure: unknown;
 
   private constructor(
     private readonly dir: string,
@@ -134,63 +83,49 @@ export class Journal {
     this.seq = state.seq;
   }
 
-  static open(stateRoot: string, options: { clock?: () => Date; segmentBytes?: number } = {}): Journal {
+  static open(stateRoot: string, options: JournalOptions = {}): Journal {
     const dir = journalDir(stateRoot);
-    mkdirSync(dir, { recursive: true });
-    const segments = listSegments(dir);
-    let seq = 0;
-    segments.forEach((segment, i) => {
-      const isLast = i === segments.length - 1;
-      const scan = scanSegment(segment.file, isLast);
-      if (scan.records.length > 0) seq = scan.records[scan.records.length - 1]!.seq;
-      if (isLast && scan.torn) {
-        // Keep the torn bytes as evidence, then cut them so that new lines never glue onto garbage.
-        const size = statSync(segment.file).size;
-        const torn = readFileSync(segment.file).subarray(scan.goodBytes, size);
-        writeFileSync(join(dir, `torn-${segmentName(segment.n)}-${scan.goodBytes}.bin`), torn);
-        const fd = openSync(segment.file, "r+");
-        ftruncateSync(fd, scan.goodBytes);
-        fsyncSync(fd);
-        closeSync(fd);
-      }
-    });
-    const last = segments[segments.length - 1];
-    const segment = last?.n ?? 1;
-    const file = join(dir, segmentName(segment));
-    const fd = openSync(file, "a");
-    if (!last) fsyncDir(dir);
-    return new Journal(dir, options.clock ?? (() => new Date()), options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, {
-      fd,
-      segment,
-      size: statSync(file).size,
-      seq,
-    });
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { recursive: true });
+      fsyncPath(dirname(dir));
+    }
+    const scan = scanJournal(dir, false);
+    let size = 0;
+    if (scan.last && scan.tornTail) {
+      cutTornTail(dir, scan.last);
+      size = scan.last.goodBytes;
+    } else if (scan.last) {
+      size = scan.last.totalBytes;
+    }
+    const segment = scan.last?.n ?? 1;
+    const fd = openSync(join(dir, segmentFileName(segment)), "a");
+    if (!scan.last) fsyncPath(dir);
+    return new Journal(dir, options.clock ?? (() => new Date()), options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, { fd, segment, size, seq: scan.lastSeq });
   }
 
   get lastSeq(): number {
     return this.seq;
   }
 
+  /** Assigns seq and ts, writes the batch with one write and one fsync, and returns the records as written. */
   append(records: NewJournalRecord[]): JournalRecord[] {
     if (this.closed) throw new Error("journal is closed");
+    if (this.failure !== undefined) throw new Error("an earlier journal write failed; reopen the journal", { cause: this.failure });
     if (records.length === 0) return [];
     if (this.segmentSize >= this.segmentBytes) this.rotate();
     const ts = this.clock().toISOString();
     const written: JournalRecord[] = [];
-    const lines: string[] = [];
+    let text = "";
     let seq = this.seq;
     for (const record of records) {
       seq += 1;
-      const full = { seq, ts, ...record } as JournalRecord;
+      // seq and ts come first in the line and cannot be overridden by stray fields of the input object.
+      const full = Object.assign({ seq, ts }, record, { seq, ts }) as JournalRecord;
       written.push(full);
-      lines.push(encodeLine(full));
+      text += encodeLine(full);
     }
-    const data = Buffer.from(lines.join(""), "utf8");
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(this.fd, data, offset);
-    fsyncSync(this.fd);
+    this.writeDurably(Buffer.from(text, "utf8"));
     this.seq = seq;
-    this.segmentSize += data.length;
     return written;
   }
 
@@ -204,20 +139,68 @@ export class Journal {
     closeSync(this.fd);
   }
 
+  private writeDurably(data: Buffer): void {
+    try {
+      let offset = 0;
+      while (offset < data.length) offset += writeSync(this.fd, data, offset);
+      fsyncSync(this.fd);
+      this.segmentSize += data.length;
+    } catch (error) {
+      // Never leave half a batch for the next append to glue onto; if even that fails, refuse further appends.
+      try {
+        ftruncateSync(this.fd, this.segmentSize);
+      } catch {
+        this.failure = error;
+      }
+      if (isFsyncFailure(error)) this.failure = error;
+      throw error;
+    }
+  }
+
   private rotate(): void {
+    const next = this.segment + 1;
+    const fd = openSync(join(this.dir, segmentFileName(next)), "a");
+    fsyncPath(this.dir);
     closeSync(this.fd);
-    this.segment += 1;
-    this.fd = openSync(join(this.dir, segmentName(this.segment)), "a");
+    this.fd = fd;
+    this.segment = next;
     this.segmentSize = 0;
-    fsyncDir(this.dir);
   }
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
+/** After a failed fsync the page cache may have dropped the data (Linux): the file cannot be trusted. */
+function isFsyncFailure(error: unknown): boolean {
+  return error instanceof Error && "syscall" in error && (error as NodeJS.ErrnoException).syscall === "fsync";
+}
+
+/** Keeps the torn bytes in `torn-<segment>-<offset>.bin` (durably), then truncates the segment to its good prefix. */
+function cutTornTail(dir: string, last: Segment & { goodBytes: number }): void {
+  const torn = readFileSync(last.file).subarray(last.goodBytes);
+  const evidence = uniquePath(join(dir, `torn-${segmentBaseName(last.n)}-${last.goodBytes}`), ".bin");
+  const out = openSync(evidence, "wx");
   try {
+    let offset = 0;
+    while (offset < torn.length) offset += writeSync(out, torn, offset);
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+  fsyncPath(dir);
+  const fd = openSync(last.file, "r+");
+  try {
+    ftruncateSync(fd, last.goodBytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+function uniquePath(base: string, extension: string): string {
+  if (!existsSync(base + extension)) return base + extension;
+  for (let i = 1; ; i += 1) if (!existsSync(`${base}.${i}${extension}`)) return `${base}.${i}${extension}`;
+}
+
+/** Makes a directory entry (a created or renamed file) durable. */
+export function fsyncDir(dir: string): void {
+  fsyncPath(dir);
 }
