@@ -1,9 +1,19 @@
-/** The SQLite index's schema. The index is a projection: dropping it loses nothing (rebuild-index). */
-export const INDEX_SCHEMA_VERSION = 1;
+/**
+ * The SQLite index's schema. The index is a projection: dropping it loses nothing (rebuild-index), so an index
+ * written by another schema version is simply reset and replayed rather than migrated.
+ */
+import type Database from "better-sqlite3";
 
-export const INDEX_DDL = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
+export const INDEX_SCHEMA_VERSION = 2;
+
+/** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
+export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq" } as const;
+export type IndexTable = keyof typeof ROW_KEYS;
+
+const DDL = `
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
   run_id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   benchmark TEXT NOT NULL,
@@ -28,10 +38,10 @@ CREATE TABLE IF NOT EXISTS runs (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS runs_benchmark ON runs (benchmark);
-CREATE INDEX IF NOT EXISTS runs_phase ON runs (phase);
-CREATE INDEX IF NOT EXISTS runs_name ON runs (name);
-CREATE TABLE IF NOT EXISTS attempts (
+CREATE INDEX runs_benchmark ON runs (benchmark, job_name, seed);
+CREATE INDEX runs_phase ON runs (phase);
+CREATE INDEX runs_name ON runs (name);
+CREATE TABLE attempts (
   attempt_id TEXT PRIMARY KEY,
   run_id TEXT NOT NULL,
   attempt INTEGER NOT NULL,
@@ -46,8 +56,8 @@ CREATE TABLE IF NOT EXISTS attempts (
   finished_at TEXT,
   launched_at TEXT
 );
-CREATE INDEX IF NOT EXISTS attempts_run ON attempts (run_id);
-CREATE TABLE IF NOT EXISTS transitions (
+CREATE INDEX attempts_run ON attempts (run_id, attempt);
+CREATE TABLE transitions (
   seq INTEGER PRIMARY KEY,
   run_id TEXT NOT NULL,
   attempt_id TEXT,
@@ -58,5 +68,39 @@ CREATE TABLE IF NOT EXISTS transitions (
   message TEXT,
   ts TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS transitions_run ON transitions (run_id);
+CREATE INDEX transitions_run ON transitions (run_id, seq);
 `;
+
+/** Column lists that give rows the shape of the exported row types. */
+export const RUN_COLUMNS = `run_id AS runId, name, benchmark, job_name AS jobName, dataset, model, model_version AS modelVersion, seed,
+  params_hash AS paramsHash, params, image_reference AS imageReference, image_digest AS imageDigest, image_kind AS imageKind,
+  backend, phase, reason, message, attempt, attempt_id AS attemptId, artifact_dir AS artifactDir, workspace_dir AS workspaceDir,
+  created_at AS createdAt, updated_at AS updatedAt`;
+
+export const ATTEMPT_COLUMNS = `attempt_id AS attemptId, run_id AS runId, attempt, executor, handle, workspace_dir AS workspaceDir, phase, reason,
+  exit_code AS exitCode, oom_killed AS oomKilled, started_at AS startedAt, finished_at AS finishedAt, launched_at AS launchedAt`;
+
+export const TRANSITION_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, from_phase AS "from", to_phase AS "to", reason, message, ts`;
+
+/** The schema version stored in the file, `undefined` for an empty database, 0 for tables of an unknown layout. */
+export function storedSchemaVersion(db: Database.Database): number | undefined {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+  if (tables.length === 0) return undefined;
+  if (!tables.includes("schema_version")) return 0;
+  const version = db.prepare(`SELECT MAX(version) FROM schema_version`).pluck().get() as number | null;
+  return version ?? 0;
+}
+
+/** Creates the schema in an empty database, or drops and recreates one written by another schema version. */
+export function ensureSchema(db: Database.Database): void {
+  const version = storedSchemaVersion(db);
+  if (version === INDEX_SCHEMA_VERSION) return;
+  db.transaction(() => {
+    if (version !== undefined) {
+      const objects = db.prepare(`SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'`).all() as { type: string; name: string }[];
+      for (const { type, name } of objects) db.exec(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replace(/"/g, '""')}"`);
+    }
+    db.exec(DDL);
+    db.prepare(`INSERT INTO schema_version (version) VALUES (?)`).run(INDEX_SCHEMA_VERSION);
+  })();
+}

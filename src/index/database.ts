@@ -1,0 +1,253 @@
+/** The RunIndex class: one SQLite connection, the projection of journal records, and the queries. */
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { Errors } from "../domain/errors.js";
+import type { JournalRecord } from "../journal/records.js";
+import { createProjector, type Projector } from "./projection.js";
+import { ATTEMPT_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+
+export interface RunRow {
+  runId: string;
+  name: string;
+  benchmark: string;
+  jobName: string;
+  dataset: string;
+  model: string;
+  modelVersion: string;
+  seed: number;
+  paramsHash: string;
+  /** The run's hyperparameters as JSON text. */
+  params: string;
+  imageReference: string;
+  imageDigest: string;
+  imageKind: string;
+  backend: string;
+  phase: string;
+  reason: string | null;
+  message: string | null;
+  attempt: number;
+  attemptId: string | null;
+  artifactDir: string | null;
+  workspaceDir: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AttemptRow {
+  attemptId: string;
+  runId: string;
+  attempt: number;
+  executor: string | null;
+  handle: string | null;
+  workspaceDir: string | null;
+  phase: string | null;
+  reason: string | null;
+  exitCode: number | null;
+  oomKilled: boolean;
+  startedAt: string | null;
+  finishedAt: string | null;
+  launchedAt: string | null;
+}
+
+export interface TransitionRow {
+  seq: number;
+  runId: string;
+  attemptId: string | null;
+  event: string;
+  from: string;
+  to: string;
+  reason: string | null;
+  message: string | null;
+  ts: string;
+}
+
+export interface RunFilter {
+  benchmark?: string;
+  phase?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export function indexPath(stateRoot: string): string {
+  return join(stateRoot, "multiverse_state.db");
+}
+
+type Db = Database.Database;
+
+function prepareQueries(db: Db) {
+  return {
+    getMeta: db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck(),
+    setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+    runById: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    runsByName: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE name = ? ORDER BY run_id LIMIT 11`),
+    // substr instead of LIKE: exact case, and no wildcard characters to escape.
+    runsByIdPrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE substr(run_id, 1, length(@p)) = @p ORDER BY run_id LIMIT 11`),
+    runsByNamePrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE substr(name, 1, length(@p)) = @p ORDER BY run_id LIMIT 11`),
+    attempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY attempt, attempt_id`),
+    transitions: db.prepare(`SELECT ${TRANSITION_COLUMNS} FROM transitions WHERE run_id = ? ORDER BY seq`),
+  };
+}
+
+const LIST_ORDER = "ORDER BY benchmark, job_name, seed, run_id";
+
+const DUMP_QUERIES: Record<IndexTable, string> = {
+  schema_version: `SELECT version FROM schema_version ORDER BY version`,
+  meta: `SELECT key, value FROM meta ORDER BY key`,
+  runs: `SELECT ${RUN_COLUMNS} FROM runs ORDER BY run_id`,
+  attempts: `SELECT ${ATTEMPT_COLUMNS} FROM attempts ORDER BY attempt_id`,
+  transitions: `SELECT ${TRANSITION_COLUMNS} FROM transitions ORDER BY seq`,
+};
+
+export class RunIndex {
+  private readonly queries: ReturnType<typeof prepareQueries>;
+  private readonly listQueries = new Map<string, Database.Statement>();
+  private readonly projector: Projector | undefined;
+  private lastSeq: number;
+
+  private constructor(private readonly db: Db, writable: boolean) {
+    if (writable) ensureSchema(db);
+    this.queries = prepareQueries(db);
+    this.projector = writable ? createProjector(db) : undefined;
+    const seq = this.queries.getMeta.get("last_seq") as string | undefined;
+    this.lastSeq = seq === undefined ? 0 : Number(seq);
+  }
+
+  /** Opens (creating if needed) an index file in WAL mode. A file of another schema version is reset, to be replayed. */
+  static open(file: string): RunIndex {
+    mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("busy_timeout = 5000");
+      return new RunIndex(db, true);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** For drift checks: a read-only connection that never creates or alters anything. */
+  static openReadOnly(file: string): RunIndex {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma("busy_timeout = 5000");
+      const version = storedSchemaVersion(db);
+      if (version !== INDEX_SCHEMA_VERSION) {
+        throw Errors.indexDrift(`index schema version ${version ?? "none"} is not ${INDEX_SCHEMA_VERSION}; run multiverse rebuild-index`, { location: { file } });
+      }
+      return new RunIndex(db, false);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  static openInMemory(): RunIndex {
+    return new RunIndex(new Database(":memory:"), true);
+  }
+
+  get lastAppliedSeq(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * Projects records in one transaction. Records at or below the last applied seq are skipped (idempotent);
+   * a record beyond the next expected seq means the caller lost some, which would leave silent holes, so it throws.
+   * The last applied seq is read inside a write transaction, so another connection's applies are never redone.
+   */
+  apply(records: readonly JournalRecord[]): void {
+    const project = this.projector;
+    if (!project) throw new Error("the index was opened read-only");
+    if (!records.some((r) => r.seq > this.lastSeq)) return;
+    const applyBatch = this.db.transaction((batch: readonly JournalRecord[]) => {
+      const stored = this.queries.getMeta.get("last_seq") as string | undefined;
+      const start = stored === undefined ? 0 : Number(stored);
+      let seq = start;
+      for (const record of batch) {
+        if (record.seq <= seq) continue;
+        if (record.seq !== seq + 1) {
+          throw Errors.indexDrift(`index expected journal record ${seq + 1} but was given ${record.seq}; run multiverse rebuild-index`);
+        }
+        project(record);
+        seq = record.seq;
+      }
+      if (seq !== start) this.queries.setMeta.run("last_seq", String(seq));
+      return seq;
+    });
+    this.lastSeq = applyBatch.immediate(records);
+  }
+
+  listRuns(filter: RunFilter = {}): RunRow[] {
+    const where: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (filter.benchmark !== undefined) {
+      where.push("benchmark = @benchmark");
+      params.benchmark = filter.benchmark;
+    }
+    if (filter.phase !== undefined) {
+      where.push("phase = @phase");
+      params.phase = filter.phase;
+    }
+    let page = "";
+    if (filter.limit !== undefined || filter.offset !== undefined) {
+      page = " LIMIT @limit OFFSET @offset";
+      params.limit = filter.limit === undefined ? -1 : Math.max(0, Math.floor(filter.limit));
+      params.offset = Math.max(0, Math.floor(filter.offset ?? 0));
+    }
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ${LIST_ORDER}${page}`;
+    let statement = this.listQueries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.listQueries.set(sql, statement);
+    }
+    return statement.all(params) as RunRow[];
+  }
+
+  /** A run by exact id, exact name, or unique prefix of its id (or else of its name). */
+  getRun(idOrPrefix: string): RunRow {
+    const q = this.queries;
+    const byId = q.runById.get(idOrPrefix) as RunRow | undefined;
+    if (byId) return byId;
+    const candidates: RunRow[][] = idOrPrefix.length === 0 ? [] : [
+      q.runsByName.all(idOrPrefix) as RunRow[],
+      q.runsByIdPrefix.all({ p: idOrPrefix }) as RunRow[],
+      q.runsByNamePrefix.all({ p: idOrPrefix }) as RunRow[],
+    ];
+    for (const matches of candidates) {
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) {
+        throw Errors.ambiguous(`"${idOrPrefix}" matches ${matches.length > 10 ? "more than 10" : matches.length} runs; give more of the run id`, {
+          details: matches.slice(0, 10).map((m) => `${m.runId}  ${m.name}`),
+        });
+      }
+    }
+    throw Errors.notFound(`no run matches "${idOrPrefix}"`, { details: ["list runs with: multiverse get runs --output <state root>"] });
+  }
+
+  attempts(runId: string): AttemptRow[] {
+    const rows = this.queries.attempts.all(runId) as (Omit<AttemptRow, "oomKilled"> & { oomKilled: number | null })[];
+    return rows.map((r) => ({ ...r, oomKilled: r.oomKilled === 1 }));
+  }
+
+  transitions(runId: string): TransitionRow[] {
+    return this.queries.transitions.all(runId) as TransitionRow[];
+  }
+
+  /** Every row of every table, in a canonical order, with the exported row types' column names. */
+  dump(): Record<IndexTable, Record<string, unknown>[]> {
+    const out = {} as Record<IndexTable, Record<string, unknown>[]>;
+    for (const table of Object.keys(ROW_KEYS) as IndexTable[]) out[table] = this.db.prepare(DUMP_QUERIES[table]).all() as Record<string, unknown>[];
+    return out;
+  }
+
+  /** Moves the WAL into the database file (before a rename, so the file stands alone). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

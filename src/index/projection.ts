@@ -1,0 +1,125 @@
+/**
+ * How each journal record changes the index's rows. Prepared once per connection; `project` is called inside
+ * the caller's transaction.
+ */
+import type Database from "better-sqlite3";
+import type { JournalRecord } from "../journal/records.js";
+
+export type Projector = (record: JournalRecord) => void;
+
+export function createProjector(db: Database.Database): Projector {
+  const s = {
+    planned: db.prepare(`INSERT INTO runs (run_id, name, benchmark, job_name, dataset, model, model_version, seed, params_hash, params,
+        image_reference, image_digest, image_kind, backend, phase, created_at, updated_at)
+      VALUES (@runId, @name, @benchmark, @jobName, @dataset, @model, @modelVersion, @seed, @paramsHash, @params,
+        @imageReference, @imageDigest, @imageKind, @backend, 'PENDING', @ts, @ts)
+      ON CONFLICT(run_id) DO UPDATE SET name = excluded.name, benchmark = excluded.benchmark, job_name = excluded.job_name,
+        dataset = excluded.dataset, model = excluded.model, model_version = excluded.model_version, seed = excluded.seed,
+        params_hash = excluded.params_hash, params = excluded.params, image_reference = excluded.image_reference,
+        image_digest = excluded.image_digest, image_kind = excluded.image_kind, backend = excluded.backend, updated_at = excluded.updated_at`),
+    // Back to PENDING (a retry or a discarded recovery) forgets the previous artifact directory.
+    runTransition: db.prepare(`UPDATE runs SET phase = @to, reason = @reason, message = @message, attempt = @attempt, attempt_id = @attemptId,
+        artifact_dir = COALESCE(@artifactDir, CASE WHEN @to = 'PENDING' THEN NULL ELSE artifact_dir END), updated_at = @ts
+      WHERE run_id = @runId`),
+    attemptTransition: db.prepare(`UPDATE attempts SET phase = @to, reason = @reason WHERE attempt_id = @attemptId`),
+    transitionRow: db.prepare(`INSERT OR REPLACE INTO transitions (seq, run_id, attempt_id, event, from_phase, to_phase, reason, message, ts)
+      VALUES (@seq, @runId, @attemptId, @event, @from, @to, @reason, @message, @ts)`),
+    // The attempt's phase starts as the run's phase when the run is on this attempt (normally ADMITTED).
+    launch: db.prepare(`INSERT INTO attempts (attempt_id, run_id, attempt, executor, handle, workspace_dir, phase, reason, launched_at)
+      VALUES (@attemptId, @runId, @attempt, @executor, @handle, @workspaceDir,
+        COALESCE((SELECT phase FROM runs WHERE run_id = @runId AND attempt_id = @attemptId), 'ADMITTED'),
+        (SELECT reason FROM runs WHERE run_id = @runId AND attempt_id = @attemptId), @ts)
+      ON CONFLICT(attempt_id) DO UPDATE SET executor = excluded.executor, handle = excluded.handle, workspace_dir = excluded.workspace_dir,
+        launched_at = excluded.launched_at`),
+    runWorkspace: db.prepare(`UPDATE runs SET workspace_dir = @workspaceDir, updated_at = @ts WHERE run_id = @runId`),
+    exited: db.prepare(`UPDATE attempts SET exit_code = @exitCode, oom_killed = @oomKilled, started_at = @startedAt, finished_at = @finishedAt
+      WHERE attempt_id = @attemptId`),
+    artifact: db.prepare(`UPDATE runs SET artifact_dir = @artifactDir, updated_at = @ts WHERE run_id = @runId`),
+    touch: db.prepare(`UPDATE runs SET updated_at = @ts WHERE run_id = @runId`),
+  };
+
+  return (record) => {
+    switch (record.type) {
+      case "RUN_PLANNED": {
+        const spec = record.spec;
+        s.planned.run({
+          runId: record.runId,
+          name: record.name,
+          benchmark: spec.benchmark,
+          jobName: spec.jobName,
+          dataset: spec.dataset,
+          model: spec.model,
+          modelVersion: spec.modelVersion,
+          seed: spec.seed,
+          paramsHash: spec.paramsHash,
+          params: JSON.stringify(spec.params),
+          imageReference: spec.image.reference,
+          imageDigest: spec.image.digest,
+          imageKind: spec.image.kind,
+          backend: spec.backend,
+          ts: record.ts,
+        });
+        return;
+      }
+      case "RUN_TRANSITION": {
+        const context = record.snapshot.context;
+        const reason = record.reason ?? null;
+        s.runTransition.run({
+          runId: record.runId,
+          to: record.to,
+          reason,
+          message: record.message ?? null,
+          attempt: context.attempt,
+          attemptId: context.attemptId ?? null,
+          artifactDir: context.artifactDir ?? null,
+          ts: record.ts,
+        });
+        if (record.attemptId) s.attemptTransition.run({ attemptId: record.attemptId, to: record.to, reason });
+        s.transitionRow.run({
+          seq: record.seq,
+          runId: record.runId,
+          attemptId: record.attemptId ?? null,
+          event: record.event,
+          from: record.from,
+          to: record.to,
+          reason,
+          message: record.message ?? null,
+          ts: record.ts,
+        });
+        return;
+      }
+      case "LAUNCH_INTENT":
+        s.launch.run({
+          attemptId: record.attemptId,
+          runId: record.runId,
+          attempt: record.attempt,
+          executor: record.executor,
+          handle: record.handle,
+          workspaceDir: record.workspaceDir,
+          ts: record.ts,
+        });
+        s.runWorkspace.run({ runId: record.runId, workspaceDir: record.workspaceDir, ts: record.ts });
+        return;
+      case "ATTEMPT_EXITED":
+        s.exited.run({
+          attemptId: record.attemptId,
+          exitCode: record.exitCode,
+          oomKilled: record.oomKilled ? 1 : 0,
+          startedAt: record.startedAt ?? null,
+          finishedAt: record.finishedAt ?? null,
+        });
+        s.touch.run({ runId: record.runId, ts: record.ts });
+        return;
+      case "PROMOTED":
+      case "RUN_REUSED":
+        s.artifact.run({ runId: record.runId, artifactDir: record.artifactDir, ts: record.ts });
+        return;
+      case "PROMOTION_INTENT":
+        s.touch.run({ runId: record.runId, ts: record.ts });
+        return;
+      default:
+        // A record type this version does not project (written by a newer version): nothing to show.
+        return;
+    }
+  };
+}
