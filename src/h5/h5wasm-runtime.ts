@@ -25,7 +25,17 @@ export function hdf5Reason(error: unknown): string {
   const minors = [...text.matchAll(/minor: ([^\n]+)/g)].map((m) => m[1]!.trim());
   const last = minors[minors.length - 1];
   if (last) return last;
+  if (/Aborted\(|memory access out of bounds|unreachable/.test(text)) return "the HDF5 reader hit damaged internal structures";
   return text.split("\n")[0]?.slice(0, 200) ?? "unknown HDF5 error";
+}
+
+/** Closing a file whose structures are damaged can throw too; that must not hide the first error. */
+export function closeQuietly(file: H5File): void {
+  try {
+    file.close();
+  } catch {
+    // the handle is gone with the worker that opened it
+  }
 }
 
 export function isGroup(lib: typeof h5wasm, entity: H5Entity): entity is H5Group {
@@ -36,5 +46,6 @@ export function isDataset(lib: typeof h5wasm, entity: H5Entity): entity is H5Dat
   return entity instanceof lib.Dataset;
 }
 
-/** Library versions that h5py builds on HDF5 1.10 can read. */
+/** h5wasm dtypes are struct-style: "<f" float32, "<d" float64, "<i" int32, "<q" int64, "<b" int8 (a trailing size is ignored). */
+/** Library versions that h5py builds on HDF5 1.10 can read (and superblock v0, which a userblock can precede). */
 export const WRITE_OPTIONS = { libver: ["earliest", "v110"] as ["earliest", "v110"] };

@@ -1,3 +1,4 @@
-export { readH5muSummary, type H5muSummary } from "./read-h5mu.js";
-export { readLatent, CorruptHdf5Error, type LatentSummary } from "./read-latent.js";
-export { writeH5mu, writeLatent, prng, type SyntheticDatasetSpec, type SyntheticModality } from "./write-h5mu.js";
+export { readH5muSummary, readLatent } from "./isolated.js";
+export type { H5muSummary } from "./read-h5mu.js";
+export { CorruptHdf5Error, isNumericDtype, type LatentSummary, type ReadLatentOptions } from "./read-latent.js";
+export { writeH5mu, writeLatent, prng, H5MU_WRITER_VERSION, type SyntheticDatasetSpec, type SyntheticModality, type WriteLatentOptions } from "./write-h5mu.js";

@@ -1,6 +1,9 @@
-/** Inspect an embeddings.h5: top-level names, shape and dtype of `latent`, and (when asked) finiteness. */
-import { h5, hdf5Reason, isDataset } from "./h5wasm-runtime.js";
+/**
+ * Inspect an embeddings.h5: top-level names, shape and dtype of `latent`, and (when asked) finiteness.
+ * This runs inside the HDF5 worker (see isolated.ts); the rest of the code calls readLatent from index.ts.
+ */
 import { existsSync } from "node:fs";
+import { closeQuietly, h5, hdf5Reason, isDataset, type H5File } from "./h5wasm-runtime.js";
 
 export interface LatentSummary {
   /** Top-level dataset names. */
@@ -9,6 +12,8 @@ export interface LatentSummary {
   groups: string[];
   shape: number[] | null;
   dtype: string | null;
+  /** All values finite, when checked (and the latent is a numeric matrix); else null. */
+  finite: boolean | null;
   /** Count of NaN/Inf values when checked, else null. */
   nonFinite: number | null;
 }
@@ -20,12 +25,34 @@ export class CorruptHdf5Error extends Error {
   }
 }
 
+/** Values read per block when scanning for NaN/Inf, so memory stays bounded (16 MiB of float32). */
 const ROW_BLOCK_VALUES = 4 * 1024 * 1024;
 
-export async function readLatent(path: string, options: { checkFinite: boolean; name?: string }): Promise<LatentSummary> {
+const H5WASM_NUMERIC: Record<string, string> = { e: "float16", f: "float32", d: "float64", b: "int8", h: "int16", i: "int32", q: "int64", B: "uint8", H: "uint16", I: "uint32", Q: "uint64" };
+
+/** h5wasm's struct-style dtype ("<f", ">d", "<i", "S", compound arrays) as numpy names numbers: "float32", "int64". */
+export function dtypeName(dtype: unknown): string {
+  if (typeof dtype !== "string") return JSON.stringify(dtype);
+  const numeric = /^[<>]([a-zA-Z])$/.exec(dtype);
+  return (numeric && H5WASM_NUMERIC[numeric[1]!]) ?? dtype;
+}
+
+export function isNumericDtype(dtype: string): boolean {
+  return /^(u?int|float)\d+$/.test(dtype);
+}
+
+export interface ReadLatentOptions {
+  checkFinite: boolean;
+  /** Dataset to describe (default "latent"). */
+  name?: string;
+  /** Values per block of rows in the finiteness scan (tests use small blocks). */
+  blockValues?: number;
+}
+
+export async function readLatentInThread(path: string, options: ReadLatentOptions): Promise<LatentSummary> {
   const lib = await h5();
   if (!existsSync(path)) throw new CorruptHdf5Error(`${path} does not exist`);
-  let file;
+  let file: H5File;
   try {
     file = new lib.File(path, "r");
   } catch (error) {
@@ -35,32 +62,30 @@ export async function readLatent(path: string, options: { checkFinite: boolean; 
     const datasets: string[] = [];
     const groups: string[] = [];
     for (const key of file.keys()) {
-      const entity = file.get(key);
-      if (isDataset(lib, entity)) datasets.push(key);
+      if (isDataset(lib, file.get(key))) datasets.push(key);
       else groups.push(key);
     }
-    const name = options.name ?? "latent";
-    const latent = file.get(name);
-    if (!isDataset(lib, latent)) return { datasets, groups, shape: null, dtype: null, nonFinite: null };
+    const latent = file.get(options.name ?? "latent");
+    if (!isDataset(lib, latent)) return { datasets, groups, shape: null, dtype: null, finite: null, nonFinite: null };
     const shape = latent.shape ?? [];
-    const dtype = String(latent.dtype);
+    const dtype = dtypeName(latent.dtype);
     let nonFinite: number | null = null;
-    if (options.checkFinite && shape.length === 2 && /f/.test(dtype)) {
+    if (options.checkFinite && shape.length === 2 && isNumericDtype(dtype)) {
       nonFinite = 0;
-      const [rows, cols] = shape as [number, number];
-      const block = Math.max(1, Math.floor(ROW_BLOCK_VALUES / Math.max(1, cols)));
-      for (let start = 0; start < rows; start += block) {
-        const values = latent.slice([[start, Math.min(rows, start + block)], []]) as ArrayLike<number>;
-        for (let i = 0; i < values.length; i += 1) if (!Number.isFinite(values[i]!)) nonFinite += 1;
+      if (dtype.startsWith("float")) {
+        const [rows, cols] = shape as [number, number];
+        const block = Math.max(1, Math.floor((options.blockValues ?? ROW_BLOCK_VALUES) / Math.max(1, cols)));
+        for (let start = 0; start < rows && cols > 0; start += block) {
+          const values = latent.slice([[start, Math.min(rows, start + block)], []]) as ArrayLike<number>;
+          for (let i = 0; i < values.length; i += 1) if (!Number.isFinite(values[i]!)) nonFinite += 1;
+        }
       }
-    } else if (options.checkFinite) {
-      nonFinite = 0; // integer matrices are always finite
     }
-    return { datasets, groups, shape, dtype, nonFinite };
+    return { datasets, groups, shape, dtype, finite: nonFinite === null ? null : nonFinite === 0, nonFinite };
   } catch (error) {
     if (error instanceof CorruptHdf5Error) throw error;
     throw new CorruptHdf5Error(hdf5Reason(error));
   } finally {
-    file.close();
+    closeQuietly(file);
   }
 }

@@ -1,0 +1,29 @@
+/** Messages between isolated.ts and h5-worker.ts; errors cross the thread boundary as plain data. */
+import { MultiverseError, type ErrorLocation } from "../domain/errors.js";
+import { CorruptHdf5Error } from "./read-latent.js";
+
+import type { ReadLatentOptions } from "./read-latent.js";
+
+export type H5Request = { op: "h5mu-summary"; path: string } | { op: "latent"; path: string; options: ReadLatentOptions };
+
+export type SerializedError =
+  | { kind: "multiverse"; code: string; message: string; exitCode: number; location: ErrorLocation; details: string[] }
+  | { kind: "corrupt"; message: string }
+  | { kind: "other"; message: string };
+
+export type H5Response = { ok: true; result: unknown } | { ok: false; error: SerializedError };
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof MultiverseError) {
+    return { kind: "multiverse", code: error.code, message: error.message, exitCode: error.exitCode, location: error.location, details: error.details };
+  }
+  if (error instanceof CorruptHdf5Error) return { kind: "corrupt", message: error.message };
+  return { kind: "other", message: error instanceof Error ? error.message : String(error) };
+}
+
+/** MultiverseError and CorruptHdf5Error come back as themselves; anything else as a plain Error. */
+export function deserializeError(error: SerializedError): Error {
+  if (error.kind === "multiverse") return new MultiverseError(error.code, error.message, { exitCode: error.exitCode, location: error.location, details: error.details });
+  if (error.kind === "corrupt") return new CorruptHdf5Error(error.message);
+  return new Error(error.message);
+}
