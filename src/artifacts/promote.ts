@@ -1,25 +1,30 @@
 /**
  * The promotion saga: copy the validated outputs into a staging directory (re-hashing every byte), write the
  * manifest and its checksum, fsync, make it read-only, and rename it into the artifact store in one step.
- * Every step is idempotent, so that promote() after a crash at any point converges to one verified bundle.
+ * Every step is idempotent, so that promote() again after a crash at any point converges to one verified bundle.
+ * Evidence is never deleted: a damaged or replaced bundle is moved to quarantine, the workspace stays unless the
+ * caller asks otherwise once the bundle is in place.
  */
-import { createHash } from "node:crypto";
-import { chmodSync, closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, cpSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
+import { EXIT_RUN_FAILED, isMultiverseError, MultiverseError } from "../domain/errors.js";
 import type { RunSpec } from "../domain/resources.js";
-import { sha256Hex } from "../identity/hash.js";
-import { fsyncDir } from "../journal/journal.js";
 import type { ValidatedArtifact } from "../validation/index.js";
-import { assertInside, type StoreLayout } from "./layout.js";
-import { buildManifest, MANIFEST_FILE, MANIFEST_SHA_FILE } from "./manifest.js";
-import { verifyBundle } from "./verify.js";
+import { sha256Hex } from "../identity/hash.js";
+import { copyHashing, fsyncPath, fsyncTree, makeReadOnly, makeWritable, openRegularFile, writeDurably } from "./durable.js";
+import { assertInside, isSafeRelativePath, type StoreLayout } from "./layout.js";
+import { buildManifest, MANIFEST_FILE, MANIFEST_SHA_FILE, manifestShaLine, serializeManifest, type ArtifactEntry } from "./manifest.js";
+import { verifyBundle, type BundleVerification } from "./verify.js";
+
+export type { ValidatedArtifact } from "../validation/index.js";
+export { copyFailedEvidence } from "./failed-evidence.js";
+export { makeWritable } from "./durable.js";
 
 export interface PromotionRequest {
   layout: StoreLayout;
   runId: string;
   attemptId: string;
+  /** Attempt number for the manifest; defaults to the `-a<N>` suffix of the attempt id, else 1. */
   attempt?: number;
   jobName: string;
   spec: RunSpec;
@@ -30,156 +35,223 @@ export interface PromotionRequest {
   clock?: () => Date;
   /** Defaults to layout.artifactDir(attemptId, jobName). */
   artifactDir?: string;
+  /** Remove the workspace once this attempt's bundle is in place (default false: it stays as evidence). */
+  removeWorkspace?: boolean;
 }
 
 export interface PromotionResult {
   artifactDir: string;
+  /** sha256 hex of artifact_manifest.json. */
   manifestSha256: string;
+  /** True when a verified bundle of this logical run was already in place and nothing was written. */
   reused: boolean;
 }
 
-export class PromotionError extends Error {
-  readonly code = "promotion_failed";
-  constructor(message: string) {
-    super(message);
+/** A promotion that cannot complete; `code` is the run's failure reason. */
+export class PromotionError extends MultiverseError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("promotion_failed", message, { exitCode: EXIT_RUN_FAILED, ...options });
     this.name = "PromotionError";
   }
 }
 
 export async function promote(request: PromotionRequest): Promise<PromotionResult> {
   const { layout, attemptId } = request;
-  const workspace = layout.workspaceDir(attemptId);
   const staging = layout.stagingDir(attemptId);
-  const target = request.artifactDir ?? layout.artifactDir(attemptId, request.jobName);
+  const target = request.artifactDir ?? layout.artifactDir(request.attemptId, request.jobName);
+  mkdirSync(layout.root, { recursive: true });
+  assertInside(layout.root, target);
 
-  if (existsSync(target)) {
-    const existing = await verifyBundle(target);
-    if (existing.ok && existing.manifest?.physical_run_id === attemptId) {
-      return { artifactDir: target, manifestSha256: sha256Hex(readFileSync(join(target, MANIFEST_FILE))), reused: true };
-    }
-    // Never delete evidence: a damaged bundle, or an older bundle of another run under the same job name, moves aside.
-    moveAside(target, layout.quarantineDir(`${attemptId}-replaced`));
+  // Step 1: a bundle already in place.
+  const existing = await settleExistingBundle(request, target);
+  if (existing) return existing;
+
+  // Steps 2-4: a complete staged bundle of this attempt is kept (its bytes were checked when it was staged);
+  // anything else in staging is our own partial copy and is rebuilt from the workspace.
+  if (!(await isOwnBundle(request, staging)).ok) {
+    discardStaging(staging);
+    await stage(request, staging);
   }
 
-  const staged = existsSync(staging) ? await verifyBundle(staging) : undefined;
-  if (!staged?.ok || staged.manifest?.physical_run_id !== attemptId) {
-    if (existsSync(staging)) {
-      makeWritable(staging);
-      rmSync(staging, { recursive: true, force: true });
-    }
-    mkdirSync(staging, { recursive: true });
-    const entries = [];
+  // Step 5: lock, rename into place, lock the top (see makeReadOnly), make the rename durable.
+  makeReadOnly(staging, { keepTopWritable: true });
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw new PromotionError(`cannot move ${staging} to ${target}: ${(error as Error).message}`, { cause: error });
+    // Something appeared at the target since step 1: settle it and try once more.
+    const raced = await settleExistingBundle(request, target);
+    if (raced) return raced;
+    renameSync(staging, target);
+  }
+  makeReadOnly(target);
+  fsyncPath(target);
+  fsyncPath(dirname(target));
+  fsyncPath(dirname(staging));
+
+  // Step 6.
+  if (request.removeWorkspace) removeWorkspace(request);
+  return { artifactDir: target, manifestSha256: manifestSha(target), reused: false };
+}
+
+function manifestSha(dir: string): string {
+  return sha256Hex(readFileSync(join(dir, MANIFEST_FILE)));
+}
+
+async function isOwnBundle(request: PromotionRequest, dir: string): Promise<BundleVerification> {
+  if (!lstatSync(dir, { throwIfNoEntry: false })) return { ok: false, problems: [`${dir} does not exist`] };
+  const verification = await verifyBundle(dir);
+  const own = verification.manifest?.physical_run_id === request.attemptId && verification.manifest.logical_run_id === request.runId;
+  return own ? verification : { ...verification, ok: false };
+}
+
+/**
+ * Step 1. A verified bundle of this logical run is the result (whichever attempt produced it). Anything else
+ * in the way (a damaged bundle, or in the simple layout the bundle of another run with the same job name) is
+ * moved to quarantine, with a note saying why.
+ */
+async function settleExistingBundle(request: PromotionRequest, target: string): Promise<PromotionResult | undefined> {
+  if (!lstatSync(target, { throwIfNoEntry: false })) return undefined;
+  const verification = await verifyBundle(target);
+  if (verification.ok && verification.manifest?.logical_run_id === request.runId) {
+    relock(target);
+    const own = verification.manifest.physical_run_id === request.attemptId;
+    // Another attempt's bundle does not contain this attempt's outputs: its workspace is the only copy of them.
+    if (own && request.removeWorkspace) removeWorkspace(request);
+    return { artifactDir: target, manifestSha256: manifestSha(target), reused: true };
+  }
+  const why = verification.ok
+    ? `replaced: holds logical run ${verification.manifest?.logical_run_id ?? "?"}, promoting ${request.runId}`
+    : `failed verification: ${verification.problems.join("; ")}`;
+  quarantine(request, target, why);
+  return undefined;
+}
+
+/** A crash between the rename and the final chmod leaves the top writable: finish the job, quietly. */
+function relock(dir: string): void {
+  try {
+    makeReadOnly(dir);
+  } catch {
+    // Not our files (another user's store): verification already passed, modes are cosmetic here.
+  }
+}
+
+function quarantine(request: PromotionRequest, path: string, why: string): string {
+  const destination = request.layout.quarantineDir(request.attemptId);
+  makeWritable(path);
+  mkdirSync(dirname(destination), { recursive: true });
+  try {
+    renameSync(path, destination);
+  } catch (error) {
+    throw new PromotionError(`cannot move ${path} aside to ${destination} (${why}): ${(error as Error).message}`, { cause: error });
+  }
+  writeFileSync(
+    `${destination}.reason.json`,
+    `${JSON.stringify({ from: path, reason: why, run_id: request.runId, attempt_id: request.attemptId, at: now(request).toISOString() }, null, 2)}\n`,
+  );
+  fsyncPath(dirname(destination));
+  fsyncPath(dirname(path));
+  return destination;
+}
+
+/** Staging is a partial copy we made of a workspace that is still intact: not evidence. */
+function discardStaging(staging: string): void {
+  if (!lstatSync(staging, { throwIfNoEntry: false })) return;
+  makeWritable(staging);
+  rmSync(staging, { recursive: true, force: true });
+}
+
+function now(request: PromotionRequest): Date {
+  return (request.clock ?? (() => new Date()))();
+}
+
+function checkArtifactPaths(artifacts: ValidatedArtifact[]): void {
+  const seen = new Set<string>();
+  for (const { path } of artifacts) {
+    if (!isSafeRelativePath(path)) throw new PromotionError(`artifact path ${JSON.stringify(path)} is not a relative path inside the workspace`);
+    if (path === MANIFEST_FILE || path === MANIFEST_SHA_FILE) throw new PromotionError(`the workspace holds ${path}, a name reserved for the bundle's own manifest`);
+    if (seen.has(path)) throw new PromotionError(`artifact ${path} is listed twice`);
+    seen.add(path);
+  }
+}
+
+/** Every directory on the way to `path` must be a real directory, not a link (lstat, component by component). */
+function checkNoLinkedParents(workspace: string, path: string): void {
+  const segments = path.split("/");
+  let current = workspace;
+  for (const segment of segments.slice(0, -1)) {
+    current = join(current, segment);
+    const stat = lstatSync(current, { throwIfNoEntry: false });
+    if (!stat?.isDirectory()) throw new PromotionError(`${path}: ${current} is ${stat?.isSymbolicLink() ? "a symlink" : "not a directory"}; refusing to promote through it`);
+  }
+}
+
+function openArtifact(workspace: string, path: string): number {
+  checkNoLinkedParents(workspace, path);
+  try {
+    assertInside(workspace, path);
+  } catch (error) {
+    if (isMultiverseError(error)) throw new PromotionError(`${path}: ${error.message}; refusing to promote it`, { cause: error });
+    throw error;
+  }
+  try {
+    return openRegularFile(join(workspace, path)).fd;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw new PromotionError(`${path} is a symlink; only regular files are promoted`, { cause: error });
+    if (code === "ENOENT") throw new PromotionError(`${path} disappeared from the workspace after validation`, { cause: error });
+    throw new PromotionError(`${path} cannot be read for promotion: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Steps 3-4: copy and re-hash every validated file, then write and fsync the manifest and its sidecar. */
+async function stage(request: PromotionRequest, staging: string): Promise<void> {
+  const workspace = request.layout.workspaceDir(request.attemptId);
+  checkArtifactPaths(request.artifacts);
+  mkdirSync(staging, { recursive: true });
+  try {
+    const entries: ArtifactEntry[] = [];
     for (const artifact of request.artifacts) {
-      const source = assertInside(workspace, artifact.path);
-      const stat = lstatSync(source);
-      if (!stat.isFile()) throw new PromotionError(`${artifact.path} is not a regular file; refusing to promote it`);
       const destination = join(staging, artifact.path);
       mkdirSync(dirname(destination), { recursive: true });
-      const copied = await copyHashing(source, destination);
+      const copied = await copyHashing(openArtifact(workspace, artifact.path), destination);
       if (copied.sha256 !== artifact.sha256 || copied.size !== artifact.sizeBytes) {
-        throw new PromotionError(`${artifact.path} changed after validation (sha256 ${copied.sha256.slice(0, 12)} != validated ${artifact.sha256.slice(0, 12)}); not promoted`);
+        throw new PromotionError(
+          `${artifact.path} changed after validation (now ${copied.size} bytes, sha256 ${copied.sha256.slice(0, 12)}…; validated ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256.slice(0, 12)}…); not promoted`,
+        );
       }
       entries.push({ path: artifact.path, role: artifact.role, size_bytes: copied.size, sha256: copied.sha256 });
     }
     const manifest = buildManifest({
       runId: request.runId,
-      attemptId,
-      attempt: request.attempt ?? Number(/-a(\d+)$/.exec(attemptId)?.[1] ?? 1),
+      attemptId: request.attemptId,
+      attempt: request.attempt ?? Number(/-a(\d+)$/.exec(request.attemptId)?.[1] ?? 1),
       spec: request.spec,
       artifacts: entries,
       validation: request.validation,
       transitions: request.transitions,
       ownerToken: request.ownerToken,
-      producedAt: (request.clock ?? (() => new Date()))(),
+      producedAt: now(request),
     });
-    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    const manifestText = serializeManifest(manifest);
+    // The manifest first, its sidecar last: a staging directory without the sidecar is never taken as complete.
     writeDurably(join(staging, MANIFEST_FILE), manifestText);
-    writeDurably(join(staging, MANIFEST_SHA_FILE), `${sha256Hex(manifestText)}  ${MANIFEST_FILE}\n`);
+    writeDurably(join(staging, MANIFEST_SHA_FILE), manifestShaLine(manifestText));
     fsyncTree(staging);
-  }
-
-  makeReadOnly(staging);
-  mkdirSync(dirname(target), { recursive: true });
-  renameSync(staging, target);
-  fsyncDir(dirname(target));
-  fsyncDir(dirname(staging));
-  return { artifactDir: target, manifestSha256: sha256Hex(readFileSync(join(target, MANIFEST_FILE))), reused: false };
-}
-
-/** Simple layout: failed runs are copied (the workspace stays) to <out>/_failed/<job-name>/, replacing an older copy. */
-export async function copyFailedEvidence(layout: StoreLayout, _runId: string, jobName: string, attemptId: string): Promise<string | null> {
-  const destination = layout.failedDir(jobName);
-  const workspace = layout.workspaceDir(attemptId);
-  if (!destination || !existsSync(workspace)) return null;
-  if (existsSync(destination)) {
-    makeWritable(destination);
-    rmSync(destination, { recursive: true, force: true });
-  }
-  mkdirSync(dirname(destination), { recursive: true });
-  cpSync(workspace, destination, { recursive: true, verbatimSymlinks: true });
-  return destination;
-}
-
-async function copyHashing(source: string, destination: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  await pipeline(createReadStream(source, { highWaterMark: 1024 * 1024 }), tap, createWriteStream(destination, { mode: 0o644 }));
-  const fd = openSync(destination, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-
-function writeDurably(file: string, text: string): void {
-  const fd = openSync(file, "w", 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    fsyncPath(dirname(staging));
+  } catch (error) {
+    // The workspace is intact; a half-made copy of it is not evidence of anything.
+    makeWritable(staging);
+    rmSync(staging, { recursive: true, force: true });
+    if (error instanceof PromotionError) throw error;
+    throw new PromotionError(`staging ${request.attemptId} failed: ${(error as Error).message}`, { cause: error });
   }
 }
 
-function walkDirs(root: string): string[] {
-  const dirs = [root];
-  for (const name of readdirSync(root)) {
-    const path = join(root, name);
-    if (lstatSync(path).isDirectory()) dirs.push(...walkDirs(path));
-  }
-  return dirs;
-}
-
-function fsyncTree(root: string): void {
-  for (const dir of walkDirs(root).reverse()) fsyncDir(dir);
-}
-
-function makeReadOnly(root: string): void {
-  for (const dir of walkDirs(root)) {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (lstatSync(path).isFile()) chmodSync(path, 0o444);
-    }
-  }
-  for (const dir of walkDirs(root).reverse()) chmodSync(dir, 0o555);
-}
-
-export function makeWritable(root: string): void {
-  if (!existsSync(root)) return;
-  for (const dir of walkDirs(root)) chmodSync(dir, 0o755);
-}
-
-function moveAside(path: string, quarantine: string): void {
-  makeWritable(path);
-  mkdirSync(dirname(quarantine), { recursive: true });
-  renameSync(path, quarantine);
+function removeWorkspace(request: PromotionRequest): void {
+  const workspace = request.layout.workspaceDir(request.attemptId);
+  makeWritable(workspace);
+  rmSync(workspace, { recursive: true, force: true });
 }

@@ -1,9 +1,14 @@
-/** Verifying a bundle: the manifest matches its sha256 sidecar, and every file matches the manifest exactly. */
-import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+/**
+ * Verifying a bundle: the manifest matches its sha256 sidecar, and the files on disk match the manifest exactly
+ * (every listed file present with its size and sha256, nothing unlisted, no symlinks). Verification reports
+ * problems; it never throws and never reads through a link.
+ */
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { sha256File } from "../catalog/fingerprint.js";
 import { sha256Hex } from "../identity/hash.js";
-import { MANIFEST_FILE, MANIFEST_SHA_FILE, type ArtifactManifest } from "./manifest.js";
+import { FAILED_DIR_NAME, type StoreLayout } from "./layout.js";
+import { MANIFEST_FILE, MANIFEST_SHA_FILE, parseManifest, parseManifestShaLine, peekManifest, type ArtifactManifest } from "./manifest.js";
 
 export interface BundleVerification {
   ok: boolean;
@@ -11,54 +16,116 @@ export interface BundleVerification {
   manifest?: ArtifactManifest;
 }
 
-function listFiles(root: string): { path: string; kind: "file" | "other" }[] {
-  const out: { path: string; kind: "file" | "other" }[] = [];
-  const visit = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const absolute = join(dir, name);
-      const stat = lstatSync(absolute);
-      const path = relative(root, absolute).split(sep).join("/");
-      if (stat.isDirectory() && !stat.isSymbolicLink()) visit(absolute);
-      else out.push({ path, kind: stat.isFile() ? "file" : "other" });
+type EntryKind = "file" | "symlink" | "other";
+
+function describe(kind: EntryKind): string {
+  return kind === "symlink" ? "a symlink" : "not a regular file";
+}
+
+/** Files, symlinks and special files of a tree by "/"-separated relative path; directories are entered, links not. */
+function listEntries(root: string): Map<string, { kind: EntryKind; size: number }> {
+  const entries = new Map<string, { kind: EntryKind; size: number }>();
+  const visit = (dir: string, prefix: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const stat = lstatSync(join(dir, name));
+      const path = prefix + name;
+      if (stat.isDirectory()) visit(join(dir, name), `${path}/`);
+      else entries.set(path, { kind: stat.isFile() ? "file" : stat.isSymbolicLink() ? "symlink" : "other", size: stat.size });
     }
   };
-  visit(root);
-  return out;
+  visit(root, "");
+  return entries;
+}
+
+async function verifyOrThrow(dir: string): Promise<BundleVerification> {
+  const top = lstatSync(dir, { throwIfNoEntry: false });
+  if (!top) return { ok: false, problems: [`bundle ${dir} does not exist`] };
+  if (!top.isDirectory()) return { ok: false, problems: [`bundle ${dir} is ${top.isSymbolicLink() ? "a symlink" : "not a directory"}`] };
+
+  const entries = listEntries(dir);
+  for (const name of [MANIFEST_FILE, MANIFEST_SHA_FILE]) {
+    const entry = entries.get(name);
+    if (!entry) return { ok: false, problems: [`${name} is missing`] };
+    if (entry.kind !== "file") return { ok: false, problems: [`${name} is ${describe(entry.kind)}`] };
+  }
+
+  const problems: string[] = [];
+  const manifestBytes = readFileSync(join(dir, MANIFEST_FILE));
+  const recorded = parseManifestShaLine(readFileSync(join(dir, MANIFEST_SHA_FILE), "utf8"));
+  if (recorded === undefined) problems.push(`${MANIFEST_SHA_FILE} is not one sha256sum line for ${MANIFEST_FILE}`);
+  else if (recorded !== sha256Hex(manifestBytes)) problems.push(`${MANIFEST_FILE} does not match ${MANIFEST_SHA_FILE} (the manifest was changed)`);
+
+  const parsed = parseManifest(manifestBytes.toString("utf8"));
+  if (!parsed.manifest) return { ok: false, problems: [...problems, ...parsed.problems] };
+  const { manifest } = parsed;
+
+  const listed = new Set(manifest.artifacts.map((a) => a.path));
+  for (const [path, entry] of entries) {
+    if (path === MANIFEST_FILE || path === MANIFEST_SHA_FILE) continue;
+    if (!listed.has(path)) problems.push(`${path} is not listed in the manifest${entry.kind === "file" ? "" : ` (and is ${describe(entry.kind)})`}`);
+    else if (entry.kind !== "file") problems.push(`${path} is ${describe(entry.kind)}`);
+  }
+  for (const artifact of manifest.artifacts) {
+    const entry = entries.get(artifact.path);
+    if (!entry) problems.push(`${artifact.path} is missing`);
+    else if (entry.kind !== "file") continue; // reported above
+    else if (entry.size !== artifact.size_bytes) problems.push(`${artifact.path}: size ${entry.size} differs from the manifest's ${artifact.size_bytes} (the file was changed)`);
+    else if ((await sha256File(join(dir, artifact.path))) !== artifact.sha256) problems.push(`${artifact.path}: sha256 differs from the manifest (the file was changed)`);
+  }
+  return { ok: problems.length === 0, problems, manifest };
 }
 
 export async function verifyBundle(dir: string): Promise<BundleVerification> {
-  const problems: string[] = [];
-  if (!existsSync(dir)) return { ok: false, problems: [`bundle ${dir} does not exist`] };
-  const manifestPath = join(dir, MANIFEST_FILE);
-  const shaPath = join(dir, MANIFEST_SHA_FILE);
-  if (!existsSync(manifestPath)) return { ok: false, problems: [`${MANIFEST_FILE} is missing`] };
-  if (!existsSync(shaPath)) return { ok: false, problems: [`${MANIFEST_SHA_FILE} is missing`] };
-  const manifestBytes = readFileSync(manifestPath);
-  const recorded = /^([0-9a-f]{64}) {2}artifact_manifest\.json\n?$/.exec(readFileSync(shaPath, "utf8"));
-  if (!recorded) problems.push(`${MANIFEST_SHA_FILE} is not in sha256sum format`);
-  else if (recorded[1] !== sha256Hex(manifestBytes)) problems.push(`${MANIFEST_FILE} does not match ${MANIFEST_SHA_FILE} (the manifest was changed)`);
-  let manifest: ArtifactManifest;
   try {
-    manifest = JSON.parse(manifestBytes.toString("utf8")) as ArtifactManifest;
+    return await verifyOrThrow(dir);
   } catch (error) {
-    return { ok: false, problems: [...problems, `${MANIFEST_FILE} is not valid JSON: ${(error as Error).message}`] };
+    return { ok: false, problems: [`bundle ${dir} cannot be read: ${(error as Error).message}`] };
   }
-  const listed = new Map(manifest.artifacts.map((a) => [a.path, a]));
-  for (const file of listFiles(dir)) {
-    if (file.path === MANIFEST_FILE || file.path === MANIFEST_SHA_FILE) continue;
-    if (file.kind !== "file") problems.push(`${file.path} is not a regular file`);
-    else if (!listed.has(file.path)) problems.push(`${file.path} is not listed in the manifest`);
+}
+
+/**
+ * The bundle that lets skip_completed reuse a logical run: it must verify and belong to `runId`. In the simple
+ * layout that is the job's directory; in the store layout bundles are named by attempt, so every bundle whose
+ * manifest names this run is a candidate, newest first. Only manifests are read until a candidate is chosen,
+ * so scanning does not hash unrelated bundles.
+ */
+export async function findVerifiedBundle(layout: StoreLayout, runId: string, jobName: string): Promise<{ dir: string; manifest: ArtifactManifest } | null> {
+  const candidates: string[] = [];
+  if (layout.kind === "simple") candidates.push(layout.artifactDir(runId, jobName));
+  else {
+    const others = listBundles(layout)
+      .map((dir) => ({ dir, manifest: peekManifest(dir) }))
+      .filter((c) => c.manifest?.logical_run_id === runId)
+      .sort((a, b) => (b.manifest?.produced_at ?? "").localeCompare(a.manifest?.produced_at ?? ""));
+    candidates.push(...others.map((c) => c.dir));
   }
-  for (const artifact of manifest.artifacts) {
-    const path = join(dir, artifact.path);
-    if (!existsSync(path)) {
-      problems.push(`${artifact.path} is missing`);
-      continue;
-    }
-    const stat = lstatSync(path);
-    if (!stat.isFile()) continue; // reported above
-    if (stat.size !== artifact.size_bytes) problems.push(`${artifact.path}: size ${stat.size} differs from the manifest's ${artifact.size_bytes}`);
-    else if ((await sha256File(path)) !== artifact.sha256) problems.push(`${artifact.path}: sha256 differs from the manifest (the file was changed)`);
+  for (const dir of candidates) {
+    const verification = await verifyBundle(dir);
+    if (verification.ok && verification.manifest?.logical_run_id === runId) return { dir, manifest: verification.manifest };
   }
-  return { ok: problems.length === 0, problems, manifest };
+  return null;
+}
+
+function childDirs(parent: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent).sort();
+  } catch {
+    return [];
+  }
+  return names.map((name) => join(parent, name)).filter((path) => lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true);
+}
+
+/**
+ * Every bundle directory present, damaged ones included (for rebuild-index and gc). In the simple layout the
+ * output directory is shared with the user, so only directories holding a manifest or its sidecar count.
+ */
+export function listBundles(layout: StoreLayout): string[] {
+  const dirs = childDirs(layout.artifactsRoot());
+  if (layout.kind === "store") return dirs;
+  return dirs.filter((dir) => {
+    const name = basename(dir);
+    if (name.startsWith(".") || name === FAILED_DIR_NAME) return false;
+    return [MANIFEST_FILE, MANIFEST_SHA_FILE].some((file) => lstatSync(join(dir, file), { throwIfNoEntry: false }) !== undefined);
+  });
 }
