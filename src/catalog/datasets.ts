@@ -1,12 +1,12 @@
 /** Datasets: inspection of .h5mu files and the Dataset catalog kept as YAML files under the state root. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { API_VERSION, type DatasetResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { readH5muSummary } from "../h5/index.js";
 import { fingerprintFile } from "./fingerprint.js";
-import { assertSlug } from "./slugs.js";
+import { assertSlug, isSlug } from "./slugs.js";
 
 export { fingerprintFile } from "./fingerprint.js";
 
@@ -40,6 +40,13 @@ export async function describeDataset(path: string, options: { slug: string; bat
   return resource;
 }
 
+function isDatasetResource(value: unknown): value is DatasetResource {
+  if (!value || typeof value !== "object") return false;
+  const candidate = value as { kind?: unknown; metadata?: { name?: unknown }; spec?: { path?: unknown } };
+  return candidate.kind === "Dataset" && typeof candidate.metadata?.name === "string" && typeof candidate.spec?.path === "string";
+}
+
+/** Dataset resources kept as YAML files: <stateRoot>/catalog/datasets/<slug>.yaml. */
 export class DatasetCatalog {
   private readonly dir: string;
 
@@ -52,16 +59,28 @@ export class DatasetCatalog {
     mkdirSync(this.dir, { recursive: true });
     const file = join(this.dir, `${resource.metadata.name}.yaml`);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, stringify(resource));
-    renameSync(tmp, file);
+    try {
+      writeFileSync(tmp, stringify(resource));
+      renameSync(tmp, file);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
     return file;
   }
 
+  /** undefined for a name that is not a slug: nothing else can have been registered, and no path is built from it. */
   get(slug: string): DatasetResource | undefined {
+    if (!isSlug(slug)) return undefined;
     const file = join(this.dir, `${slug}.yaml`);
     if (!existsSync(file)) return undefined;
-    const parsed = parse(readFileSync(file, "utf8")) as DatasetResource;
-    if (parsed?.kind !== "Dataset" || !parsed.spec?.path) throw Errors.badDataset(`catalog entry ${file} is not a Dataset resource`, { location: { file } });
+    let parsed: unknown;
+    try {
+      parsed = parse(readFileSync(file, "utf8"));
+    } catch (cause) {
+      throw Errors.badDataset(`catalog entry ${file} is not valid YAML: ${(cause as Error).message.split("\n")[0]}`, { location: { file } });
+    }
+    if (!isDatasetResource(parsed)) throw Errors.badDataset(`catalog entry ${file} is not a Dataset resource (kind: Dataset with spec.path)`, { location: { file } });
+    if (parsed.metadata.name !== slug) throw Errors.badDataset(`catalog entry ${file} is named "${parsed.metadata.name}", not "${slug}"`, { location: { file, field: "metadata.name" } });
     return parsed;
   }
 

@@ -5,14 +5,17 @@ import { stringify } from "yaml";
 import { API_VERSION, CONTRACT_VERSION, type ModelResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { modelYamlSchema } from "../schemas/seed-manifests.js";
+import { RESOURCE_SCHEMAS } from "../schemas/resources.js";
 import { compile } from "../schemas/ajv.js";
+import { issuesFromAjv } from "../schemas/error-messages.js";
 import { validateDocument } from "../manifest/validate-document.js";
-import { parseYamlDocuments } from "../manifest/yaml-documents.js";
+import { locate, parseYamlDocuments, type LoadedDocument } from "../manifest/yaml-documents.js";
 
 interface ModelYaml {
   name: string;
   version: string;
   contract_version?: string | number;
+  description?: string;
   supported_omics?: string[];
   required_modalities?: string[];
   runtime: { image: string; image_digest?: string; entrypoint?: string[] };
@@ -21,34 +24,60 @@ interface ModelYaml {
   build?: { context?: string; dockerfile?: string; def_file?: string };
 }
 
-export function loadModelYaml(path: string): ModelResource {
-  const file = resolve(path);
-  if (!existsSync(file)) throw Errors.fileNotFound(`model definition ${path} does not exist`, { location: { file: path } });
-  const documents = parseYamlDocuments(readFileSync(file, "utf8"), path);
-  const doc = documents[0];
-  if (!doc || doc.value === null || typeof doc.value !== "object" || Array.isArray(doc.value)) {
-    throw Errors.badModel(`${path} must be a YAML mapping with name, version and runtime`, { location: { file: path, line: 1 } });
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "";
+    if (code === "ENOENT") throw Errors.fileNotFound(`${what} ${path} does not exist`, { location: { file: path } });
+    throw Errors.fileNotFound(`cannot read ${what} ${path}: ${(error as Error).message}`, { location: { file: path } });
   }
-  validateDocument(doc, modelYamlSchema, "model definition");
-  const yaml = doc.value as ModelYaml;
-  const directory = dirname(file);
-  let schema: Record<string, unknown> = {};
-  if (typeof yaml.hyperparameters_schema === "string") {
-    const schemaFile = isAbsolute(yaml.hyperparameters_schema) ? yaml.hyperparameters_schema : join(directory, yaml.hyperparameters_schema);
-    if (!existsSync(schemaFile)) throw Errors.badModel(`hyperparameters_schema file ${schemaFile} does not exist`, { location: { file: path, field: "hyperparameters_schema" } });
+}
+
+function singleMapping(text: string, path: string, what: string): LoadedDocument {
+  const documents = parseYamlDocuments(text, path).filter((d) => d.value !== null && d.value !== undefined);
+  const doc = documents[0];
+  if (!doc || typeof doc.value !== "object" || Array.isArray(doc.value)) {
+    throw Errors.badModel(`${path} must be a YAML mapping (${what})`, { location: { file: path, line: doc?.line ?? 1 } });
+  }
+  if (documents.length > 1) throw Errors.badModel(`${path} must hold a single YAML document`, { location: { file: path, line: documents[1]!.line } });
+  return doc;
+}
+
+function hyperparameterSchema(doc: LoadedDocument, yaml: ModelYaml, directory: string): Record<string, unknown> {
+  const declared = yaml.hyperparameters_schema;
+  const where = { file: doc.file, ...locate(doc, ["hyperparameters_schema"]), field: "hyperparameters_schema" };
+  let schema: unknown = {};
+  if (typeof declared === "string") {
+    if (declared.includes("\u0000")) throw Errors.badModel("hyperparameters_schema: the path contains a NUL byte", { location: where });
+    const schemaFile = isAbsolute(declared) ? declared : join(directory, declared);
+    if (!existsSync(schemaFile)) throw Errors.badModel(`hyperparameters_schema file ${schemaFile} does not exist`, { location: where });
     try {
-      schema = JSON.parse(readFileSync(schemaFile, "utf8")) as Record<string, unknown>;
+      schema = JSON.parse(readFileSync(schemaFile, "utf8"));
     } catch (error) {
       throw Errors.badModel(`hyperparameters_schema ${schemaFile} is not valid JSON: ${(error as Error).message}`, { location: { file: schemaFile } });
     }
-  } else if (yaml.hyperparameters_schema) {
-    schema = yaml.hyperparameters_schema;
+  } else if (declared !== undefined) {
+    schema = declared;
   }
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+    throw Errors.badModel(`the hyperparameter schema of ${yaml.name} must be a JSON object (a JSON Schema)`, { location: where });
+  }
+  const object = schema as Record<string, unknown>;
   try {
-    compile(schema);
+    compile(object);
   } catch (error) {
-    throw Errors.badModel(`the hyperparameter schema of ${yaml.name} is not a valid JSON Schema: ${(error as Error).message}`, { location: { file: path, field: "hyperparameters_schema" } });
+    throw Errors.badModel(`the hyperparameter schema of ${yaml.name} is not a valid JSON Schema: ${(error as Error).message}`, { location: where });
   }
+  return object;
+}
+
+export function loadModelYaml(path: string): ModelResource {
+  const file = resolve(path);
+  const doc = singleMapping(readText(file, "model definition"), path, "name, version, runtime, ...");
+  validateDocument(doc, modelYamlSchema, "model definition");
+  const yaml = doc.value as ModelYaml;
+  const directory = dirname(file);
   const resource: ModelResource = {
     apiVersion: API_VERSION,
     kind: "Model",
@@ -59,10 +88,11 @@ export function loadModelYaml(path: string): ModelResource {
       contractVersion: String(yaml.contract_version ?? CONTRACT_VERSION),
       supportedOmics: yaml.supported_omics ?? [],
       runtime: { image: yaml.runtime.image },
-      hyperparametersSchema: schema,
+      hyperparametersSchema: hyperparameterSchema(doc, yaml, directory),
       directory,
     },
   };
+  if (yaml.description !== undefined) resource.metadata.annotations = { "multiverse.io/description": yaml.description };
   if (yaml.required_modalities) resource.spec.requiredModalities = yaml.required_modalities;
   if (yaml.runtime.image_digest) resource.spec.runtime.imageDigest = yaml.runtime.image_digest;
   if (yaml.runtime.entrypoint) resource.spec.runtime.entrypoint = yaml.runtime.entrypoint;
@@ -82,13 +112,21 @@ export function loadModelYaml(path: string): ModelResource {
 }
 
 /**
- * Looks models up in search roots, first match wins: a root holds either `<slug>.yaml` resources (the state
- * root's catalog) or `<slug>/model.yaml` definitions (the built-in store).
+ * Looks models up in search roots, first root wins: a root holds `<slug>.yaml` Model resources (the state root's
+ * catalog, written by register()) and/or `<slug>/model.yaml` definitions (the built-in store).
  */
 export class ModelCatalog {
   constructor(private readonly searchRoots: string[]) {}
 
   get(slug: string): ModelResource | undefined {
+    // the usual layout names files after the slug: read only those, so one broken definition elsewhere does not matter
+    for (const root of this.searchRoots) {
+      for (const candidate of [join(root, `${slug}.yaml`), join(root, slug, "model.yaml")]) {
+        if (!isFile(candidate)) continue;
+        const model = candidate.endsWith("model.yaml") ? loadModelYaml(candidate) : readRegistered(candidate);
+        if (model.spec.slug === slug) return model;
+      }
+    }
     return this.list().find((m) => m.spec.slug === slug);
   }
 
@@ -99,16 +137,22 @@ export class ModelCatalog {
       for (const name of readdirSync(root).sort()) {
         const path = join(root, name);
         let model: ModelResource | undefined;
-        if (name.endsWith(".yaml") && statSync(path).isFile()) model = readRegistered(path);
-        else if (statSync(path).isDirectory() && existsSync(join(path, "model.yaml"))) model = loadModelYaml(join(path, "model.yaml"));
+        if (name.endsWith(".yaml") && isFile(path)) model = readRegistered(path);
+        else if (isFile(join(path, "model.yaml"))) model = loadModelYaml(join(path, "model.yaml"));
         if (model && !found.has(model.spec.slug)) found.set(model.spec.slug, model);
       }
     }
-    return [...found.values()];
+    return [...found.values()].sort((a, b) => a.spec.slug.localeCompare(b.spec.slug));
   }
 
   /** Writes the resolved Model resource (schema inlined, directory recorded) to <stateRoot>/catalog/models/<slug>.yaml. */
   register(stateRoot: string, resource: ModelResource): string {
+    const validate = compile(RESOURCE_SCHEMAS.Model);
+    const slug = resource.spec.slug;
+    if (!validate(resource)) {
+      const issue = issuesFromAjv(validate.errors, resource)[0];
+      throw Errors.badModel(`cannot register model ${slug}: ${issue ? `${issue.field}: ${issue.message}` : "invalid Model resource"}`);
+    }
     const dir = join(stateRoot, "catalog", "models");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${resource.spec.slug}.yaml`);
@@ -119,9 +163,21 @@ export class ModelCatalog {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function readRegistered(path: string): ModelResource {
-  const doc = parseYamlDocuments(readFileSync(path, "utf8"), path)[0];
-  const value = doc?.value as ModelResource | undefined;
-  if (!value || value.kind !== "Model" || !value.spec?.slug) throw Errors.badModel(`catalog entry ${path} is not a Model resource`, { location: { file: path } });
-  return value;
+  const doc = singleMapping(readText(path, "catalog entry"), path, "a Model resource");
+  if ((doc.value as { kind?: unknown }).kind !== "Model") throw Errors.badModel(`catalog entry ${path} is not a Model resource`, { location: { file: path, line: doc.line } });
+  validateDocument(doc, RESOURCE_SCHEMAS.Model, "Model");
+  const model = doc.value as ModelResource;
+  model.spec.contractVersion ??= CONTRACT_VERSION;
+  model.spec.supportedOmics ??= [];
+  model.spec.hyperparametersSchema ??= {};
+  return model;
 }

@@ -2,7 +2,7 @@
  * Loading desired state from a file: the seeds' run_manifest.yaml, the simple-mode manifest, or Kubernetes-style
  * resource documents (Dataset, Model, Benchmark). All three become one Benchmark plus optional inline resources.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
   API_VERSION,
@@ -13,10 +13,11 @@ import {
   type ModelResource,
 } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
+import { formatPath } from "../schemas/error-messages.js";
 import { RESOURCE_SCHEMAS } from "../schemas/resources.js";
 import { runManifestSchema, simpleManifestSchema } from "../schemas/seed-manifests.js";
 import { formatMemLimit, parseMemLimit } from "./mem-limit.js";
-import { fieldError, validateDocument } from "./validate-document.js";
+import { throwIssues, validateDocument, type IssueList } from "./validate-document.js";
 import { parseYamlDocuments, type LoadedDocument } from "./yaml-documents.js";
 
 export interface ManifestLoadResult {
@@ -26,39 +27,75 @@ export interface ManifestLoadResult {
   format: "run_manifest" | "simple" | "resources";
 }
 
-export function loadManifestFile(path: string, options: { simple?: boolean } = {}): ManifestLoadResult {
-  const file = resolve(path);
-  if (!existsSync(file)) throw Errors.fileNotFound(`manifest ${path} does not exist`, { location: { file: path } });
-  if (!statSync(file).isFile()) throw Errors.fileNotFound(`manifest ${path} is not a file`, { location: { file: path } });
-  return loadManifestText(readFileSync(file, "utf8"), path, options);
+export interface ManifestLoadOptions {
+  /** Treat the file as a simple-mode manifest (`multiverse run --simple`). */
+  simple?: boolean;
 }
 
-export function loadManifestText(text: string, file: string, options: { simple?: boolean } = {}): ManifestLoadResult {
-  if (text.includes("\u0000")) throw Errors.yamlSyntax("the manifest contains a NUL byte", { location: { file } });
+export function loadManifestFile(path: string, options: ManifestLoadOptions = {}): ManifestLoadResult {
+  const file = resolve(path);
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw Errors.fileNotFound(`manifest ${path} is not a file`, { location: { file: path } });
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") {
+      throw Errors.fileNotFound(`manifest ${path} does not exist`, { location: { file: path } });
+    }
+    if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("E")) {
+      throw Errors.fileNotFound(`cannot read manifest ${path}: ${error.message}`, { location: { file: path } });
+    }
+    throw error;
+  }
+  return loadManifestText(text, path, options);
+}
+
+export function loadManifestText(text: string, file: string, options: ManifestLoadOptions = {}): ManifestLoadResult {
+  if (text.includes("\u0000")) throw Errors.yamlSyntax("the manifest contains a NUL byte; is it a binary file?", { location: { file } });
   const documents = parseYamlDocuments(text, file).filter((d) => d.value !== null && d.value !== undefined);
-  if (documents.length === 0) throw Errors.schema("the manifest is empty: expected globals and jobs (or resource documents)", { location: { file, line: 1 } });
+  if (documents.length === 0) {
+    throw Errors.schema("the manifest is empty: expected globals and jobs (or apiVersion/kind resource documents)", { location: { file, line: 1 } });
+  }
   for (const doc of documents) {
     if (typeof doc.value !== "object" || Array.isArray(doc.value)) {
-      throw Errors.schema(`expected a mapping at the top of the document, got ${Array.isArray(doc.value) ? "a list" : typeof doc.value}`, {
-        location: { file, line: doc.line, field: "(document)" },
+      const got = Array.isArray(doc.value) ? "a list" : `${typeof doc.value} ${JSON.stringify(doc.value)}`;
+      throw Errors.schema(`expected a mapping at the top of the document (globals:, jobs: ...), got ${got}`, {
+        location: { file, line: doc.line, column: 1, field: "(document)" },
       });
     }
   }
   const baseDir = dirname(resolve(file));
-  const first = documents[0]!.value as Record<string, unknown>;
   if (documents.some((d) => "apiVersion" in (d.value as object) || "kind" in (d.value as object))) return fromResources(documents, baseDir);
-  if (documents.length > 1) throw Errors.schema("a run manifest is a single YAML document; use apiVersion/kind documents for several resources", { location: { file, line: documents[1]!.line } });
-  const looksSimple = Array.isArray(first.jobs) && first.jobs.some((j) => j && typeof j === "object" && typeof (j as Record<string, unknown>).model === "object");
-  if (options.simple || first.simple === true || looksSimple) return fromSimple(documents[0]!, baseDir);
-  return fromRunManifest(documents[0]!, baseDir);
+  if (documents.length > 1) {
+    throw Errors.schema("a run manifest is a single YAML document; use apiVersion/kind documents to declare several resources", {
+      location: { file, line: documents[1]!.line },
+    });
+  }
+  const doc = documents[0]!;
+  const top = doc.value as Record<string, unknown>;
+  const looksSimple = Array.isArray(top.jobs) && top.jobs.some((j) => j !== null && typeof j === "object" && typeof (j as Record<string, unknown>).model === "object");
+  if (options.simple || top.simple === true || looksSimple) return fromSimple(doc, baseDir);
+  return fromRunManifest(doc, baseDir);
 }
 
-function resolvePath(baseDir: string, path: string): string {
-  return isAbsolute(path) ? path : resolve(baseDir, path);
+/** A manifest path, absolute or relative to the manifest's directory; NUL bytes are refused. */
+function manifestPath(baseDir: string, path: string, at: (string | number)[], issues: IssueList): string {
+  if (path.includes("\u0000")) issues.push({ path: at, field: formatPath(at), message: "the path contains a NUL byte" });
+  return isAbsolute(path) ? resolve(path) : resolve(baseDir, path);
 }
 
-function benchmarkName(experiment: string): string {
-  const name = experiment.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "").slice(0, 63);
+function memLimitOf(value: string | number, at: (string | number)[], issues: IssueList): string | undefined {
+  try {
+    return formatMemLimit(parseMemLimit(value));
+  } catch (error) {
+    issues.push({ path: at, field: formatPath(at), message: (error as Error).message });
+    return undefined;
+  }
+}
+
+/** metadata.name of the Benchmark: the experiment name as a DNS-1123 label. */
+export function benchmarkName(experiment: string): string {
+  const name = experiment.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+/, "").slice(0, 63).replace(/[-.]+$/, "");
   return name || "benchmark";
 }
 
@@ -99,41 +136,46 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
   validateDocument(doc, runManifestSchema, "manifest");
   const manifest = doc.value as RunManifest;
   const g = manifest.globals;
+  const issues: IssueList = [];
   const jobs: BenchmarkJob[] = [];
+  const explicit = new Map<string, number>();
   const names = new Set<string>();
   manifest.jobs.forEach((job, index) => {
+    const at = ["jobs", index];
+    if (job.name !== undefined) {
+      const earlier = explicit.get(job.name);
+      if (earlier !== undefined) issues.push({ path: [...at, "name"], field: `jobs[${index}].name`, message: `job name "${job.name}" is already used by jobs[${earlier}]` });
+      else explicit.set(job.name, index);
+    }
     const hasOne = job.model_name !== undefined;
     const hasMany = job.models !== undefined;
     if (hasOne === hasMany) {
-      throw fieldError(doc, ["jobs", index], `jobs[${index}]`, hasOne ? 'give either "model_name" or "models", not both' : 'missing the model: give "model_name" (one model) or "models" (a list)');
+      issues.push({
+        path: at,
+        field: `jobs[${index}]`,
+        message: hasOne ? 'give either "model_name" or "models", not both' : 'missing the model: give "model_name" (one model) or "models" (a list of models)',
+      });
+      return;
     }
     const models = hasOne ? [job.model_name!] : job.models!;
-    let memLimit: string | undefined;
-    if (job.mem_limit !== undefined) {
-      try {
-        memLimit = formatMemLimit(parseMemLimit(job.mem_limit));
-      } catch (error) {
-        throw fieldError(doc, ["jobs", index, "mem_limit"], `jobs[${index}].mem_limit`, (error as Error).message);
-      }
-    }
-    for (const model of models) {
-      const params = paramsFor(job.model_params, model, models, hasMany);
+    models.forEach((model, m) => {
+      if (models.indexOf(model) !== m) issues.push({ path: [...at, "models", m], field: `jobs[${index}].models[${m}]`, message: `model "${model}" is listed twice` });
+    });
+    const memLimit = job.mem_limit === undefined ? undefined : memLimitOf(job.mem_limit, [...at, "mem_limit"], issues);
+    const perModel = hasMany ? perModelParams(job.model_params, models, [...at, "model_params"], issues) : undefined;
+    for (const model of [...new Set(models)]) {
+      const params = perModel ? { ...(perModel.get(model) ?? {}) } : { ...(job.model_params ?? {}) };
       const name = job.name ? (hasMany ? `${job.name}-${model}` : job.name) : `${job.dataset_slug}-${model}`;
       let unique = name;
       for (let n = 2; names.has(unique); n += 1) unique = `${name}-${n}`;
       names.add(unique);
-      const converted: BenchmarkJob = {
-        name: unique,
-        dataset: job.dataset_slug,
-        model,
-        params,
-        seeds: job.seeds ?? [g.random_seed ?? 0],
-      };
+      const converted: BenchmarkJob = { name: unique, dataset: job.dataset_slug, model, params, seeds: [...(job.seeds ?? [g.random_seed ?? 0])] };
       if (job.gpu !== undefined) converted.gpu = job.gpu;
       if (memLimit !== undefined) converted.memLimit = memLimit;
       if (job.cpus !== undefined) converted.cpus = job.cpus;
       if (job.preprocessing !== undefined) converted.preprocessing = job.preprocessing;
-      if (job.metrics ?? g.metrics) converted.metrics = job.metrics ?? g.metrics;
+      const metrics = job.metrics ?? g.metrics;
+      if (metrics !== undefined) converted.metrics = metrics;
       if (job.mode !== undefined) converted.mode = job.mode;
       if (job.backend !== undefined) converted.backend = job.backend;
       if (job.retries !== undefined) converted.retries = job.retries;
@@ -141,6 +183,14 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
       jobs.push(converted);
     }
   });
+  const datasets: DatasetResource[] = Object.entries(manifest.datasets ?? {}).map(([slug, d]) => {
+    const path = manifestPath(baseDir, d.path, ["datasets", slug, "path"], issues);
+    const resource: DatasetResource = { apiVersion: API_VERSION, kind: "Dataset", metadata: { name: slug }, spec: { path } };
+    if (d.batch_key !== undefined) resource.spec.batchKey = d.batch_key;
+    if (d.label_key !== undefined) resource.spec.labelKey = d.label_key;
+    return resource;
+  });
+  throwIssues(doc, issues, "manifest");
   const spec: BenchmarkResource["spec"] = { experimentName: g.experiment_name, jobs };
   if (g.skip_completed !== undefined) spec.skipCompleted = g.skip_completed;
   if (g.backend !== undefined) spec.backend = g.backend;
@@ -148,12 +198,6 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
   if (g.validators !== undefined) spec.validators = g.validators;
   if (g.metrics !== undefined) spec.metrics = g.metrics;
   if (g.host_ram_gb !== undefined) spec.hostRamGb = g.host_ram_gb;
-  const datasets: DatasetResource[] = Object.entries(manifest.datasets ?? {}).map(([slug, d]) => {
-    const resource: DatasetResource = { apiVersion: API_VERSION, kind: "Dataset", metadata: { name: slug }, spec: { path: resolvePath(baseDir, d.path) } };
-    if (d.batch_key !== undefined) resource.spec.batchKey = d.batch_key;
-    if (d.label_key !== undefined) resource.spec.labelKey = d.label_key;
-    return resource;
-  });
   return {
     benchmark: { apiVersion: API_VERSION, kind: "Benchmark", metadata: { name: benchmarkName(g.experiment_name) }, spec },
     datasets,
@@ -162,14 +206,33 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
   };
 }
 
-/** model_params may be flat (applies to every model) or keyed by model slug when `models` lists several. */
-function paramsFor(params: Record<string, unknown> | undefined, model: string, models: string[], many: boolean): Record<string, unknown> {
-  if (!params) return {};
-  if (many && Object.keys(params).some((k) => models.includes(k))) {
-    const own = params[model];
-    return own && typeof own === "object" && !Array.isArray(own) ? { ...(own as Record<string, unknown>) } : {};
+/**
+ * With `models: [...]`, model_params is either flat (the same parameters for every model) or keyed by model slug
+ * ({pca: {...}, mofa: {...}}). Returns the per-model sections, or undefined for the flat form.
+ */
+function perModelParams(params: Record<string, unknown> | undefined, models: string[], at: (string | number)[], issues: IssueList): Map<string, Record<string, unknown>> | undefined {
+  if (!params) return undefined;
+  const keys = Object.keys(params);
+  const sections = keys.filter((k) => models.includes(k));
+  if (sections.length === 0) return undefined;
+  const plain = keys.filter((k) => !models.includes(k));
+  if (plain.length > 0) {
+    issues.push({
+      path: [...at, plain[0]!],
+      field: formatPath([...at, plain[0]!]),
+      message: `model_params mixes per-model sections (${sections.join(", ")}) with "${plain[0]}", which is not one of the job's models (${models.join(", ")})`,
+    });
   }
-  return { ...params };
+  const out = new Map<string, Record<string, unknown>>();
+  for (const model of sections) {
+    const section = params[model];
+    if (section === null || typeof section !== "object" || Array.isArray(section)) {
+      issues.push({ path: [...at, model], field: formatPath([...at, model]), message: `the parameters of model "${model}" must be a mapping` });
+    } else {
+      out.set(model, section as Record<string, unknown>);
+    }
+  }
+  return out;
 }
 
 interface SimpleManifest {
@@ -188,19 +251,25 @@ function fromSimple(doc: LoadedDocument, baseDir: string): ManifestLoadResult {
   validateDocument(doc, simpleManifestSchema, "simple manifest");
   const manifest = doc.value as SimpleManifest;
   const contract = String(manifest.globals?.mv_contract_version ?? CONTRACT_VERSION);
+  const issues: IssueList = [];
   const datasets = new Map<string, DatasetResource>();
   const models = new Map<string, ModelResource>();
   const jobs: BenchmarkJob[] = [];
   const names = new Set<string>();
   manifest.jobs.forEach((job, index) => {
-    if (names.has(job.name)) throw fieldError(doc, ["jobs", index, "name"], `jobs[${index}].name`, `job name "${job.name}" is used twice; simple mode writes one bundle directory per job name`);
+    const at = ["jobs", index];
+    if (names.has(job.name)) {
+      issues.push({ path: [...at, "name"], field: `jobs[${index}].name`, message: `job name "${job.name}" is used twice; simple mode writes one bundle directory per job name` });
+    }
     names.add(job.name);
-    const path = resolvePath(baseDir, job.dataset.path);
+    const path = manifestPath(baseDir, job.dataset.path, [...at, "dataset", "path"], issues);
     const known = datasets.get(job.dataset.slug);
-    if (known && known.spec.path !== path) throw fieldError(doc, ["jobs", index, "dataset", "slug"], `jobs[${index}].dataset.slug`, `dataset slug "${job.dataset.slug}" names two different files`);
+    if (known && known.spec.path !== path) {
+      issues.push({ path: [...at, "dataset", "slug"], field: `jobs[${index}].dataset.slug`, message: `dataset slug "${job.dataset.slug}" names two different files` });
+    }
     const dataset: DatasetResource = { apiVersion: API_VERSION, kind: "Dataset", metadata: { name: job.dataset.slug }, spec: { path } };
     if (job.dataset.n_obs !== undefined) dataset.spec.nObs = job.dataset.n_obs;
-    datasets.set(job.dataset.slug, dataset);
+    if (!known) datasets.set(job.dataset.slug, dataset);
     const model: ModelResource = {
       apiVersion: API_VERSION,
       kind: "Model",
@@ -216,15 +285,19 @@ function fromSimple(doc: LoadedDocument, baseDir: string): ManifestLoadResult {
     };
     if (job.model.image_digest) model.spec.runtime.imageDigest = job.model.image_digest;
     const existing = models.get(job.model.slug);
-    if (existing && (existing.spec.version !== model.spec.version || existing.spec.runtime.image !== model.spec.runtime.image)) {
-      throw fieldError(doc, ["jobs", index, "model"], `jobs[${index}].model`, `model "${job.model.slug}" is declared twice with different versions or images`);
+    if (existing && (existing.spec.version !== model.spec.version || existing.spec.runtime.image !== model.spec.runtime.image || existing.spec.runtime.imageDigest !== model.spec.runtime.imageDigest)) {
+      issues.push({ path: [...at, "model"], field: `jobs[${index}].model`, message: `model "${job.model.slug}" is declared twice with different versions, images or digests` });
     }
-    models.set(job.model.slug, model);
-    const converted: BenchmarkJob = { name: job.name, dataset: job.dataset.slug, model: job.model.slug, params: job.params ?? {}, seeds: [job.seed ?? 0] };
+    if (!existing) models.set(job.model.slug, model);
+    const converted: BenchmarkJob = { name: job.name, dataset: job.dataset.slug, model: job.model.slug, params: { ...(job.params ?? {}) }, seeds: [job.seed ?? 0] };
     if (job.model.gpu !== undefined) converted.gpu = job.model.gpu;
-    if (job.mem_limit !== undefined) converted.memLimit = formatMemLimit(parseMemLimit(job.mem_limit));
+    if (job.mem_limit !== undefined) {
+      const memLimit = memLimitOf(job.mem_limit, [...at, "mem_limit"], issues);
+      if (memLimit !== undefined) converted.memLimit = memLimit;
+    }
     jobs.push(converted);
   });
+  throwIssues(doc, issues, "simple manifest");
   const experimentName = manifest.globals?.experiment_name ?? "simple";
   const spec: BenchmarkResource["spec"] = { experimentName, layout: "simple", jobs };
   if (manifest.globals?.validators) spec.validators = manifest.globals.validators;
@@ -236,20 +309,30 @@ function fromSimple(doc: LoadedDocument, baseDir: string): ManifestLoadResult {
   };
 }
 
+const KINDS = ["Dataset", "Model", "Benchmark"] as const;
+type Kind = (typeof KINDS)[number];
+
 function fromResources(documents: LoadedDocument[], baseDir: string): ManifestLoadResult {
   const datasets: DatasetResource[] = [];
   const models: ModelResource[] = [];
-  const benchmarks: BenchmarkResource[] = [];
+  const benchmarks: { doc: LoadedDocument; resource: BenchmarkResource }[] = [];
+  const seen = new Map<string, LoadedDocument>();
   for (const doc of documents) {
-    const value = doc.value as { kind?: unknown };
+    const value = doc.value as { kind?: unknown; metadata?: { name?: unknown } };
     const kind = value.kind;
-    if (kind !== "Dataset" && kind !== "Model" && kind !== "Benchmark") {
-      throw fieldError(doc, ["kind"], "kind", `unknown kind ${JSON.stringify(kind)}: expected Dataset, Model or Benchmark`);
+    if (kind === undefined) throwIssues(doc, [{ path: [], field: "kind", message: `missing required field "kind" (one of ${KINDS.join(", ")})` }], "document");
+    if (!KINDS.includes(kind as Kind)) {
+      throwIssues(doc, [{ path: ["kind"], field: "kind", message: `unknown kind ${JSON.stringify(kind)}: expected ${KINDS.join(", ")}` }], "document");
     }
-    validateDocument(doc, RESOURCE_SCHEMAS[kind], kind);
+    validateDocument(doc, RESOURCE_SCHEMAS[kind as Kind], kind as Kind);
+    const issues: IssueList = [];
+    const key = `${String(kind)}/${String(value.metadata?.name)}`;
+    const twin = seen.get(key);
+    if (twin) issues.push({ path: ["metadata", "name"], field: "metadata.name", message: `${key} is already declared in the document at line ${twin.line}` });
+    seen.set(key, doc);
     if (kind === "Dataset") {
       const resource = structuredClone(doc.value) as DatasetResource;
-      resource.spec.path = resolvePath(baseDir, resource.spec.path);
+      resource.spec.path = manifestPath(baseDir, resource.spec.path, ["spec", "path"], issues);
       datasets.push(resource);
     } else if (kind === "Model") {
       const resource = structuredClone(doc.value) as ModelResource;
@@ -258,14 +341,29 @@ function fromResources(documents: LoadedDocument[], baseDir: string): ManifestLo
       resource.spec.hyperparametersSchema ??= {};
       models.push(resource);
     } else {
-      benchmarks.push(structuredClone(doc.value) as BenchmarkResource);
+      const resource = structuredClone(doc.value) as BenchmarkResource;
+      const names = new Map<string, number>();
+      resource.spec.jobs.forEach((job, index) => {
+        const at = ["spec", "jobs", index];
+        job.params ??= {};
+        const earlier = names.get(job.name);
+        if (earlier !== undefined) issues.push({ path: [...at, "name"], field: `spec.jobs[${index}].name`, message: `job name "${job.name}" is already used by spec.jobs[${earlier}]` });
+        else names.set(job.name, index);
+        if (job.memLimit !== undefined) {
+          const memLimit = memLimitOf(job.memLimit, [...at, "memLimit"], issues);
+          if (memLimit !== undefined) job.memLimit = memLimit;
+        }
+      });
+      benchmarks.push({ doc, resource });
     }
+    throwIssues(doc, issues, kind as Kind);
   }
   if (benchmarks.length !== 1) {
-    const doc = documents[0]!;
-    throw Errors.schema(`expected exactly one Benchmark document, found ${benchmarks.length}`, { location: { file: doc.file, line: doc.line } });
+    const doc = benchmarks[1]?.doc ?? documents[0]!;
+    throw Errors.schema(`expected exactly one Benchmark document, found ${benchmarks.length}`, {
+      location: { file: doc.file, line: doc.line, field: "kind" },
+      details: benchmarks.length === 0 ? ["add a document with kind: Benchmark that lists the jobs"] : benchmarks.map((b) => `${b.doc.file}:${b.doc.line}: Benchmark ${b.resource.metadata.name}`),
+    });
   }
-  const benchmark = benchmarks[0]!;
-  for (const job of benchmark.spec.jobs) job.params ??= {};
-  return { benchmark, datasets, models, format: "resources" };
+  return { benchmark: benchmarks[0]!.resource, datasets, models, format: "resources" };
 }

@@ -23,9 +23,10 @@ export function parseYamlDocuments(text: string, file: string): LoadedDocument[]
   documents.forEach((document, index) => {
     const problem = document.errors[0];
     if (problem) {
-      const offset = problem.pos[0];
+      const offset = problem.code === "MISSING_CHAR" ? unclosedQuote(text, problem.message, problem.pos[0]) ?? problem.pos[0] : problem.pos[0];
       const { line, col } = lineCounter.linePos(offset);
-      const reason = problem.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? "invalid YAML";
+      let reason = problem.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? "invalid YAML";
+      if (offset !== problem.pos[0]) reason = `${reason}: the quoted string that starts here is never closed`;
       throw Errors.yamlSyntax(`YAML syntax error: ${reason}`, {
         location: { file, line, column: col },
         details: document.errors.slice(1, 4).map((e) => {
@@ -39,6 +40,22 @@ export function parseYamlDocuments(text: string, file: string): LoadedDocument[]
     loaded.push({ file, index, line: lineCounter.linePos(start).line, value: document.toJS({ maxAliasCount: 100 }), document, lineCounter });
   });
   return loaded;
+}
+
+/**
+ * The yaml parser reports an unclosed quote at the end of the file; the useful place is where the quote opened.
+ * An unclosed quoted scalar runs to the end of the input, so its opening quote is the last unescaped one before that.
+ */
+function unclosedQuote(text: string, message: string, end: number): number | undefined {
+  const quote = message.includes('"quote') ? '"' : message.includes("'quote") ? "'" : undefined;
+  if (!quote) return undefined;
+  for (let i = Math.min(end, text.length) - 1; i >= 0; i -= 1) {
+    if (text[i] !== quote) continue;
+    if (quote === '"' && text[i - 1] === "\\") continue;
+    if (quote === "'" && (text[i - 1] === "'" || text[i + 1] === "'")) continue;
+    return i;
+  }
+  return undefined;
 }
 
 /** Line and column of the node at `path` (or of its key, or of the nearest existing ancestor). */

@@ -12,18 +12,41 @@ function create(useDefaults: boolean): Ajv2020 {
   return ajv;
 }
 
-const plain = create(false);
-const withDefaults = create(true);
-const cache = new WeakMap<JsonSchema, ValidateFunction>();
-const defaultsCache = new WeakMap<JsonSchema, ValidateFunction>();
+interface Compiler {
+  ajv: Ajv2020;
+  byObject: WeakMap<JsonSchema, ValidateFunction>;
+  /**
+   * Model schemas are re-read from disk as new objects on every catalog listing: keyed by content, each distinct
+   * schema is compiled once (ajv itself keeps every compiled object forever and refuses a second schema with the
+   * same `$id`).
+   */
+  byContent: Map<string, ValidateFunction>;
+}
+
+const compilers = new Map<boolean, Compiler>();
+
+function compiler(useDefaults: boolean): Compiler {
+  let entry = compilers.get(useDefaults);
+  if (!entry) {
+    entry = { ajv: create(useDefaults), byObject: new WeakMap(), byContent: new Map() };
+    compilers.set(useDefaults, entry);
+  }
+  return entry;
+}
 
 export function compile(schema: JsonSchema, options: { useDefaults?: boolean } = {}): ValidateFunction {
-  const store = options.useDefaults ? defaultsCache : cache;
-  let fn = store.get(schema);
+  const { ajv, byObject, byContent } = compiler(options.useDefaults === true);
+  const known = byObject.get(schema);
+  if (known) return known;
+  const key = JSON.stringify(schema);
+  let fn = byContent.get(key);
   if (!fn) {
-    fn = (options.useDefaults ? withDefaults : plain).compile(schema);
-    store.set(schema, fn);
+    // a changed schema that keeps its `$id` replaces the earlier one
+    if (typeof schema.$id === "string" && ajv.getSchema(schema.$id)) ajv.removeSchema(schema.$id);
+    fn = ajv.compile(schema);
+    byContent.set(key, fn);
   }
+  byObject.set(schema, fn);
   return fn;
 }
 

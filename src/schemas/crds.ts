@@ -4,20 +4,26 @@
  * fails when they drift from this function's output.
  */
 import { stringify } from "yaml";
-import { SPEC_SCHEMAS, runStatusSchema, type JsonSchema } from "./resources.js";
+import { SPEC_SCHEMAS, conditionsSchema, runStatusSchema, type JsonSchema } from "./resources.js";
 
 const GROUP = "multiverse.io";
 const VERSION = "v1alpha1";
 
-/** OpenAPI v3 structural schemas: no `const`, no `$schema`, no `x-` keywords, no draft-2020 `type` arrays. */
-function toStructural(schema: unknown): unknown {
+/**
+ * OpenAPI v3 structural schemas: no `const`, `$schema`, `x-` annotations or draft-2020 `type` arrays, and never
+ * `properties` next to `additionalProperties` (the API server refuses that; unknown fields are pruned instead).
+ */
+export function toStructural(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toStructural);
   if (!schema || typeof schema !== "object") return schema;
+  const source = schema as JsonSchema;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema as JsonSchema)) {
-    if (key === "$schema" || key.startsWith("x-") || key === "default") continue;
+  for (const [key, value] of Object.entries(source)) {
+    if (key === "$schema" || key === "$id" || key.startsWith("x-") || key === "default") continue;
+    if (key === "additionalProperties" && source.properties !== undefined) continue;
     if (key === "const") {
       out.enum = [value];
+      if (source.type === undefined) out.type = typeof value === "number" ? "number" : typeof value;
       continue;
     }
     if (key === "exclusiveMinimum" && typeof value === "number") {
@@ -27,6 +33,10 @@ function toStructural(schema: unknown): unknown {
     }
     if (key === "type" && Array.isArray(value)) {
       out["x-kubernetes-int-or-string"] = true;
+      continue;
+    }
+    if (key === "properties" && value && typeof value === "object") {
+      out.properties = Object.fromEntries(Object.entries(value as JsonSchema).map(([name, sub]) => [name, toStructural(sub)]));
       continue;
     }
     out[key] = toStructural(value);
@@ -39,35 +49,85 @@ interface Column {
   name: string;
   type: string;
   jsonPath: string;
+  priority?: number;
 }
 
-const KINDS: { kind: keyof typeof SPEC_SCHEMAS; plural: string; columns: Column[]; status?: JsonSchema }[] = [
-  { kind: "Dataset", plural: "datasets", columns: [{ name: "Cells", type: "integer", jsonPath: ".spec.nObs" }, { name: "Path", type: "string", jsonPath: ".spec.path" }] },
-  { kind: "Model", plural: "models", columns: [{ name: "Version", type: "string", jsonPath: ".spec.version" }, { name: "Image", type: "string", jsonPath: ".spec.runtime.image" }] },
-  { kind: "Benchmark", plural: "benchmarks", columns: [{ name: "Experiment", type: "string", jsonPath: ".spec.experimentName" }], status: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-  { kind: "Run", plural: "runs", columns: [{ name: "Phase", type: "string", jsonPath: ".status.phase" }, { name: "Reason", type: "string", jsonPath: ".status.reason" }, { name: "Model", type: "string", jsonPath: ".spec.model" }], status: runStatusSchema },
+/** What controllers report for Datasets, Models and Benchmarks: conditions plus whatever the controller adds. */
+const genericStatus: JsonSchema = {
+  type: "object",
+  "x-kubernetes-preserve-unknown-fields": true,
+  properties: { observedGeneration: { type: "integer" }, conditions: conditionsSchema },
+};
+
+const ready: Column = { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
+
+const KINDS: { kind: keyof typeof SPEC_SCHEMAS; plural: string; shortNames: string[]; columns: Column[]; status: JsonSchema }[] = [
+  {
+    kind: "Dataset",
+    plural: "datasets",
+    shortNames: ["mvds"],
+    columns: [ready, { name: "Cells", type: "integer", jsonPath: ".spec.nObs" }, { name: "Path", type: "string", jsonPath: ".spec.path", priority: 1 }],
+    status: genericStatus,
+  },
+  {
+    kind: "Model",
+    plural: "models",
+    shortNames: ["mvmodel"],
+    columns: [ready, { name: "Version", type: "string", jsonPath: ".spec.version" }, { name: "Image", type: "string", jsonPath: ".spec.runtime.image" }],
+    status: genericStatus,
+  },
+  {
+    kind: "Benchmark",
+    plural: "benchmarks",
+    shortNames: ["mvbench"],
+    columns: [ready, { name: "Experiment", type: "string", jsonPath: ".spec.experimentName" }],
+    status: genericStatus,
+  },
+  {
+    kind: "Run",
+    plural: "runs",
+    shortNames: ["mvrun"],
+    columns: [
+      { name: "Phase", type: "string", jsonPath: ".status.phase" },
+      { name: "Reason", type: "string", jsonPath: ".status.reason" },
+      { name: "Model", type: "string", jsonPath: ".spec.model" },
+      { name: "Dataset", type: "string", jsonPath: ".spec.dataset" },
+      { name: "Seed", type: "integer", jsonPath: ".spec.seed" },
+      { name: "Attempt", type: "integer", jsonPath: ".status.attempt", priority: 1 },
+    ],
+    status: runStatusSchema,
+  },
 ];
 
 export function renderCrds(): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const { kind, plural, columns, status } of KINDS) {
-    const properties: Record<string, unknown> = { spec: toStructural(SPEC_SCHEMAS[kind]) };
-    if (status) properties.status = toStructural(status);
+  for (const { kind, plural, shortNames, columns, status } of KINDS) {
+    const openAPIV3Schema = {
+      type: "object",
+      required: ["spec"],
+      properties: {
+        apiVersion: { type: "string" },
+        kind: { type: "string" },
+        metadata: { type: "object" },
+        spec: toStructural(SPEC_SCHEMAS[kind]),
+        status: toStructural(status),
+      },
+    };
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
       kind: "CustomResourceDefinition",
       metadata: { name: `${plural}.${GROUP}` },
       spec: {
         group: GROUP,
-        names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), categories: ["multiverse"] },
+        names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories: ["multiverse"] },
         scope: "Namespaced",
         versions: [
           {
             name: VERSION,
             served: true,
             storage: true,
-            schema: { openAPIV3Schema: { type: "object", required: ["spec"], properties } },
-            ...(status ? { subresources: { status: {} } } : {}),
+            schema: { openAPIV3Schema },
+            subresources: { status: {} },
             additionalPrinterColumns: [...columns, { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }],
           },
         ],

@@ -74,7 +74,8 @@ export function issuesFromAjv(errors: ErrorObject[] | null | undefined, root: un
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
   // anyOf/oneOf produce one error per branch plus a summary; keep the most specific branch errors only
-  const filtered = errors.filter((e) => e.keyword !== "anyOf" && e.keyword !== "oneOf" && e.keyword !== "if");
+  // (and errors about a property *name* are reported once, by the propertyNames summary)
+  const filtered = errors.filter((e) => e.keyword !== "anyOf" && e.keyword !== "oneOf" && e.keyword !== "if" && e.propertyName === undefined);
   for (const error of filtered.length > 0 ? filtered : errors) {
     const path = pointerToPath(error.instancePath);
     let message: string;
@@ -95,7 +96,9 @@ export function issuesFromAjv(errors: ErrorObject[] | null | undefined, root: un
       }
       case "type": {
         const expected = String((error.params as { type: string | string[] }).type);
-        message = `expected ${expected.replace(",", " or ")}, got ${describe(valueAt(root, path))}`;
+        const actual = valueAt(root, path);
+        const quote = expected === "string" && (typeof actual === "number" || typeof actual === "boolean") ? " (put the value in quotes to make it a string)" : "";
+        message = `expected ${expected.replace(",", " or ")}, got ${describe(actual)}${quote}`;
         break;
       }
       case "enum": {
@@ -109,6 +112,21 @@ export function issuesFromAjv(errors: ErrorObject[] | null | undefined, root: un
       case "minItems":
         message = `must have at least ${(error.params as { limit: number }).limit} item(s)`;
         break;
+      case "maxItems":
+        message = `must have at most ${(error.params as { limit: number }).limit} item(s)`;
+        break;
+      case "minLength":
+        message = (error.params as { limit: number }).limit === 1 ? "must not be empty" : `must be at least ${(error.params as { limit: number }).limit} characters long`;
+        break;
+      case "maxLength":
+        message = `must be at most ${(error.params as { limit: number }).limit} characters long, got ${String(valueAt(root, path)).length}`;
+        break;
+      case "propertyNames": {
+        const name = String((error.params as { propertyName: string }).propertyName);
+        issuePath = [...path, name];
+        message = `${JSON.stringify(name)} is not a valid name: use lowercase letters, digits, ".", "_" and "-", starting with a letter or digit`;
+        break;
+      }
       case "pattern":
         message = `${describe(valueAt(root, path))} does not match the expected format ${(error.params as { pattern: string }).pattern}`;
         break;
@@ -117,11 +135,11 @@ export function issuesFromAjv(errors: ErrorObject[] | null | undefined, root: un
       case "exclusiveMinimum":
       case "exclusiveMaximum": {
         const params = error.params as { comparison: string; limit: number };
-        message = `must be ${params.comparison} ${params.limit}, got ${describe(valueAt(root, path))}`;
+        message = `must be ${params.comparison} ${params.limit}, got ${String(valueAt(root, path))}`;
         break;
       }
       default:
-        message = `${error.message ?? "is invalid"}${error.keyword === "propertyNames" ? "" : `, got ${describe(valueAt(root, path))}`}`;
+        message = `${error.message ?? "is invalid"}, got ${describe(valueAt(root, path))}`;
     }
     const key = `${formatPath(issuePath)}|${message}`;
     if (seen.has(key)) continue;

@@ -4,7 +4,7 @@
  */
 import { Errors } from "../domain/errors.js";
 import { compile } from "./ajv.js";
-import { issuesFromAjv, suggest } from "./error-messages.js";
+import { issuesFromAjv, suggest, type SchemaIssue } from "./error-messages.js";
 import type { JsonSchema } from "./resources.js";
 
 export interface HyperparameterContext {
@@ -14,37 +14,60 @@ export interface HyperparameterContext {
   line?: number;
 }
 
+/** The schema as validated: an object schema even when the model's file leaves `type` out. */
+const prepared = new WeakMap<JsonSchema, JsonSchema>();
+
+function objectSchema(schema: JsonSchema): JsonSchema {
+  let out = prepared.get(schema);
+  if (!out) {
+    out = schema.type === undefined ? { ...schema, type: "object" } : schema;
+    prepared.set(schema, out);
+  }
+  return out;
+}
+
 function declaredProperties(schema: JsonSchema): string[] | undefined {
   const props = schema.properties;
-  return props && typeof props === "object" ? Object.keys(props) : undefined;
+  return props && typeof props === "object" && !Array.isArray(props) ? Object.keys(props) : undefined;
+}
+
+function unknownKeyIssues(schema: JsonSchema, params: Record<string, unknown>): SchemaIssue[] {
+  const declared = declaredProperties(schema);
+  if (!declared) return [];
+  return Object.keys(params)
+    .filter((key) => !declared.includes(key))
+    .map((key) => {
+      const hint = suggest(key, declared);
+      return {
+        path: [key],
+        field: key,
+        message: `unknown hyperparameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; the model accepts: ${declared.join(", ") || "(none)"}`,
+      };
+    });
 }
 
 export function resolveHyperparameters(schema: JsonSchema, params: Record<string, unknown>, where: HyperparameterContext): Record<string, unknown> {
+  const prefix = `${where.job} model ${where.model}`;
   const location = { file: where.file, line: where.line, field: "model_params" };
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    throw Errors.hyperparameters(`${prefix}: the parameters must be a mapping of name to value`, { location });
+  }
   if (!schema || Object.keys(schema).length === 0) return structuredClone(params);
-  const declared = declaredProperties(schema);
-  if (declared) {
-    const unknown = Object.keys(params).filter((k) => !declared.includes(k));
-    if (unknown.length > 0) {
-      const key = unknown[0]!;
-      const hint = suggest(key, declared);
-      throw Errors.hyperparameters(
-        `${where.job} model ${where.model}: unknown hyperparameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; the model accepts: ${declared.join(", ")}`,
-        { location: { ...location, field: `model_params.${key}` } },
-      );
-    }
-  }
+  const unknown = unknownKeyIssues(schema, params);
   const resolved = structuredClone(params);
-  const validate = compile({ ...schema, type: schema.type ?? "object" }, { useDefaults: true });
-  if (!validate(resolved)) {
-    const issues = issuesFromAjv(validate.errors, resolved);
-    const first = issues[0]!;
-    throw Errors.hyperparameters(`${where.job} model ${where.model}: ${first.field}: ${first.message}`, {
-      location: { ...location, field: `model_params.${first.field}` },
-      details: issues.slice(1).map((i) => `${i.field}: ${i.message}`),
-    });
-  }
-  return resolved;
+  const validate = compile(objectSchema(schema), { useDefaults: true });
+  const valid = validate(resolved);
+  // an undeclared key also fails `additionalProperties: false`; the unknown-key message (with its hint) says it better
+  const issues = [
+    ...unknown,
+    ...(valid ? [] : issuesFromAjv(validate.errors, resolved)).filter((i) => !unknown.some((u) => u.field === i.field)),
+  ];
+  const first = issues[0];
+  if (!first) return resolved;
+  throw Errors.hyperparameters(`${prefix}: ${first.field}: ${first.message}`, {
+    location: { ...location, field: `model_params.${first.field}` },
+    details: issues.slice(1).map((i) => `${i.field}: ${i.message}`),
+  });
 }
 
 /** Fields a sweep may vary: those the schema marks `x-sweepable: true`. */

@@ -2,6 +2,8 @@
  * JSON Schemas (draft 2020-12) of the resources. The same objects validate files and generate the CRDs
  * (crds/), so the two cannot drift (a test compares them).
  */
+import { FAILURE_REASONS, RUN_PHASES } from "../domain/run-states.js";
+
 export type JsonSchema = Record<string, unknown>;
 
 /** Shared building blocks of every schema (resources and the seed formats). */
@@ -13,7 +15,11 @@ export const stringList = { type: "array", items: { type: "string" } };
 const stringMap = { type: "object", additionalProperties: { type: "string" } };
 export const backend = { type: "string", enum: ["docker", "local", "slurm", "kubernetes"] };
 export const validators = { type: "string", enum: ["basic", "strict", "developer"] };
-const memLimit = { anyOf: [{ type: "string", pattern: "^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]?|[bB])?$" }, { type: "integer", minimum: 1 }] };
+/** Seeds reach numpy, whose seeds are 32-bit unsigned integers. */
+export const seed = { type: "integer", minimum: 0, maximum: 4294967295 };
+/** Docker-style size ("512m", "4g", "1.5g") or bytes; the loaders parse it and explain a bad value. */
+const memLimit = { type: ["string", "integer"] };
+const memLimitString = { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?([kKmMgGtT]i?[bB]?|[bB])?$" };
 
 export const metadataSchema: JsonSchema = {
   type: "object",
@@ -87,9 +93,9 @@ export const benchmarkJobSchema: JsonSchema = {
     dataset: slug,
     model: slug,
     params: { type: "object", default: {} },
-    seeds: { type: "array", items: { type: "integer" }, minItems: 1 },
+    seeds: { type: "array", items: seed, minItems: 1 },
     gpu: { type: "boolean" },
-    memLimit: { type: "string" },
+    memLimit: memLimitString,
     cpus: { type: "number", exclusiveMinimum: 0 },
     preprocessing: { type: "object" },
     metrics: { type: "array", items: { type: "string" } },
@@ -128,35 +134,89 @@ function resource(kind: string, spec: JsonSchema, status?: JsonSchema): JsonSche
   return { type: "object", additionalProperties: false, required: ["apiVersion", "kind", "metadata", "spec"], properties };
 }
 
-export const runStatusSchema: JsonSchema = {
-  type: "object",
-  properties: {
-    phase: { type: "string" },
-    reason: { type: "string" },
-    message: { type: "string" },
-    attempt: { type: "integer" },
-    attemptId: { type: "string" },
-    artifactDir: { type: "string" },
-    workspaceDir: { type: "string" },
-    conditions: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["type", "status", "reason", "message", "lastTransitionTime"],
-        properties: {
-          type: { type: "string" },
-          status: { type: "string", enum: ["True", "False", "Unknown"] },
-          reason: { type: "string" },
-          message: { type: "string" },
-          lastTransitionTime: { type: "string" },
-          observedGeneration: { type: "integer" },
-        },
-      },
+export const conditionsSchema: JsonSchema = {
+  type: "array",
+  items: {
+    type: "object",
+    additionalProperties: false,
+    required: ["type", "status", "reason", "message", "lastTransitionTime"],
+    properties: {
+      type: { type: "string" },
+      status: { type: "string", enum: ["True", "False", "Unknown"] },
+      reason: { type: "string" },
+      message: { type: "string" },
+      lastTransitionTime: { type: "string" },
+      observedGeneration: { type: "integer" },
     },
   },
 };
 
-export const runSpecSchema: JsonSchema = { type: "object", required: ["logicalId", "benchmark", "model", "dataset", "seed"], properties: { logicalId: { type: "string" }, benchmark: { type: "string" }, model: { type: "string" }, dataset: { type: "string" }, seed: { type: "integer" } } };
+export const runStatusSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["phase"],
+  properties: {
+    phase: { type: "string", enum: [...RUN_PHASES] },
+    reason: { type: "string", enum: Object.keys(FAILURE_REASONS) },
+    message: { type: "string" },
+    attempt: { type: "integer", minimum: 0 },
+    attemptId: { type: "string" },
+    artifactDir: { type: "string" },
+    workspaceDir: { type: "string" },
+    conditions: conditionsSchema,
+  },
+};
+
+/** RunSpec (src/domain/resources.ts) plus the logical run id; a unit test keeps the two in step. */
+export const runSpecSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "logicalId", "benchmark", "jobName", "dataset", "datasetPath", "datasetFingerprint", "nObs", "model", "modelVersion",
+    "contractVersion", "image", "params", "paramsHash", "seed", "preprocessing", "backend", "gpu", "validators", "strict",
+    "experimentName", "layout", "retries",
+  ],
+  properties: {
+    logicalId: nonEmptyString,
+    benchmark: nonEmptyString,
+    jobName: nonEmptyString,
+    dataset: slug,
+    datasetPath: nonEmptyString,
+    datasetFingerprint: nonEmptyString,
+    nObs: { type: "integer", minimum: 0 },
+    batchKey: { type: "string" },
+    labelKey: { type: "string" },
+    model: slug,
+    modelVersion: nonEmptyString,
+    contractVersion: { type: "string" },
+    image: {
+      type: "object",
+      additionalProperties: false,
+      required: ["reference", "kind", "digest"],
+      properties: {
+        reference: nonEmptyString,
+        kind: { type: "string", enum: ["registry", "unverified_local", "local_process"] },
+        digest: { type: "string" },
+      },
+    },
+    params: { type: "object" },
+    paramsHash: nonEmptyString,
+    seed,
+    preprocessing: { type: "object" },
+    backend,
+    gpu: { type: "boolean" },
+    memLimitBytes: { type: "integer", minimum: 1 },
+    cpus: { type: "number", exclusiveMinimum: 0 },
+    validators,
+    strict: { type: "boolean" },
+    experimentName: { type: "string" },
+    layout: { type: "string", enum: ["store", "simple"] },
+    retries: { type: "integer", minimum: 0 },
+    timeoutSeconds: { type: "integer", minimum: 1 },
+    entrypoint: stringList,
+    modelDirectory: { type: "string" },
+  },
+};
 
 export const RESOURCE_SCHEMAS: Record<"Dataset" | "Model" | "Benchmark" | "Run", JsonSchema> = {
   Dataset: resource("Dataset", datasetSpecSchema),

@@ -1,5 +1,5 @@
 /** Schemas of the seeds' two manifest formats: run_manifest.yaml and the simple-mode manifest. */
-import { backend, jobName, memLimitSchema, nonEmptyString, sha256Digest, slug, stringList, validators, type JsonSchema } from "./resources.js";
+import { backend, jobName, memLimitSchema, nonEmptyString, seed, sha256Digest, slug, stringList, validators, type JsonSchema } from "./resources.js";
 
 const contractVersion = { type: ["string", "integer"] };
 
@@ -15,7 +15,7 @@ export const runManifestSchema: JsonSchema = {
       required: ["experiment_name"],
       properties: {
         experiment_name: nonEmptyString,
-        random_seed: { type: "integer" },
+        random_seed: seed,
         skip_completed: { type: "boolean" },
         backend,
         metrics: stringList,
@@ -49,7 +49,7 @@ export const runManifestSchema: JsonSchema = {
           model_name: nonEmptyString,
           models: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1 },
           model_params: { type: "object" },
-          seeds: { type: "array", items: { type: "integer" }, minItems: 1 },
+          seeds: { type: "array", items: seed, minItems: 1 },
           gpu: { type: "boolean" },
           mem_limit: memLimitSchema,
           cpus: { type: "number", exclusiveMinimum: 0 },
@@ -113,7 +113,7 @@ export const simpleManifestSchema: JsonSchema = {
             },
           },
           params: { type: "object" },
-          seed: { type: "integer" },
+          seed,
           mem_limit: memLimitSchema,
         },
       },

@@ -2,11 +2,11 @@
  * "Exit 0 is not success": a workspace's outputs are opened and checked against the model container contract
  * before anything is promoted. Nothing is followed through a link; nothing may point outside the workspace.
  */
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { ValidatorLevel } from "../domain/resources.js";
 import { sha256File } from "../catalog/fingerprint.js";
-import { CorruptHdf5Error, readLatent } from "../h5/index.js";
+import { CorruptHdf5Error, isNumericDtype, readLatent } from "../h5/index.js";
 import { parseMetricsJson } from "./metrics-json.js";
 import { isPng } from "./png.js";
 
@@ -84,6 +84,17 @@ function walk(root: string): Entry[] {
   return entries;
 }
 
+/** The first bytes of a file, read without loading the rest. */
+function head(path: string, bytes: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function validateWorkspace(workspaceDir: string, options: { nObs: number; level: ValidatorLevel }): Promise<ValidationResult> {
   const rules = RULES[options.level];
   const problems: ValidationProblem[] = [];
@@ -91,6 +102,11 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
   const warn = (artifact: string, code: string, message: string) => problems.push({ artifact, code, message, severity: "warning" });
   let entries: Entry[];
   try {
+    const root = lstatSync(workspaceDir);
+    if (!root.isDirectory()) {
+      error(".", "workspace_unreadable", `the workspace ${workspaceDir} is not a directory${root.isSymbolicLink() ? " (it is a symbolic link)" : ""}`);
+      return { ok: false, problems, artifacts: [] };
+    }
     entries = walk(workspaceDir);
   } catch (cause) {
     error(".", "workspace_unreadable", `the workspace ${workspaceDir} cannot be read: ${(cause as Error).message}`);
@@ -102,11 +118,16 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
   }
   const files = new Map(entries.filter((e) => e.kind === "file").map((e) => [e.path, e]));
   const present = (name: string) => files.has(name);
-  const isLink = (name: string) => entries.some((e) => e.path === name && e.kind !== "file");
+  /** An expected output that is absent or not a regular file; symlinks and special files are already reported. */
+  const absent = (name: string, code: string, required: boolean, hint = "") => {
+    const entry = entries.find((e) => e.path === name);
+    if (entry?.kind === "dir") error(name, code, `${name} is a directory, not a file`);
+    else if (!entry && required) error(name, code, `${name} was not written${hint}`);
+  };
 
   let latentShape: [number, number] | undefined;
   if (!present("embeddings.h5")) {
-    if (!isLink("embeddings.h5")) error("embeddings.h5", "missing_embeddings", "embeddings.h5 was not written");
+    absent("embeddings.h5", "missing_embeddings", true);
   } else {
     try {
       const latent = await readLatent(join(workspaceDir, "embeddings.h5"), { checkFinite: rules.finiteLatent });
@@ -116,14 +137,16 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
       } else {
         const others = [...latent.datasets, ...latent.groups].filter((n) => n !== "latent");
         if (others.length > 0) error("embeddings.h5", "extra_datasets", `embeddings.h5 must hold exactly one top-level dataset "latent"; also found: ${others.join(", ")}`);
-        if (latent.shape.length !== 2) {
+        if (latent.dtype !== null && !isNumericDtype(latent.dtype)) {
+          error("embeddings.h5", "latent_not_numeric", `latent must hold numbers, got dtype ${latent.dtype}`);
+        } else if (latent.shape.length !== 2) {
           error("embeddings.h5", "latent_not_2d", `latent must be 2-D (cells x dimensions), got shape [${latent.shape.join(", ")}]`);
         } else {
           const [rows, cols] = latent.shape as [number, number];
           latentShape = [rows, cols];
           if (rows !== options.nObs) error("embeddings.h5", "row_count_mismatch", `latent has ${rows} rows but the input has ${options.nObs} cells (rows must follow the input's obs order)`);
           if (cols === 0) error("embeddings.h5", "empty_latent", "latent has zero columns");
-          if (latent.nonFinite !== null && latent.nonFinite > 0) error("embeddings.h5", "non_finite_latent", `latent holds ${latent.nonFinite} NaN or infinite values`);
+          if (latent.finite === false) error("embeddings.h5", "non_finite_latent", `latent holds ${latent.nonFinite} NaN or infinite values`);
         }
       }
     } catch (cause) {
@@ -132,19 +155,14 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
     }
   }
 
-  if (present("metrics.json")) {
-    validateMetrics(readFileSync(join(workspaceDir, "metrics.json"), "utf8"), rules, error, warn);
-  } else if (!isLink("metrics.json")) {
-    if (rules.metricsRequired) error("metrics.json", "missing_metrics", "metrics.json was not written");
-  }
+  if (present("metrics.json")) validateMetrics(readFileSync(join(workspaceDir, "metrics.json"), "utf8"), rules, error, warn);
+  else absent("metrics.json", "missing_metrics", rules.metricsRequired);
 
   if (present("umap.png")) {
-    if (!isPng(readFileSync(join(workspaceDir, "umap.png")))) error("umap.png", "invalid_png", "umap.png is not a valid PNG image");
-  } else if (!isLink("umap.png") && rules.umapRequired) {
-    error("umap.png", "missing_umap", "umap.png was not written");
-  }
+    if (!isPng(head(join(workspaceDir, "umap.png"), 33))) error("umap.png", "invalid_png", "umap.png is not a valid PNG image (no PNG signature with a non-empty IHDR header)");
+  } else absent("umap.png", "missing_umap", rules.umapRequired);
 
-  if (!present("run.log") && !isLink("run.log") && rules.runLogRequired) error("run.log", "missing_run_log", "run.log was not written (use multiverse.worker.setup_container_logging)");
+  if (!present("run.log")) absent("run.log", "missing_run_log", rules.runLogRequired, " (use multiverse.worker.setup_container_logging)");
 
   const artifacts: ValidatedArtifact[] = [];
   for (const entry of [...files.values()].sort((a, b) => a.path.localeCompare(b.path))) {

@@ -1,5 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadManifestFile, loadManifestText } from "../../../src/manifest/load-manifest.js";
 import { MultiverseError } from "../../../src/domain/errors.js";
@@ -25,7 +27,8 @@ jobs:
 
 const cases: Case[] = [
   { name: "bad indentation", text: "globals:\n  experiment_name: e\n jobs: []\n", code: "MV_YAML_SYNTAX", line: 3, message: /YAML syntax error/ },
-  { name: "unclosed quote", text: 'globals:\n  experiment_name: "e\njobs: []\n', code: "MV_YAML_SYNTAX", message: /YAML syntax error/ },
+  { name: "unclosed quote (reported where it opens)", text: 'globals:\n  experiment_name: "e\njobs: []\n', code: "MV_YAML_SYNTAX", line: 2, message: /Missing closing "quote.*never closed/ },
+  { name: "unclosed flow mapping", text: "globals: {experiment_name: e\njobs: []\n", code: "MV_YAML_SYNTAX", line: 2, message: /YAML syntax error: Flow map/ },
   { name: "tab indentation", text: "globals:\n\texperiment_name: e\njobs: []\n", code: "MV_YAML_SYNTAX", line: 2, message: /YAML syntax error/ },
   { name: "duplicate key", text: "globals:\n  experiment_name: e\n  experiment_name: f\njobs: []\n", code: "MV_YAML_SYNTAX", line: 3, message: /unique|duplicate/i },
   { name: "unknown top-level field", text: `${good}extras: 1\n`, code: "MV_SCHEMA", line: 6, field: "extras", message: /unknown field "extras"/ },
@@ -42,7 +45,7 @@ const cases: Case[] = [
   { name: "unknown backend", text: "globals:\n  experiment_name: e\n  backend: podman\njobs:\n  - dataset_slug: d\n    model_name: pca\n", code: "MV_SCHEMA", line: 3, field: "globals.backend", message: /expected one of "docker", "local", "slurm", "kubernetes", got string "podman"/ },
   { name: "bad mem_limit", text: `${good}    mem_limit: lots\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].mem_limit", message: /does not match|not a size/ },
   { name: "too small mem_limit", text: `${good}    mem_limit: 1k\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].mem_limit", message: /below the 4 MiB/ },
-  { name: "negative retries", text: `${good}    retries: -1\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].retries", message: /must be >= 0, got number -1/ },
+  { name: "negative retries", text: `${good}    retries: -1\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].retries", message: /must be >= 0, got -1/ },
   { name: "no jobs", text: "globals:\n  experiment_name: e\njobs: []\n", code: "MV_SCHEMA", line: 3, field: "jobs", message: /at least 1/ },
   { name: "jobs is a mapping", text: "globals:\n  experiment_name: e\njobs:\n  a: 1\n", code: "MV_SCHEMA", field: "jobs", message: /expected array, got a mapping/ },
   { name: "a resource of unknown kind", text: "apiVersion: multiverse.io/v1alpha1\nkind: Pipeline\nmetadata: {name: x}\nspec: {}\n", code: "MV_SCHEMA", line: 2, field: "kind", message: /unknown kind "Pipeline"/ },
@@ -75,8 +78,95 @@ const cases: Case[] = [
   },
   { name: "an empty file", text: "", code: "MV_SCHEMA", message: /empty/ },
   { name: "a comment-only file", text: "# nothing here\n", code: "MV_SCHEMA", message: /empty/ },
-  { name: "a document that is a list", text: "- a\n- b\n", code: "MV_SCHEMA", message: /expected a mapping at the top of the document, got a list/ },
-  { name: "a document that is a scalar", text: "hello\n", code: "MV_SCHEMA", message: /got string/ },
+  { name: "a document that is a list", text: "- a\n- b\n", code: "MV_SCHEMA", message: /expected a mapping at the top of the document.*got a list/ },
+  { name: "a document that is a scalar", text: "hello\n", code: "MV_SCHEMA", line: 1, field: "(document)", message: /got string "hello"/ },
+  { name: "a negative seed", text: `${good}    seeds: [-1]\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].seeds[0]", message: /must be >= 0, got -1/ },
+  { name: "a seed numpy cannot take", text: `${good}    seeds: [4294967296]\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].seeds[0]", message: /must be <= 4294967295/ },
+  { name: "a mem_limit in bytes below 4 MiB", text: `${good}    mem_limit: 1024\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].mem_limit", message: /below the 4 MiB/ },
+  { name: "a mem_limit of the wrong type", text: `${good}    mem_limit: [4g]\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].mem_limit", message: /expected string or integer, got a list/ },
+  { name: "a NUL byte in a dataset path", text: 'globals: {experiment_name: e}\ndatasets:\n  d: {path: "a\\0b"}\njobs: [{dataset_slug: d, model_name: pca}]\n', code: "MV_SCHEMA", line: 3, field: "datasets.d.path", message: /NUL byte/ },
+  { name: "a dataset slug that is not a slug", text: "globals: {experiment_name: e}\ndatasets:\n  Bad Slug: {path: x}\njobs: [{dataset_slug: d, model_name: pca}]\n", code: "MV_SCHEMA", line: 3, field: "datasets.Bad Slug", message: /"Bad Slug" is not a valid name/ },
+  { name: "a dataset without a path", text: "globals: {experiment_name: e}\ndatasets:\n  d: {label_key: x}\njobs: [{dataset_slug: d, model_name: pca}]\n", code: "MV_SCHEMA", line: 3, field: "datasets.d", message: /missing required field "path"/ },
+  { name: "a job name used twice", text: `${good}    name: a\n  - name: a\n    dataset_slug: d\n    model_name: mofa\n`, code: "MV_SCHEMA", line: 7, field: "jobs[1].name", message: /job name "a" is already used by jobs\[0\]/ },
+  { name: "a model listed twice", text: "globals: {experiment_name: e}\njobs:\n  - dataset_slug: d\n    models: [pca, mofa, pca]\n", code: "MV_SCHEMA", line: 4, field: "jobs[0].models[2]", message: /model "pca" is listed twice/ },
+  {
+    name: "model_params mixing per-model sections and plain keys",
+    text: "globals: {experiment_name: e}\njobs:\n  - dataset_slug: d\n    models: [pca, mofa]\n    model_params:\n      pca: {n_components: 3}\n      n_factors: 2\n",
+    code: "MV_SCHEMA",
+    line: 7,
+    field: "jobs[0].model_params.n_factors",
+    message: /mixes per-model sections \(pca\) with "n_factors"/,
+  },
+  { name: "an unknown validators level", text: "globals:\n  experiment_name: e\n  validators: paranoid\njobs: [{dataset_slug: d, model_name: pca}]\n", code: "MV_SCHEMA", line: 3, field: "globals.validators", message: /expected one of "basic", "strict", "developer"/ },
+  { name: "an unknown mode", text: `${good}    mode: grid\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].mode", message: /expected one of "train", "sweep", got string "grid"/ },
+  { name: "a timeout of zero", text: `${good}    timeout_seconds: 0\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].timeout_seconds", message: /must be >= 1, got 0/ },
+  { name: "gpu as a string", text: `${good}    gpu: "yes"\n`, code: "MV_SCHEMA", line: 6, field: "jobs[0].gpu", message: /expected boolean, got string "yes"/ },
+  { name: "an empty experiment_name", text: "globals:\n  experiment_name: ''\njobs: [{dataset_slug: d, model_name: pca}]\n", code: "MV_SCHEMA", line: 2, field: "globals.experiment_name", message: /must not be empty/ },
+  { name: "two documents without apiVersion/kind", text: `${good}---\n${good}`, code: "MV_SCHEMA", line: 7, message: /single YAML document/ },
+  { name: "a resource document without kind", text: "apiVersion: multiverse.io/v1alpha1\nmetadata: {name: x}\nspec: {}\n", code: "MV_SCHEMA", line: 1, field: "kind", message: /missing required field "kind"/ },
+  {
+    name: "a resource with the wrong apiVersion",
+    text: "apiVersion: multiverse.io/v1\nkind: Dataset\nmetadata: {name: d}\nspec: {path: x}\n",
+    code: "MV_SCHEMA",
+    line: 1,
+    field: "apiVersion",
+    message: /must be "multiverse.io\/v1alpha1", got string "multiverse.io\/v1"/,
+  },
+  {
+    name: "two Benchmarks",
+    text: "apiVersion: multiverse.io/v1alpha1\nkind: Benchmark\nmetadata: {name: a}\nspec: {experimentName: e, jobs: [{name: j, dataset: d, model: pca, seeds: [0]}]}\n---\napiVersion: multiverse.io/v1alpha1\nkind: Benchmark\nmetadata: {name: b}\nspec: {experimentName: e, jobs: [{name: j, dataset: d, model: pca, seeds: [0]}]}\n",
+    code: "MV_SCHEMA",
+    line: 6,
+    message: /exactly one Benchmark document, found 2/,
+  },
+  {
+    name: "a Dataset declared twice",
+    text: "apiVersion: multiverse.io/v1alpha1\nkind: Dataset\nmetadata: {name: d}\nspec: {path: x}\n---\napiVersion: multiverse.io/v1alpha1\nkind: Dataset\nmetadata: {name: d}\nspec: {path: y}\n",
+    code: "MV_SCHEMA",
+    line: 8,
+    field: "metadata.name",
+    message: /Dataset\/d is already declared in the document at line 1/,
+  },
+  {
+    name: "a Benchmark job with an unknown field and a bad memLimit",
+    text: "apiVersion: multiverse.io/v1alpha1\nkind: Benchmark\nmetadata: {name: b}\nspec:\n  experimentName: e\n  jobs:\n    - name: j\n      dataset: d\n      model: pca\n      seeds: [0]\n      memLimit: lots\n      seed: 1\n",
+    code: "MV_SCHEMA",
+    line: 11,
+    field: "spec.jobs[0].memLimit",
+    message: /does not match the expected format.*and 1 more problem/,
+  },
+  {
+    name: "a Model resource with a bad image digest",
+    text: "apiVersion: multiverse.io/v1alpha1\nkind: Model\nmetadata: {name: m}\nspec:\n  slug: m\n  version: '1'\n  runtime: {image: i, imageDigest: 'sha256:abc'}\n",
+    code: "MV_SCHEMA",
+    line: 7,
+    field: "spec.runtime.imageDigest",
+    message: /does not match the expected format/,
+  },
+  {
+    name: "a simple manifest with a version that YAML reads as a number",
+    text: "jobs:\n  - name: a\n    model: {slug: pca, version: 1.0, image: i}\n    dataset: {slug: d, path: /x.h5mu}\n",
+    code: "MV_SCHEMA",
+    line: 3,
+    field: "jobs[0].model.version",
+    message: /expected string, got number 1 \(put the value in quotes/,
+  },
+  {
+    name: "a simple manifest with one slug for two files",
+    text: "jobs:\n  - name: a\n    model: {slug: pca, version: '1', image: i}\n    dataset: {slug: d, path: /x.h5mu}\n  - name: b\n    model: {slug: pca, version: '1', image: i}\n    dataset: {slug: d, path: /y.h5mu}\n",
+    code: "MV_SCHEMA",
+    line: 7,
+    field: "jobs[1].dataset.slug",
+    message: /names two different files/,
+  },
+  {
+    name: "a simple manifest with n_obs of zero",
+    text: "jobs:\n  - name: a\n    model: {slug: pca, version: '1', image: i}\n    dataset: {slug: d, path: /x.h5mu, n_obs: 0}\n",
+    code: "MV_SCHEMA",
+    line: 4,
+    field: "jobs[0].dataset.n_obs",
+    message: /must be >= 1, got 0/,
+  },
 ];
 
 describe("bad manifests get clear errors with file, line and field", () => {
@@ -106,96 +196,37 @@ describe("bad manifests get clear errors with file, line and field", () => {
     );
   });
 
+  test("conversion problems (after the schema) are also reported together", () => {
+    const text = "globals: {experiment_name: e}\njobs:\n  - dataset_slug: d\n    mem_limit: lots\n  - dataset_slug: d\n    model_name: pca\n    models: [pca]\n";
+    assert.throws(
+      () => loadManifestText(text, FILE),
+      (error: unknown) => {
+        assert.ok(error instanceof MultiverseError);
+        assert.equal(error.location.line, 3);
+        assert.match(error.message, /missing the model.*and 1 more problem in this manifest/);
+        assert.deepEqual(error.details, [`${FILE}:5:5: jobs[1]: give either "model_name" or "models", not both`]);
+        return true;
+      },
+    );
+  });
+
   test("a missing file names the path", () => {
-    assert.throws(() => loadManifestFile("/nonexistent/m.yaml"), (e: unknown) => e instanceof MultiverseError && e.code === "MV_FILE_NOT_FOUND" && /nonexistent/.test(e.message));
-  });
-});
-
-describe("good manifests", () => {
-  test("run_manifest: models[] expands per model with per-model params; seeds default to random_seed; paths resolve against the manifest", () => {
-    const text = `globals:
-  experiment_name: PBMC Baselines
-  random_seed: 7
-  skip_completed: true
-  validators: strict
-datasets:
-  pbmc:
-    path: data/pbmc.h5mu
-    label_key: cell_type
-jobs:
-  - dataset_slug: pbmc
-    models: [pca, mofa]
-    model_params:
-      pca: {n_components: 30}
-      mofa: {n_factors: 10}
-    mem_limit: 2g
-  - name: single
-    dataset_slug: pbmc
-    model_name: pca
-    model_params: {n_components: 5}
-    seeds: [1, 2]
-`;
-    const result = loadManifestText(text, "/work/bench/run_manifest.yaml");
-    assert.equal(result.format, "run_manifest");
-    assert.equal(result.benchmark.metadata.name, "pbmc-baselines");
-    assert.equal(result.benchmark.spec.skipCompleted, true);
-    assert.equal(result.benchmark.spec.validators, "strict");
-    const jobs = result.benchmark.spec.jobs;
-    assert.deepEqual(jobs.map((j) => [j.name, j.model, j.params, j.seeds]), [
-      ["pbmc-pca", "pca", { n_components: 30 }, [7]],
-      ["pbmc-mofa", "mofa", { n_factors: 10 }, [7]],
-      ["single", "pca", { n_components: 5 }, [1, 2]],
-    ]);
-    assert.equal(jobs[0]!.memLimit, "2g");
-    assert.equal(result.datasets[0]!.spec.path, "/work/bench/data/pbmc.h5mu");
-    assert.equal(result.datasets[0]!.spec.labelKey, "cell_type");
+    assert.throws(() => loadManifestFile("/nonexistent/m.yaml"), (e: unknown) => e instanceof MultiverseError && e.code === "MV_FILE_NOT_FOUND" && /nonexistent\/m\.yaml does not exist/.test(e.message));
   });
 
-  test("simple manifest: inline models and datasets, simple layout", () => {
-    const text = `schema_version: "1"
-globals:
-  mv_contract_version: "1"
-jobs:
-  - name: demo_pca
-    model: {slug: pca, version: "1.0.0", image: "multiverse-pca:1.0.0", image_digest: "sha256:${"a".repeat(64)}"}
-    dataset: {slug: demo, path: /abs/processed.h5mu, n_obs: 100}
-    params: {n_components: 20}
-    seed: 3
-`;
-    const result = loadManifestText(text, "s.yaml");
-    assert.equal(result.format, "simple");
-    assert.equal(result.benchmark.spec.layout, "simple");
-    assert.deepEqual(result.benchmark.spec.jobs[0]!.seeds, [3]);
-    assert.equal(result.models[0]!.spec.runtime.imageDigest, `sha256:${"a".repeat(64)}`);
-    assert.equal(result.datasets[0]!.spec.nObs, 100);
+  test("a directory is not a manifest", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mv-manifest-"));
+    try {
+      assert.throws(() => loadManifestFile(dir), (e: unknown) => e instanceof MultiverseError && e.code === "MV_FILE_NOT_FOUND" && /is not a file/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  test("resource documents: Dataset + Model + Benchmark", () => {
-    const text = `apiVersion: multiverse.io/v1alpha1
-kind: Dataset
-metadata: {name: tiny}
-spec: {path: tiny.h5mu, batchKey: batch}
----
-apiVersion: multiverse.io/v1alpha1
-kind: Model
-metadata: {name: mine}
-spec:
-  slug: mine
-  version: "2"
-  runtime: {image: "me/mine:2"}
----
-apiVersion: multiverse.io/v1alpha1
-kind: Benchmark
-metadata: {name: bench}
-spec:
-  experimentName: bench
-  jobs:
-    - {name: j, dataset: tiny, model: mine, seeds: [0, 1]}
-`;
-    const result = loadManifestText(text, join("/m", "r.yaml"));
-    assert.equal(result.format, "resources");
-    assert.equal(result.datasets[0]!.spec.path, "/m/tiny.h5mu");
-    assert.equal(result.models[0]!.spec.contractVersion, "1");
-    assert.deepEqual(result.benchmark.spec.jobs[0]!.params, {});
+  test("the column of the offending node is reported too", () => {
+    assert.throws(
+      () => loadManifestText(`${good}    retries: -1\n`, FILE),
+      (e: unknown) => e instanceof MultiverseError && e.location.column === 14 && e.format().startsWith(`${FILE}:6:14: jobs[0].retries: must be >= 0`),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeLatent } from "../../../src/h5/index.js";
@@ -36,9 +37,23 @@ describe("validateWorkspace", () => {
     assert.ok(result.artifacts.every((a) => /^[0-9a-f]{64}$/.test(a.sha256) && a.sizeBytes > 0));
   });
 
-  test("missing embeddings", async () => {
+  test("missing embeddings, at every level", async () => {
     rmSync(join(ws, "embeddings.h5"));
-    assert.deepEqual((await codes()).errors, ["missing_embeddings"]);
+    for (const level of ["basic", "strict", "developer"] as const) {
+      const { errors, result } = await codes(level);
+      assert.deepEqual(errors, ["missing_embeddings"], level);
+      assert.equal(result.ok, false);
+    }
+  });
+
+  test("a directory where an output file belongs", async () => {
+    rmSync(join(ws, "embeddings.h5"));
+    mkdirSync(join(ws, "embeddings.h5"));
+    rmSync(join(ws, "run.log"));
+    mkdirSync(join(ws, "run.log"));
+    const { errors, result } = await codes("developer");
+    assert.deepEqual(errors, ["missing_embeddings", "missing_run_log"]);
+    assert.match(result.problems[0]!.message, /embeddings\.h5 is a directory/);
   });
 
   test("a latent under another name", async () => {
@@ -54,8 +69,30 @@ describe("validateWorkspace", () => {
   });
 
   test("a 1-D latent", async () => {
-    await writeLatent(join(ws, "embeddings.h5"), 0, 0);
-    assert.deepEqual((await codes()).errors, ["latent_not_2d"]);
+    await writeLatent(join(ws, "embeddings.h5"), N, 4, { shape: [N * 4] });
+    const { errors, result } = await codes();
+    assert.deepEqual(errors, ["latent_not_2d"]);
+    assert.match(result.problems[0]!.message, new RegExp(`got shape \\[${N * 4}\\]`));
+    assert.equal(result.latentShape, undefined);
+  });
+
+  test("a latent with zero columns", async () => {
+    await writeLatent(join(ws, "embeddings.h5"), N, 0);
+    assert.deepEqual((await codes("strict")).errors, ["empty_latent"]);
+  });
+
+  test("a latent of text, not numbers", async () => {
+    await writeLatent(join(ws, "embeddings.h5"), N, 4, { asText: true });
+    assert.deepEqual((await codes()).errors, ["latent_not_numeric"]);
+  });
+
+  const hasH5py = spawnSync("/usr/bin/python3", ["-c", "import h5py"]).status === 0;
+  test("a latent inside a group is not the top-level latent", { skip: hasH5py ? false : "system python3 has no h5py" }, async () => {
+    const script = `import h5py,sys; f=h5py.File(sys.argv[1],'w'); f.create_dataset('embeddings/latent', data=[[1.0]*4]*${N}); f.close()`;
+    assert.equal(spawnSync("/usr/bin/python3", ["-c", script, join(ws, "embeddings.h5")]).status, 0);
+    const { errors, result } = await codes();
+    assert.deepEqual(errors, ["missing_latent"]);
+    assert.match(result.problems[0]!.message, /found: embeddings/);
   });
 
   test("the wrong row count names both numbers", async () => {
@@ -88,6 +125,28 @@ describe("validateWorkspace", () => {
     assert.ok(!result.artifacts.some((a) => a.path === "umap.png"));
   });
 
+  test("a FIFO is a special file", { skip: spawnSync("mkfifo", ["--version"]).status === 0 ? false : "no mkfifo" }, async () => {
+    mkdirSync(join(ws, "sub"));
+    assert.equal(spawnSync("mkfifo", [join(ws, "sub", "pipe")]).status, 0);
+    const { errors, result } = await codes();
+    assert.deepEqual(errors, ["special_file"]);
+    assert.match(result.problems[0]!.message, /sub\/pipe/);
+  });
+
+  test("a workspace that is itself a symlink is not followed", async () => {
+    const { dir: other, cleanup: cleanupOther } = tempDir("validate-link");
+    try {
+      const link = join(other, "ws");
+      symlinkSync(ws, link);
+      const result = await validateWorkspace(link, { nObs: N, level: "basic" });
+      assert.equal(result.ok, false);
+      assert.deepEqual(result.problems.map((p) => p.code), ["workspace_unreadable"]);
+      assert.deepEqual(result.artifacts, []);
+    } finally {
+      cleanupOther();
+    }
+  });
+
   test("a symlink inside the workspace is refused too", async () => {
     mkdirSync(join(ws, "extra"));
     symlinkSync(join(ws, "run.log"), join(ws, "extra", "log-link"));
@@ -111,6 +170,30 @@ describe("validateWorkspace", () => {
     assert.deepEqual((await codes()).errors, ["invalid_metrics"]);
     writeFileSync(join(ws, "metrics.json"), '{"model_metrics": {"nested": {"a": 1}}}');
     assert.deepEqual((await codes()).errors, ["invalid_metrics"]);
+    writeFileSync(join(ws, "metrics.json"), '{"history": {"loss": 3}}');
+    assert.deepEqual((await codes()).errors, ["invalid_metrics"]);
+    writeFileSync(join(ws, "metrics.json"), '{"model_metrics": {"loss": 0.1, "name": "pca", "converged": true, "missing": null}}');
+    assert.deepEqual((await codes("strict")).errors, []);
+  });
+
+  test("non-finite values outside model_metrics are found too", async () => {
+    writeFileSync(join(ws, "metrics.json"), '{"history": {"loss": [1.0, NaN]}}');
+    const strict = await codes("strict");
+    assert.deepEqual(strict.errors, ["non_finite_metrics"]);
+    assert.match(strict.result.problems[0]!.message, /history\.loss\[1\]/);
+  });
+
+  test("other files are listed with their roles, checksums and sizes", async () => {
+    writeFileSync(join(ws, "orchestrator.log"), "launched\n");
+    writeFileSync(join(ws, "metrics.jsonl"), '{"epoch": 1}\n');
+    mkdirSync(join(ws, "plots"));
+    writeFileSync(join(ws, "plots", "extra.txt"), "abc");
+    const { result } = await codes();
+    const byPath = new Map(result.artifacts.map((a) => [a.path, a]));
+    assert.equal(byPath.get("orchestrator.log")?.role, "orchestrator_log");
+    assert.equal(byPath.get("metrics.jsonl")?.role, "metrics_stream");
+    assert.deepEqual(byPath.get("plots/extra.txt"), { path: "plots/extra.txt", role: "other", sizeBytes: 3, sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" });
+    assert.ok(!byPath.has("plots"), "directories are not artifacts");
   });
 
   test("missing metrics: required at basic and strict, not for developer", async () => {
