@@ -61,6 +61,7 @@ export function applyRecord(runs: Map<string, RunRecord>, record: JournalRecord)
     }
     return;
   }
+  if (!("runId" in record)) return; // benchmark records: the Benchmark controller's concern
   const run = runs.get(record.runId);
   if (!run) return; // records of runs planned in a pruned segment are ignored
   switch (record.type) {

@@ -3,9 +3,10 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Errors } from "../domain/errors.js";
+import type { Condition } from "../domain/resources.js";
 import type { JournalRecord } from "../journal/records.js";
 import { createProjector, type Projector } from "./projection.js";
-import { ATTEMPT_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
 
 export interface RunRow {
   runId: string;
@@ -62,6 +63,27 @@ export interface TransitionRow {
   ts: string;
 }
 
+export interface BenchmarkRow {
+  name: string;
+  generation: number;
+  observedGeneration: number | null;
+  specHash: string;
+  file: string;
+  line: number;
+  jobs: number;
+  conditions: Condition[];
+  runIds: string[];
+  deleted: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type StoredBenchmarkRow = Omit<BenchmarkRow, "conditions" | "runIds" | "deleted"> & { conditions: string; runIds: string; deleted: number };
+
+function benchmarkRow(row: StoredBenchmarkRow): BenchmarkRow {
+  return { ...row, conditions: JSON.parse(row.conditions) as Condition[], runIds: JSON.parse(row.runIds) as string[], deleted: row.deleted === 1 };
+}
+
 export interface RunFilter {
   benchmark?: string;
   phase?: string;
@@ -86,6 +108,9 @@ function prepareQueries(db: Db) {
     runsByNamePrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE substr(name, 1, length(@p)) = @p ORDER BY run_id LIMIT 11`),
     attempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY attempt, attempt_id`),
     transitions: db.prepare(`SELECT ${TRANSITION_COLUMNS} FROM transitions WHERE run_id = ? ORDER BY seq`),
+    benchmarks: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE deleted = 0 OR @all ORDER BY name`),
+    benchmark: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE name = ?`),
+    phaseCounts: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs WHERE benchmark = ? GROUP BY phase`),
   };
 }
 
@@ -97,6 +122,7 @@ const DUMP_QUERIES: Record<IndexTable, string> = {
   runs: `SELECT ${RUN_COLUMNS} FROM runs ORDER BY run_id`,
   attempts: `SELECT ${ATTEMPT_COLUMNS} FROM attempts ORDER BY attempt_id`,
   transitions: `SELECT ${TRANSITION_COLUMNS} FROM transitions ORDER BY seq`,
+  benchmarks: `SELECT ${BENCHMARK_COLUMNS} FROM benchmarks ORDER BY name`,
 };
 
 export class RunIndex {
@@ -233,6 +259,23 @@ export class RunIndex {
 
   transitions(runId: string): TransitionRow[] {
     return this.queries.transitions.all(runId) as TransitionRow[];
+  }
+
+  /** Benchmarks declared in controller mode; deleted ones only with `includeDeleted`. */
+  listBenchmarks(options: { includeDeleted?: boolean } = {}): BenchmarkRow[] {
+    return (this.queries.benchmarks.all({ all: options.includeDeleted ? 1 : 0 }) as StoredBenchmarkRow[]).map(benchmarkRow);
+  }
+
+  getBenchmark(name: string): BenchmarkRow | undefined {
+    const row = this.queries.benchmark.get(name) as StoredBenchmarkRow | undefined;
+    return row ? benchmarkRow(row) : undefined;
+  }
+
+  /** How many runs of a benchmark are in each phase. */
+  phaseCounts(benchmark: string): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const row of this.queries.phaseCounts.all(benchmark) as { phase: string; n: number }[]) counts[row.phase] = row.n;
+    return counts;
   }
 
   /** Every row of every table, in a canonical order, with the exported row types' column names. */

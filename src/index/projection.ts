@@ -36,6 +36,13 @@ export function createProjector(db: Database.Database): Projector {
       WHERE attempt_id = @attemptId`),
     artifact: db.prepare(`UPDATE runs SET artifact_dir = @artifactDir, updated_at = @ts WHERE run_id = @runId`),
     touch: db.prepare(`UPDATE runs SET updated_at = @ts WHERE run_id = @runId`),
+    benchmarkApplied: db.prepare(`INSERT INTO benchmarks (name, generation, spec_hash, file, line, jobs, deleted, created_at, updated_at)
+      VALUES (@name, @generation, @specHash, @file, @line, @jobs, 0, @ts, @ts)
+      ON CONFLICT(name) DO UPDATE SET generation = excluded.generation, spec_hash = excluded.spec_hash, file = excluded.file,
+        line = excluded.line, jobs = excluded.jobs, deleted = 0, updated_at = excluded.updated_at`),
+    benchmarkDeleted: db.prepare(`UPDATE benchmarks SET deleted = 1, generation = @generation, updated_at = @ts WHERE name = @name`),
+    benchmarkStatus: db.prepare(`UPDATE benchmarks SET observed_generation = @observedGeneration, conditions = @conditions, run_ids = @runIds,
+      updated_at = @ts WHERE name = @name`),
   };
 
   return (record) => {
@@ -116,6 +123,21 @@ export function createProjector(db: Database.Database): Projector {
         return;
       case "PROMOTION_INTENT":
         s.touch.run({ runId: record.runId, ts: record.ts });
+        return;
+      case "BENCHMARK_APPLIED":
+        s.benchmarkApplied.run({ name: record.name, generation: record.generation, specHash: record.specHash, file: record.file, line: record.line, jobs: record.jobs, ts: record.ts });
+        return;
+      case "BENCHMARK_DELETED":
+        s.benchmarkDeleted.run({ name: record.name, generation: record.generation, ts: record.ts });
+        return;
+      case "BENCHMARK_STATUS":
+        s.benchmarkStatus.run({
+          name: record.name,
+          observedGeneration: record.observedGeneration,
+          conditions: JSON.stringify(record.conditions),
+          runIds: JSON.stringify(record.runIds),
+          ts: record.ts,
+        });
         return;
       default:
         // A record type this version does not project (written by a newer version): nothing to show.

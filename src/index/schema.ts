@@ -4,10 +4,10 @@
  */
 import type Database from "better-sqlite3";
 
-export const INDEX_SCHEMA_VERSION = 2;
+export const INDEX_SCHEMA_VERSION = 3;
 
 /** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
-export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq" } as const;
+export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name" } as const;
 export type IndexTable = keyof typeof ROW_KEYS;
 
 const DDL = `
@@ -69,6 +69,20 @@ CREATE TABLE transitions (
   ts TEXT NOT NULL
 );
 CREATE INDEX transitions_run ON transitions (run_id, seq);
+CREATE TABLE benchmarks (
+  name TEXT PRIMARY KEY,
+  generation INTEGER NOT NULL,
+  observed_generation INTEGER,
+  spec_hash TEXT NOT NULL,
+  file TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  jobs INTEGER NOT NULL,
+  conditions TEXT NOT NULL DEFAULT '[]',
+  run_ids TEXT NOT NULL DEFAULT '[]',
+  deleted INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
 `;
 
 /** Column lists that give rows the shape of the exported row types. */
@@ -79,6 +93,9 @@ export const RUN_COLUMNS = `run_id AS runId, name, benchmark, job_name AS jobNam
 
 export const ATTEMPT_COLUMNS = `attempt_id AS attemptId, run_id AS runId, attempt, executor, handle, workspace_dir AS workspaceDir, phase, reason,
   exit_code AS exitCode, oom_killed AS oomKilled, started_at AS startedAt, finished_at AS finishedAt, launched_at AS launchedAt`;
+
+export const BENCHMARK_COLUMNS = `name, generation, observed_generation AS observedGeneration, spec_hash AS specHash, file, line, jobs,
+  conditions, run_ids AS runIds, deleted, created_at AS createdAt, updated_at AS updatedAt`;
 
 export const TRANSITION_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, from_phase AS "from", to_phase AS "to", reason, message, ts`;
 

@@ -3,7 +3,7 @@
  * and tracking projections are rebuilt from these records plus the artifact store.
  */
 import type { FailureReason, RunPhase } from "../domain/run-states.js";
-import type { RunSpec } from "../domain/resources.js";
+import type { Condition, RunSpec } from "../domain/resources.js";
 
 interface RecordBase {
   /** Monotonic across segments, assigned by the journal on append. */
@@ -81,7 +81,39 @@ export interface RunReusedRecord extends RecordBase {
   artifactDir: string;
 }
 
+/** Controller mode: a source declared a Benchmark spec the controller had not seen (a new generation). */
+export interface BenchmarkAppliedRecord extends RecordBase {
+  type: "BENCHMARK_APPLIED";
+  name: string;
+  generation: number;
+  specHash: string;
+  /** File and line that declare it. */
+  file: string;
+  line: number;
+  jobs: number;
+}
+
+/** Controller mode: the Benchmark is no longer declared; its non-terminal runs are being cancelled. */
+export interface BenchmarkDeletedRecord extends RecordBase {
+  type: "BENCHMARK_DELETED";
+  name: string;
+  generation: number;
+}
+
+/** Controller mode: the Benchmark controller's latest view, journaled when it changes. */
+export interface BenchmarkStatusRecord extends RecordBase {
+  type: "BENCHMARK_STATUS";
+  name: string;
+  observedGeneration: number;
+  conditions: Condition[];
+  /** Logical runs the observed generation's plan asks for. */
+  runIds: string[];
+}
+
 export type JournalRecord =
+  | BenchmarkAppliedRecord
+  | BenchmarkDeletedRecord
+  | BenchmarkStatusRecord
   | RunPlannedRecord
   | RunTransitionRecord
   | LaunchIntentRecord

@@ -30,7 +30,7 @@ describe("run index projection", () => {
     journal.close();
     const index = RunIndex.openInMemory();
     index.apply(records);
-    const tsOf = (type: string, runId: string) => records.filter((r) => r.type === type && r.runId === runId).map((r) => r.ts);
+    const tsOf = (type: string, runId: string) => records.filter((r) => r.type === type && "runId" in r && r.runId === runId).map((r) => r.ts);
 
     const a = index.getRun(RUN_A);
     assert.deepEqual(

@@ -1,0 +1,48 @@
+/**
+ * Desired state as a controller sees it: every resource declared by a source (a watched directory, a git
+ * checkout, later the Kubernetes API), with where it came from, plus the problems that kept documents out.
+ * A source is level-triggered: each change hands over the whole current state, never a diff.
+ */
+import type { BenchmarkResource, DatasetResource, ModelResource } from "../domain/resources.js";
+
+export type SourcedKind = "Dataset" | "Model" | "Benchmark";
+
+export interface SourcedResource {
+  kind: SourcedKind;
+  name: string;
+  resource: DatasetResource | ModelResource | BenchmarkResource;
+  /** Absolute path of the file that declares it, and the line of its document. */
+  file: string;
+  line: number;
+  /** Canonical hash of the resource's spec: a change of spec is a new generation. */
+  specHash: string;
+  /**
+   * True when the file is currently broken and this is the last good version of the resource from it: a
+   * half-written or mistyped file must not delete (and so cancel) what it declared before.
+   */
+  stale: boolean;
+}
+
+export interface SourceProblem {
+  file: string;
+  line?: number;
+  column?: number;
+  field?: string;
+  /** The error code (Errors.* codes, e.g. MV_YAML_SYNTAX, MV_SCHEMA). */
+  code: string;
+  message: string;
+}
+
+export interface DesiredState {
+  /** Increases with every state handed out by this source instance. */
+  revision: number;
+  resources: SourcedResource[];
+  problems: SourceProblem[];
+}
+
+export interface ResourceSource {
+  /** Reads the whole source once, calls onChange with it, then on every settled change. */
+  start(onChange: (state: DesiredState) => void): Promise<void>;
+  current(): DesiredState;
+  stop(): Promise<void>;
+}
