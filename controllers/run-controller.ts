@@ -45,9 +45,12 @@ export interface RunControllerDeps {
   executors: Partial<Record<Backend, Executor>>;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
+  /** Every batch of records after it was appended (fsynced) and projected. */
+  onAppend?: (records: readonly JournalRecord[]) => void;
 }
 
-export type PlanDisposition = "new" | "rerun" | "resume" | "skipped" | "recovery_pending";
+/** unchanged: controller mode leaves a run that already reached a terminal phase as it is. */
+export type PlanDisposition = "new" | "rerun" | "resume" | "skipped" | "recovery_pending" | "unchanged";
 
 export interface PlanEntry {
   runId: string;
@@ -69,6 +72,9 @@ export class RunController {
   private readonly runs = new Map<string, RunRecord>();
   private readonly queue = new WorkQueue<string>({ baseDelayMs: 50, maxDelayMs: 30_000 });
   private readonly waiting = new Map<string, () => void>();
+  /** Runs handed to this controller (run/track): only these are admitted from PENDING again after a retry. */
+  private readonly tracked = new Set<string>();
+  private loops: Promise<void>[] | undefined;
   private readonly clock: () => Date;
   private readonly finished = new Set<string>();
   /** Attempts with an engine watch in flight (a run is requeued the moment its container exits). */
@@ -101,7 +107,7 @@ export class RunController {
    * Apply desired state: journal newly planned runs, decide for known runs whether to rerun, resume or
    * (with skipCompleted) reuse a verified bundle. Nothing is launched here.
    */
-  async applyPlan(planned: readonly PlannedRun[], options: { skipCompleted: boolean }): Promise<PlanEntry[]> {
+  async applyPlan(planned: readonly PlannedRun[], options: { skipCompleted: boolean; converge?: boolean }): Promise<PlanEntry[]> {
     const entries: PlanEntry[] = [];
     const newRecords: NewJournalRecord[] = [];
     const earlier = this.earlierRuns();
@@ -116,6 +122,11 @@ export class RunController {
       const record = this.runs.get(run.runId);
       if (!record) throw new Error(`run ${run.runId} missing after planning`);
       const previous = earlier.get(jobSeedKey(record));
+      const base = { runId: record.runId, name: record.name, jobName: record.spec.jobName, seed: record.spec.seed };
+      if (options.converge && isTerminal(record.snapshot.value)) {
+        entries.push({ ...base, disposition: "unchanged" });
+        continue;
+      }
       entries.push(await this.dispose(record, options.skipCompleted, previous && previous.runId !== record.runId ? previous : undefined));
     }
     return entries;
@@ -166,46 +177,87 @@ export class RunController {
     return undefined;
   }
 
+  /** Cancel every run this controller is reconciling (Ctrl-C of `multiverse run`). */
   requestCancelAll(): void {
-    for (const runId of this.waiting.keys()) this.requestCancel(runId);
+    for (const runId of this.tracked) this.requestCancel(runId);
   }
 
   requestCancel(runId: string): void {
     const record = this.runs.get(runId);
     if (!record) return;
     record.cancelRequested = true;
+    this.tracked.add(runId);
     this.queue.add(runId);
   }
 
   /** Reconcile the given runs until each needs no more work; resolves with their records. */
-  async runUntilSettled(runIds: readonly string[], workers = Math.max(2, Math.min(this.options.capacity.maxConcurrent, 32) + 1)): Promise<RunRecord[]> {
-    for (const runId of runIds) {
-      const run = this.runs.get(runId);
-      if (run?.snapshot.value === "PENDING") this.enqueueForAdmission(runId);
-      // A run resumed mid-attempt counts that attempt as this controller's own.
-      const inFlight = run && run.snapshot.value !== "PENDING" && !isTerminal(run.snapshot.value);
-      if (run && !this.baseAttempt.has(runId)) this.baseAttempt.set(runId, run.snapshot.context.attempt - (inFlight ? 1 : 0));
-    }
-    const pending = runIds.map(
-      (runId) =>
-        new Promise<void>((resolve) => {
-          this.waiting.set(runId, resolve);
-          this.queue.add(runId);
-        }),
-    );
-    const loops = Array.from({ length: workers }, () => this.worker());
+  async runUntilSettled(runIds: readonly string[], workers = this.defaultWorkers()): Promise<RunRecord[]> {
+    const pending = runIds.map((runId) => new Promise<void>((resolve) => this.waiting.set(runId, resolve)));
+    this.start(workers);
+    this.track(runIds);
     await Promise.all(pending);
+    await this.stop();
+    return runIds.map((runId) => this.runs.get(runId)).filter((r): r is RunRecord => r !== undefined);
+  }
+
+  private defaultWorkers(): number {
+    return Math.max(2, Math.min(this.options.capacity.maxConcurrent, 32) + 1);
+  }
+
+  /** Starts the worker loops (controller mode: they run until stop()). */
+  start(workers = this.defaultWorkers()): void {
+    if (this.loops) return;
+    this.loops = Array.from({ length: workers }, () => this.worker());
+  }
+
+  /** Stops taking work; resolves when the workers have finished the keys they hold. Attempts keep running. */
+  async stop(): Promise<void> {
+    const loops = this.loops;
+    if (!loops) return;
     this.queue.shutDown();
     await Promise.all(loops);
-    return runIds.map((runId) => this.runs.get(runId)).filter((r): r is RunRecord => r !== undefined);
+    this.loops = undefined;
+  }
+
+  /** Hands runs to the workers; a run already tracked is only requeued. */
+  track(runIds: readonly string[]): void {
+    for (const runId of runIds) {
+      const run = this.runs.get(runId);
+      if (!run) continue;
+      this.tracked.add(runId);
+      if (run.snapshot.value === "PENDING") this.enqueueForAdmission(runId);
+      // A run resumed mid-attempt counts that attempt as this controller's own.
+      const inFlight = run.snapshot.value !== "PENDING" && !isTerminal(run.snapshot.value);
+      if (!this.baseAttempt.has(runId)) this.baseAttempt.set(runId, run.snapshot.context.attempt - (inFlight ? 1 : 0));
+      this.queue.add(runId);
+    }
+  }
+
+  private readonly durations: number[] = [];
+
+  private recordDuration(seconds: number): void {
+    if (this.durations.length >= 10_000) this.durations.splice(0, 5_000);
+    this.durations.push(seconds);
+  }
+
+  /** Recent reconcile durations in seconds (for the metrics endpoint). */
+  reconcileDurations(): readonly number[] {
+    return this.durations;
+  }
+
+  /** Keys waiting for a worker (for metrics). */
+  queueDepth(): number {
+    return this.queue.length;
   }
 
   private async worker(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      const startedAt = performance.now();
       try {
         const requeueAfter = await this.reconcile(key);
+        this.recordDuration((performance.now() - startedAt) / 1000);
         this.queue.forget(key);
         if (requeueAfter === "settled") this.settle(key);
         else if (requeueAfter === 0) this.queue.add(key);
@@ -562,13 +614,14 @@ export class RunController {
       if (at >= 0) this.admissionQueue.splice(at, 1);
       if (at === 0) this.wakeHead();
     }
-    if (result.to === "PENDING" && result.from !== "PENDING" && this.waiting.has(record.runId)) this.enqueueForAdmission(record.runId);
+    if (result.to === "PENDING" && result.from !== "PENDING" && this.tracked.has(record.runId)) this.enqueueForAdmission(record.runId);
     if (held && !holdsReservation(result.snapshot)) this.wakeHead();
     this.deps.onTransition?.(record, result.from, result.to);
   }
 
-  private append(records: NewJournalRecord[]): void {
-    if (records.length === 0) return;
+  /** Journals records (fsynced), applies them to the in-memory view and projects them into the index. */
+  append(records: NewJournalRecord[]): JournalRecord[] {
+    if (records.length === 0) return [];
     const written = this.deps.journal.append(records);
     for (const record of written) applyRecord(this.runs, record);
     try {
@@ -576,6 +629,8 @@ export class RunController {
     } catch {
       // The index is a projection: it can be rebuilt from the journal (rebuild-index); never fail a run for it.
     }
+    this.deps.onAppend?.(written);
+    return written;
   }
 
   private executorFactory: ((backend: Backend) => Executor) | undefined;

@@ -7,6 +7,7 @@ import type { RunPhase } from "../domain/run-states.js";
 import type { Executor } from "../executors/executor.js";
 import type { StoreLayout } from "../artifacts/layout.js";
 import { Journal, readJournal } from "../journal/journal.js";
+import type { JournalRecord } from "../journal/records.js";
 import { RunIndex, indexPath } from "../index/run-index.js";
 import { ownerIdOf } from "../state/state-root.js";
 import type { Capacity } from "../../reconcilers/broker.js";
@@ -22,11 +23,15 @@ export interface ControllerSessionOptions {
   logLevel?: string;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
+  onAppend?: (records: readonly JournalRecord[]) => void;
 }
 
 export interface ControllerSession {
   controller: RunController;
   index: RunIndex;
+  journal: Journal;
+  /** The journal's records when the session opened (for other controllers to load). */
+  history: readonly JournalRecord[];
   close(): void;
 }
 
@@ -47,6 +52,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
         executors: options.executors,
         onTransition: options.onTransition,
         onError: options.onError,
+        onAppend: options.onAppend,
       },
       {
         capacity: options.capacity,
@@ -59,6 +65,8 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
     return {
       controller,
       index,
+      journal,
+      history: history.records,
       close: () => {
         index.close();
         journal.close();

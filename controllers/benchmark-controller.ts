@@ -1,0 +1,187 @@
+/**
+ * The Benchmark controller: a work queue of Benchmark names, each reconciled level-triggered against the
+ * source's desired state and the runs the Run controller knows. It plans a declared spec into runs, hands
+ * new ones to the Run controller, cancels runs a new generation no longer asks for (or all of a deleted
+ * Benchmark's), and journals status conditions with observedGeneration.
+ */
+import type { BenchmarkResource, DatasetResource, ModelResource } from "../src/domain/resources.js";
+import { isTerminal } from "../src/domain/run-states.js";
+import type { JournalRecord } from "../src/journal/records.js";
+import type { DesiredState, SourcedResource } from "../src/sources/resource-source.js";
+import type { PlannedRun } from "../reconcilers/plan.js";
+import { reconcileBenchmark, type DeclaredBenchmark, type KnownBenchmark, type PlanOutcome } from "../reconcilers/benchmark-reconciler.js";
+import { applyBenchmarkRecord } from "./benchmark-records.js";
+import type { RunController } from "./run-controller.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface BenchmarkPlanner {
+  /** Plans a Benchmark against the declared catalog; throws a MultiverseError when it cannot be planned. */
+  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }): Promise<PlannedRun[]>;
+}
+
+export interface BenchmarkControllerDeps {
+  runs: RunController;
+  planner: BenchmarkPlanner;
+  clock?: () => Date;
+  onError?: (name: string, error: unknown) => void;
+  /** Told after each reconcile of a Benchmark (for logs and readiness). */
+  onReconciled?: (name: string, generation: number) => void;
+}
+
+interface CachedPlan {
+  key: string;
+  outcome: PlanOutcome;
+  runs: PlannedRun[];
+}
+
+export class BenchmarkController {
+  private readonly known = new Map<string, KnownBenchmark>();
+  private readonly queue = new WorkQueue<string>({ baseDelayMs: 200, maxDelayMs: 60_000 });
+  private readonly plans = new Map<string, CachedPlan>();
+  private desired: DesiredState = { revision: 0, resources: [], problems: [] };
+  private loop: Promise<void> | undefined;
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: BenchmarkControllerDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  load(records: readonly JournalRecord[]): void {
+    for (const record of records) applyBenchmarkRecord(this.known, record);
+  }
+
+  /** Journaled records of other writers (the Run controller's appends) keep this view current too. */
+  observe(records: readonly JournalRecord[]): void {
+    for (const record of records) applyBenchmarkRecord(this.known, record);
+  }
+
+  knownBenchmark(name: string): KnownBenchmark | undefined {
+    return this.known.get(name);
+  }
+
+  /** A new desired state from the source: every Benchmark it or the journal names gets a look. */
+  setDesired(state: DesiredState): void {
+    const catalogChanged = catalogKey(state) !== catalogKey(this.desired);
+    this.desired = state;
+    if (catalogChanged) this.plans.clear();
+    for (const name of this.names()) this.queue.add(name);
+  }
+
+  /** A run changed phase: its Benchmark's status may change. */
+  runChanged(benchmark: string): void {
+    if (this.known.has(benchmark) || this.declared(benchmark)) this.queue.add(benchmark);
+  }
+
+  /** Forget cached plans (a periodic resync: images rebuilt, datasets registered outside the source). */
+  resync(): void {
+    this.plans.clear();
+    for (const name of this.names()) this.queue.add(name);
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.worker();
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  queueDepth(): number {
+    return this.queue.length;
+  }
+
+  private names(): Set<string> {
+    const names = new Set<string>();
+    for (const [name, known] of this.known) if (!known.deleted) names.add(name);
+    for (const resource of this.desired.resources) if (resource.kind === "Benchmark") names.add(resource.name);
+    return names;
+  }
+
+  private declared(name: string): SourcedResource | undefined {
+    return this.desired.resources.find((r) => r.kind === "Benchmark" && r.name === name);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const name = await this.queue.get();
+      if (name === undefined) return;
+      try {
+        await this.reconcile(name);
+        this.queue.forget(name);
+      } catch (error) {
+        this.deps.onError?.(name, error);
+        this.queue.addRateLimited(name);
+      } finally {
+        this.queue.done(name);
+      }
+    }
+  }
+
+  async reconcile(name: string): Promise<void> {
+    const sourced = this.declared(name);
+    const known = this.known.get(name);
+    let declared: DeclaredBenchmark | undefined;
+    let plan: CachedPlan | undefined;
+    if (sourced) {
+      const benchmark = sourced.resource as BenchmarkResource;
+      declared = {
+        specHash: sourced.specHash,
+        file: sourced.file,
+        line: sourced.line,
+        jobs: benchmark.spec.jobs.length,
+        stale: sourced.stale,
+        sourceProblems: this.desired.problems.filter((p) => p.file === sourced.file).map((p) => `${p.line !== undefined ? `line ${p.line}: ` : ""}${p.message}`),
+      };
+      plan = await this.planOf(sourced);
+    }
+    const runs = this.deps.runs
+      .all()
+      .filter((r) => r.spec.benchmark === name)
+      .map((r) => ({ runId: r.runId, phase: r.snapshot.value }));
+    const decision = reconcileBenchmark({ name, declared, known, plan: plan?.outcome, runs, now: this.clock().toISOString() });
+    // APPLIED/DELETED first, then the runs, then the status that describes them.
+    const status = decision.records.filter((r) => r.type === "BENCHMARK_STATUS");
+    const written = this.deps.runs.append(decision.records.filter((r) => r.type !== "BENCHMARK_STATUS"));
+    this.observe(written);
+    if (plan && decision.applyRunIds.length > 0) {
+      const benchmark = sourced!.resource as BenchmarkResource;
+      const entries = await this.deps.runs.applyPlan(plan.runs, { skipCompleted: benchmark.spec.skipCompleted ?? true, converge: true });
+      const active = entries.filter((e) => !isTerminal(this.deps.runs.get(e.runId)?.snapshot.value ?? "PENDING")).map((e) => e.runId);
+      this.deps.runs.track(active);
+    }
+    for (const runId of decision.cancelRunIds) this.deps.runs.requestCancel(runId);
+    this.observe(this.deps.runs.append(status));
+    this.deps.onReconciled?.(name, decision.generation);
+  }
+
+  private async planOf(sourced: SourcedResource): Promise<CachedPlan> {
+    const key = `${sourced.specHash}`;
+    const cached = this.plans.get(sourced.name);
+    if (cached && cached.key === key) return cached;
+    const catalog = {
+      datasets: this.desired.resources.filter((r) => r.kind === "Dataset").map((r) => r.resource as DatasetResource),
+      models: this.desired.resources.filter((r) => r.kind === "Model").map((r) => r.resource as ModelResource),
+    };
+    let entry: CachedPlan;
+    try {
+      const runs = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog);
+      entry = { key, outcome: { ok: true, runIds: runs.map((r) => r.runId) }, runs };
+    } catch (error) {
+      entry = { key, outcome: { ok: false, message: (error as Error).message }, runs: [] };
+    }
+    this.plans.set(sourced.name, entry);
+    return entry;
+  }
+}
+
+/** Datasets and models as declared: when they change, every plan is made again. */
+function catalogKey(state: DesiredState): string {
+  return state.resources
+    .filter((r) => r.kind !== "Benchmark")
+    .map((r) => `${r.kind}/${r.name}@${r.specHash}`)
+    .sort()
+    .join(",");
+}

@@ -1,0 +1,141 @@
+/**
+ * The Benchmark controller's decisions, without I/O: which generation the declared spec is, which runs the
+ * plan asks for, which runs to cancel (superseded by a new generation, or the Benchmark deleted), and the
+ * status conditions in Kubernetes form. The caller plans (catalog I/O) and hands the result in.
+ */
+import type { Condition } from "../src/domain/resources.js";
+import { isTerminal, type RunPhase } from "../src/domain/run-states.js";
+import type { NewJournalRecord } from "../src/journal/records.js";
+
+export interface DeclaredBenchmark {
+  specHash: string;
+  file: string;
+  line: number;
+  jobs: number;
+  /** The declaring file is broken; this is its last good version. */
+  stale: boolean;
+  /** Problems reported for the declaring file. */
+  sourceProblems: string[];
+}
+
+export interface KnownBenchmark {
+  generation: number;
+  specHash: string;
+  deleted: boolean;
+  observedGeneration: number | null;
+  conditions: Condition[];
+  runIds: string[];
+}
+
+export type PlanOutcome = { ok: true; runIds: string[] } | { ok: false; message: string };
+
+export interface BenchmarkInput {
+  name: string;
+  declared?: DeclaredBenchmark;
+  known?: KnownBenchmark;
+  /** Required when declared: the plan of the declared spec. */
+  plan?: PlanOutcome;
+  /** Every run of this benchmark the controller knows, any generation. */
+  runs: readonly { runId: string; phase: RunPhase }[];
+  now: string;
+}
+
+export interface BenchmarkDecision {
+  /** Records to journal, in order (APPLIED or DELETED first, STATUS last). */
+  records: NewJournalRecord[];
+  /** Runs of the plan to apply (new ones journaled, existing ones left as they are). */
+  applyRunIds: string[];
+  /** Non-terminal runs no longer asked for. */
+  cancelRunIds: string[];
+  generation: number;
+  conditions: Condition[];
+}
+
+export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
+  const { name, declared, known } = input;
+  const records: NewJournalRecord[] = [];
+  let generation = known?.generation ?? 0;
+
+  if (!declared) {
+    if (!known || known.deleted) return { records, applyRunIds: [], cancelRunIds: [], generation, conditions: known?.conditions ?? [] };
+    generation += 1;
+    records.push({ type: "BENCHMARK_DELETED", name, generation });
+    const cancelRunIds = input.runs.filter((r) => !isTerminal(r.phase)).map((r) => r.runId);
+    const conditions = mergeConditions(known.conditions, deletedConditions(input, cancelRunIds.length), input.now, generation);
+    records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds: [] });
+    return { records, applyRunIds: [], cancelRunIds, generation, conditions };
+  }
+
+  if (!known || known.deleted || known.specHash !== declared.specHash) {
+    generation += 1;
+    records.push({ type: "BENCHMARK_APPLIED", name, generation, specHash: declared.specHash, file: declared.file, line: declared.line, jobs: declared.jobs });
+  }
+  const plan = input.plan ?? { ok: false, message: "not planned yet" };
+  // A spec that cannot be planned leaves the previous generation's runs alone: failing safe, not cancelling work.
+  const runIds = plan.ok ? plan.runIds : (known?.runIds ?? []);
+  const wanted = new Set(runIds);
+  const cancelRunIds = plan.ok ? input.runs.filter((r) => !wanted.has(r.runId) && !isTerminal(r.phase)).map((r) => r.runId) : [];
+  const phases = new Map(input.runs.map((r) => [r.runId, r.phase] as const));
+  const planned = runIds.map((runId) => phases.get(runId) ?? "PENDING");
+  const conditions = mergeConditions(known?.conditions ?? [], declaredConditions(declared, plan, planned, cancelRunIds.length), input.now, generation);
+  if (statusChanged(known, generation, conditions, runIds)) {
+    records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds });
+  }
+  return { records, applyRunIds: plan.ok ? runIds : [], cancelRunIds, generation, conditions };
+}
+
+type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
+
+function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, planned: readonly RunPhase[], cancelling: number): ConditionDraft[] {
+  const source: ConditionDraft = declared.stale
+    ? { type: "SourceValid", status: "False", reason: "SourceError", message: `${declared.file} is broken; acting on its last good version: ${declared.sourceProblems.join("; ") || "unreadable"}` }
+    : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${declared.file}:${declared.line}` };
+  if (!plan.ok) {
+    return [
+      source,
+      { type: "Planned", status: "False", reason: "PlanFailed", message: plan.message },
+      { type: "Progressing", status: "False", reason: "PlanFailed", message: "no runs planned for this generation" },
+      { type: "Ready", status: "False", reason: "PlanFailed", message: plan.message },
+    ];
+  }
+  const total = planned.length;
+  const terminal = planned.filter((p) => isTerminal(p)).length;
+  const succeeded = planned.filter((p) => p === "ARTIFACT_SUCCESS").length;
+  const failed = planned.filter((p) => p === "FAILED").length;
+  const cancelled = planned.filter((p) => p === "CANCELLED").length;
+  const recovery = planned.filter((p) => p === "RECOVERY_PENDING").length;
+  const inProgress = total - terminal;
+  const progress = `${terminal} of ${total} runs terminal (${succeeded} succeeded, ${failed} failed, ${cancelled} cancelled)`;
+  const progressing: ConditionDraft =
+    inProgress > 0 || cancelling > 0
+      ? { type: "Progressing", status: "True", reason: recovery > 0 ? "RecoveryPending" : "RunsInProgress", message: `${progress}${cancelling > 0 ? `; cancelling ${cancelling} superseded runs` : ""}${recovery > 0 ? `; ${recovery} waiting for recover adopt|discard` : ""}` }
+      : { type: "Progressing", status: "False", reason: "Settled", message: progress };
+  let ready: ConditionDraft;
+  if (inProgress > 0) ready = { type: "Ready", status: "False", reason: recovery > 0 ? "RecoveryPending" : "RunsInProgress", message: progress };
+  else if (succeeded === total) ready = { type: "Ready", status: "True", reason: "AllRunsSucceeded", message: progress };
+  else ready = { type: "Ready", status: "False", reason: failed > 0 ? "RunsFailed" : "RunsCancelled", message: progress };
+  return [source, { type: "Planned", status: "True", reason: "Planned", message: `${total} runs from ${declared.jobs} jobs` }, progressing, ready];
+}
+
+function deletedConditions(input: BenchmarkInput, cancelling: number): ConditionDraft[] {
+  const message = cancelling > 0 ? `no longer declared; cancelling ${cancelling} runs, bundles stay` : "no longer declared; bundles stay";
+  return [
+    { type: "Progressing", status: cancelling > 0 ? "True" : "False", reason: "Deleted", message },
+    { type: "Ready", status: "False", reason: "Deleted", message },
+  ];
+}
+
+/** Kubernetes semantics: lastTransitionTime changes only when a condition's status changes. */
+export function mergeConditions(previous: readonly Condition[], drafts: readonly ConditionDraft[], now: string, observedGeneration: number): Condition[] {
+  return drafts.map((draft) => {
+    const before = previous.find((c) => c.type === draft.type);
+    const lastTransitionTime = before && before.status === draft.status ? before.lastTransitionTime : now;
+    return { ...draft, lastTransitionTime, observedGeneration };
+  });
+}
+
+function statusChanged(known: KnownBenchmark | undefined, generation: number, conditions: readonly Condition[], runIds: readonly string[]): boolean {
+  if (!known || known.observedGeneration !== generation) return true;
+  if (JSON.stringify(known.runIds) !== JSON.stringify(runIds)) return true;
+  return JSON.stringify(known.conditions) !== JSON.stringify(conditions);
+}

@@ -1,0 +1,146 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mergeConditions, reconcileBenchmark, type DeclaredBenchmark, type KnownBenchmark } from "../../../reconcilers/benchmark-reconciler.js";
+import { RUN_PHASES, isTerminal, type RunPhase } from "../../../src/domain/run-states.js";
+
+const NOW = "2026-11-24T10:00:00.000Z";
+const declared = (over: Partial<DeclaredBenchmark> = {}): DeclaredBenchmark => ({ specHash: "h1", file: "/w/b.yaml", line: 1, jobs: 2, stale: false, sourceProblems: [], ...over });
+const known = (over: Partial<KnownBenchmark> = {}): KnownBenchmark => ({ generation: 1, specHash: "h1", deleted: false, observedGeneration: 1, conditions: [], runIds: ["r1", "r2"], ...over });
+const condition = (conditions: { type: string; status: string; reason: string }[], type: string) => conditions.find((c) => c.type === type);
+
+describe("reconcileBenchmark: generations", () => {
+  test("a first declaration is generation 1, journaled before its status, and applies the plan", () => {
+    const d = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: true, runIds: ["r1", "r2"] }, runs: [], now: NOW });
+    assert.deepEqual(d.records.map((r) => r.type), ["BENCHMARK_APPLIED", "BENCHMARK_STATUS"]);
+    assert.equal(d.generation, 1);
+    assert.deepEqual(d.applyRunIds, ["r1", "r2"]);
+    assert.deepEqual(d.cancelRunIds, []);
+    const status = d.records[1];
+    assert.ok(status?.type === "BENCHMARK_STATUS");
+    assert.equal(status.observedGeneration, 1);
+    assert.ok(status.conditions.every((c) => c.observedGeneration === 1 && c.lastTransitionTime === NOW));
+  });
+
+  test("the same spec again is the same generation and, with nothing changed, writes nothing", () => {
+    const first = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: true, runIds: ["r1"] }, runs: [{ runId: "r1", phase: "RUNNING" }], now: NOW });
+    const status = first.records.find((r) => r.type === "BENCHMARK_STATUS");
+    assert.ok(status?.type === "BENCHMARK_STATUS");
+    const again = reconcileBenchmark({
+      name: "b",
+      declared: declared(),
+      known: known({ conditions: status.conditions, runIds: ["r1"] }),
+      plan: { ok: true, runIds: ["r1"] },
+      runs: [{ runId: "r1", phase: "RUNNING" }],
+      now: "2026-11-24T11:00:00.000Z",
+    });
+    assert.deepEqual(again.records, []);
+    assert.equal(again.generation, 1);
+  });
+
+  test("a changed spec is a new generation; runs it no longer asks for are cancelled unless terminal", () => {
+    const d = reconcileBenchmark({
+      name: "b",
+      declared: declared({ specHash: "h2" }),
+      known: known(),
+      plan: { ok: true, runIds: ["r1", "r3"] },
+      runs: [
+        { runId: "r1", phase: "RUNNING" },
+        { runId: "r2", phase: "RUNNING" },
+        { runId: "r0", phase: "ARTIFACT_SUCCESS" },
+      ],
+      now: NOW,
+    });
+    assert.equal(d.generation, 2);
+    assert.equal(d.records[0]?.type, "BENCHMARK_APPLIED");
+    assert.deepEqual(d.cancelRunIds, ["r2"]);
+    assert.deepEqual(d.applyRunIds, ["r1", "r3"]);
+    assert.match(condition(d.conditions, "Progressing")!.reason, /RunsInProgress/);
+  });
+
+  test("a deleted benchmark cancels its non-terminal runs, keeps terminal ones, and is not deleted twice", () => {
+    const runs = RUN_PHASES.map((phase, i) => ({ runId: `r${i}`, phase }));
+    const d = reconcileBenchmark({ name: "b", known: known(), runs, now: NOW });
+    assert.deepEqual(d.records.map((r) => r.type), ["BENCHMARK_DELETED", "BENCHMARK_STATUS"]);
+    assert.equal(d.generation, 2);
+    assert.deepEqual(d.cancelRunIds, runs.filter((r) => !isTerminal(r.phase)).map((r) => r.runId));
+    assert.equal(condition(d.conditions, "Ready")!.reason, "Deleted");
+    const again = reconcileBenchmark({ name: "b", known: known({ deleted: true, generation: 2 }), runs, now: NOW });
+    assert.deepEqual(again.records, []);
+    assert.deepEqual(again.cancelRunIds, []);
+  });
+
+  test("an unknown, undeclared benchmark is nothing", () => {
+    assert.deepEqual(reconcileBenchmark({ name: "b", runs: [], now: NOW }), { records: [], applyRunIds: [], cancelRunIds: [], generation: 0, conditions: [] });
+  });
+
+  test("declared again after deletion is a new generation", () => {
+    const d = reconcileBenchmark({ name: "b", declared: declared(), known: known({ deleted: true, generation: 2 }), plan: { ok: true, runIds: ["r1"] }, runs: [], now: NOW });
+    assert.equal(d.generation, 3);
+    assert.equal(d.records[0]?.type, "BENCHMARK_APPLIED");
+  });
+});
+
+describe("reconcileBenchmark: plans that fail and broken sources", () => {
+  test("a spec that cannot be planned cancels nothing and says why", () => {
+    const d = reconcileBenchmark({
+      name: "b",
+      declared: declared({ specHash: "h2" }),
+      known: known(),
+      plan: { ok: false, message: "dataset nope is not registered" },
+      runs: [{ runId: "r1", phase: "RUNNING" }],
+      now: NOW,
+    });
+    assert.deepEqual(d.cancelRunIds, []);
+    assert.deepEqual(d.applyRunIds, []);
+    const planned = condition(d.conditions, "Planned")!;
+    assert.equal(planned.status, "False");
+    assert.equal(planned.reason, "PlanFailed");
+    assert.match((d.conditions.find((c) => c.type === "Planned")!).message, /dataset nope/);
+  });
+
+  test("a stale declaration (its file is broken) keeps running and reports SourceError with the problem", () => {
+    const d = reconcileBenchmark({
+      name: "b",
+      declared: declared({ stale: true, sourceProblems: ["line 4: unknown field jbos"] }),
+      known: known(),
+      plan: { ok: true, runIds: ["r1", "r2"] },
+      runs: [{ runId: "r1", phase: "RUNNING" }, { runId: "r2", phase: "PENDING" }],
+      now: NOW,
+    });
+    assert.deepEqual(d.cancelRunIds, []);
+    const source = d.conditions.find((c) => c.type === "SourceValid")!;
+    assert.equal(source.status, "False");
+    assert.equal(source.reason, "SourceError");
+    assert.match(source.message, /unknown field jbos/);
+  });
+});
+
+describe("reconcileBenchmark: Ready for every combination of two run phases", () => {
+  for (const a of RUN_PHASES) {
+    for (const b of RUN_PHASES) {
+      test(`${a} + ${b}`, () => {
+        const runs: { runId: string; phase: RunPhase }[] = [{ runId: "r1", phase: a }, { runId: "r2", phase: b }];
+        const d = reconcileBenchmark({ name: "b", declared: declared(), known: known(), plan: { ok: true, runIds: ["r1", "r2"] }, runs, now: NOW });
+        const ready = d.conditions.find((c) => c.type === "Ready")!;
+        const progressing = d.conditions.find((c) => c.type === "Progressing")!;
+        const allTerminal = isTerminal(a) && isTerminal(b);
+        assert.equal(ready.status, a === "ARTIFACT_SUCCESS" && b === "ARTIFACT_SUCCESS" ? "True" : "False");
+        assert.equal(progressing.status, allTerminal ? "False" : "True");
+        if (allTerminal && ready.status === "False") assert.ok(["RunsFailed", "RunsCancelled"].includes(ready.reason));
+        if (a === "RECOVERY_PENDING" || b === "RECOVERY_PENDING") assert.equal(ready.reason, "RecoveryPending");
+        assert.match(ready.message, new RegExp(`${[a, b].filter(isTerminal).length} of 2 runs terminal`));
+      });
+    }
+  }
+});
+
+describe("mergeConditions", () => {
+  test("lastTransitionTime moves only when the status changes", () => {
+    const before = [{ type: "Ready", status: "False" as const, reason: "RunsInProgress", message: "0 of 1", lastTransitionTime: "T0", observedGeneration: 1 }];
+    const same = mergeConditions(before, [{ type: "Ready", status: "False", reason: "RunsInProgress", message: "still" }], "T1", 1);
+    assert.equal(same[0]!.lastTransitionTime, "T0");
+    const flipped = mergeConditions(before, [{ type: "Ready", status: "True", reason: "AllRunsSucceeded", message: "1 of 1" }], "T2", 2);
+    assert.equal(flipped[0]!.lastTransitionTime, "T2");
+    assert.equal(flipped[0]!.observedGeneration, 2);
+  });
+});
