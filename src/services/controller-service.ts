@@ -86,7 +86,8 @@ export async function startController(options: ControllerServiceOptions): Promis
   const executors: Partial<Record<Backend, Executor>> = {};
   const executorFor = (backend: Backend): Executor => (executors[backend] ??= options.makeExecutor(backend, stateRoot));
   const listeners = new Set<(records: readonly JournalRecord[]) => void>();
-  let benchmarks: BenchmarkController | undefined;
+  // The Benchmark controller needs the Run controller, and the Run controller's hooks need it back.
+  const benchmarksRef: { current?: BenchmarkController } = {};
   let ready = false;
 
   const session = openControllerSession({
@@ -98,7 +99,7 @@ export async function startController(options: ControllerServiceOptions): Promis
     logLevel: options.logLevel,
     onTransition: (run, from, to) => {
       log(`run ${run.name} [${run.runId.slice(0, 12)}] ${from} -> ${to}${run.snapshot.context.reason ? ` (${run.snapshot.context.reason})` : ""}`);
-      benchmarks?.runChanged(run.spec.benchmark);
+      benchmarksRef.current?.runChanged(run.spec.benchmark);
     },
     onError: (run, error) => log(`run ${run.name}: reconcile error: ${(error as Error).message}`),
     onAppend: (records) => {
@@ -114,15 +115,15 @@ export async function startController(options: ControllerServiceOptions): Promis
   const runs = session.controller;
   runs.executorsFallback(executorFor);
 
-  benchmarks = new BenchmarkController({
+  const benchmarkController = new BenchmarkController({
     runs,
     planner: {
       plan: (benchmark, catalog) => planFor(benchmark, catalog, { stateRoot, executorFor, modelRoots: options.modelRoots }),
     },
     onError: (name, error) => log(`benchmark ${name}: reconcile error: ${(error as Error).message}`),
   });
-  benchmarks.load(session.history);
-  const benchmarkController = benchmarks;
+  benchmarkController.load(session.history);
+  benchmarksRef.current = benchmarkController;
 
   const port: ControllerPort = {
     ready: () => ready,
