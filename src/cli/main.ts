@@ -15,6 +15,12 @@ import { registerDatasetCommand, registerModelCommand } from "./commands/registe
 import { modelsBuildCliCommand, modelsListCommand, modelsSetupCommand } from "./commands/models.js";
 import { logsCommand } from "./commands/logs.js";
 import { recoverCommand } from "./commands/recover.js";
+import { cancelCommand } from "./commands/cancel.js";
+import { getBenchmarksCommand, getDatasetsCommand, getModelsCommand } from "./commands/get-resources.js";
+import { describeBenchmarkCommand } from "./commands/describe-benchmark.js";
+import { LIST_FORMATS } from "./format.js";
+import { maybeWatch } from "./watch.js";
+import { withStateRoot } from "./state-root-option.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -57,29 +63,43 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (options: RunCliOptions) => setExit(await runCommand(options, io)));
 
-  const get = program.command("get").description("list resources");
-  get
-    .command("runs")
-    .description("list the runs of a state root")
-    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
-    .addOption(new Option("-o, --output-format <format>", "output format").choices(["json", "wide", "table"]).default("table"))
+  const get = program.command("get").description("list resources: benchmarks, runs, datasets, models");
+  const listFormat = () => new Option("-o, --output-format <format>", "output format").choices([...LIST_FORMATS]).default("table");
+  withStateRoot(get.command("runs").description("list the runs of a state root"))
+    .addOption(listFormat())
     .option("--benchmark <name>", "only runs of this benchmark")
     .option("--phase <phase>", "only runs in this phase")
-    .action((options) => setExit(getRunsCommand(options, io)));
+    .option("-w, --watch", "print again whenever the list changes (Ctrl-C to stop)")
+    .action(async (options) => setExit(await maybeWatch(options.watch, io, (out) => getRunsCommand(options, out))));
+  withStateRoot(get.command("benchmarks").description("list benchmarks with generation, readiness and run counts"))
+    .addOption(listFormat())
+    .option("--all", "include deleted benchmarks")
+    .option("-w, --watch", "print again whenever the list changes (Ctrl-C to stop)")
+    .action(async (options) => setExit(await maybeWatch(options.watch, io, (out) => getBenchmarksCommand(options, out))));
+  withStateRoot(get.command("datasets").description("registered datasets and those the controller's source declares"))
+    .addOption(listFormat())
+    .action((options) => setExit(getDatasetsCommand(options, io)));
+  withStateRoot(get.command("models").description("built-in and registered models"))
+    .addOption(listFormat())
+    .action((options) => setExit(getModelsCommand(options, io)));
 
   const describe = program.command("describe").description("show one resource in detail");
-  describe
-    .command("run <run>")
-    .description("a run's phase, reason, attempts, transitions, bundle and logs (id, unique id prefix or name)")
-    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+  withStateRoot(describe.command("run <run>").description("a run's phase, reason, attempts, transitions, bundle and logs (id, unique id prefix or name)"))
     .addOption(new Option("-o, --output-format <format>", "output format").choices(["json", "text"]).default("text"))
     .action(async (run: string, options) => setExit(await describeRunCommand(run, options, io)));
+  withStateRoot(describe.command("benchmark <name>").description("a benchmark's generation, conditions, events and runs"))
+    .addOption(new Option("-o, --output-format <format>", "output format").choices(["json", "yaml", "text"]).default("text"))
+    .action((name: string, options) => setExit(describeBenchmarkCommand(name, options, io)));
+
+  withStateRoot(program.command("cancel <kind> <name>").description("cancel a run (kind run) or every unfinished run of a benchmark (kind benchmark); workspaces and logs are kept"))
+    .option("--no-wait", "with a controller running: return once the request is handed over")
+    .option("--timeout-seconds <n>", "how long to wait for CANCELLED", integer("--timeout-seconds"))
+    .option("--grace-seconds <n>", "without a controller: seconds between stop and kill (default 10)", integer("--grace-seconds"))
+    .option("--json", "machine-readable output")
+    .action(async (kind: string, name: string, options) => setExit(await cancelCommand(kind, name, options, io)));
 
   const logs = program.command("logs").description("print a run's logs");
-  logs
-    .command("run <run>")
-    .description("the model's run.log (default), the captured container.log or the host's orchestrator.log of a run")
-    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+  withStateRoot(logs.command("run <run>").description("the model's run.log (default), the captured container.log or the host's orchestrator.log of a run"))
     .option("--model", "the model's run.log (default)")
     .option("--container", "the container's captured stdout and stderr")
     .option("--orchestrator", "the host's per-run log: admission, launch, exit, validation, promotion")
@@ -87,10 +107,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("-f, --follow", "keep printing until the run is terminal")
     .action(async (run: string, options) => setExit(await logsCommand(run, options, io)));
 
-  program
-    .command("recover <decision> <run>")
-    .description("decide a RECOVERY_PENDING run: adopt (validate the kept outputs again and promote) or discard (FAILED)")
-    .requiredOption("--output <dir>", "state root (the --output of multiverse run)")
+  withStateRoot(program.command("recover <decision> <run>").description("decide a RECOVERY_PENDING run: adopt (validate the kept outputs again and promote) or discard (FAILED)"))
     .action(async (decision: string, run: string, options) => setExit(await recoverCommand(decision, run, options, io)));
 
   program

@@ -63,6 +63,7 @@ export const Errors = {
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", EXIT_RUN_FAILED),
   stateLocked: declare("MV_STATE_LOCKED", EXIT_BAD_INPUT),
   indexDrift: declare("MV_INDEX_DRIFT", EXIT_RUN_FAILED),
+  timeout: declare("MV_TIMEOUT", EXIT_RUN_FAILED),
 } as const;
 
 export function isMultiverseError(error: unknown): error is MultiverseError {

@@ -20,6 +20,8 @@ export interface ControllerSessionOptions {
   executors: Partial<Record<Backend, Executor>>;
   capacity: Capacity;
   pollIntervalMs?: number;
+  /** Seconds between the polite stop and the kill when an attempt is cancelled (default 10). */
+  graceSeconds?: number;
   logLevel?: string;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
@@ -57,7 +59,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
       {
         capacity: options.capacity,
         pollIntervalMs: options.pollIntervalMs ?? 2000,
-        graceSeconds: 10,
+        graceSeconds: options.graceSeconds ?? 10,
         logLevel: options.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
       },
     );

@@ -71,6 +71,12 @@ export function acquireStateLock(stateRoot: string, purpose: string): StateLock 
   throw Errors.stateLocked(`could not acquire the lock of state root ${stateRoot}`);
 }
 
+/** The live process holding a state root's lock, if any (a stale lock of a dead process is no holder). */
+export function lockHolder(stateRoot: string): { pid: number; purpose?: string; since?: string } | undefined {
+  const holder = readHolder(join(stateRoot, "controller.lock"));
+  return holder && processAlive(holder.pid) ? holder : undefined;
+}
+
 function readHolder(file: string): { pid: number; purpose?: string; since?: string } | undefined {
   try {
     const parsed = JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown; purpose?: string; since?: string };

@@ -3,15 +3,15 @@ import { join } from "node:path";
 import { EXIT_OK } from "../../domain/errors.js";
 import { verifyBundle } from "../../artifacts/verify.js";
 import { json, table, type Io } from "../output.js";
+import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { openIndexFor } from "./get-runs.js";
 
-export interface DescribeRunOptions {
-  output: string;
+export interface DescribeRunOptions extends StateRootOptions {
   outputFormat?: "json" | "text";
 }
 
 export async function describeRunCommand(idOrPrefix: string, options: DescribeRunOptions, io: Io): Promise<number> {
-  const index = openIndexFor(options.output);
+  const index = openIndexFor(resolveStateRoot(options));
   try {
     const run = index.getRun(idOrPrefix);
     const attempts = index.attempts(run.runId);

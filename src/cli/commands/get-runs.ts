@@ -3,10 +3,11 @@ import { resolve } from "node:path";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { RunIndex, indexPath, rebuildIndex } from "../../index/run-index.js";
 import { json, table, type Io } from "../output.js";
+import { structured } from "../format.js";
+import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 
-export interface GetRunsOptions {
-  output: string;
-  outputFormat?: "json" | "wide" | "table";
+export interface GetRunsOptions extends StateRootOptions {
+  outputFormat?: "json" | "yaml" | "wide" | "table";
   benchmark?: string;
   phase?: string;
 }
@@ -20,11 +21,11 @@ export function openIndexFor(stateRoot: string): RunIndex {
 }
 
 export function getRunsCommand(options: GetRunsOptions, io: Io): number {
-  const index = openIndexFor(options.output);
+  const index = openIndexFor(resolveStateRoot(options));
   try {
     const rows = index.listRuns({ benchmark: options.benchmark, phase: options.phase });
-    if (options.outputFormat === "json") {
-      io.out(json(rows));
+    if (options.outputFormat === "json" || options.outputFormat === "yaml") {
+      io.out(structured(options.outputFormat, rows) ?? json(rows));
     } else if (options.outputFormat === "wide") {
       io.out(table(
         ["RUN ID", "NAME", "BENCHMARK", "MODEL", "DATASET", "SEED", "PHASE", "REASON", "ATTEMPT", "IMAGE", "ARTIFACTS"],

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isTerminal, RUN_PHASES, type RunPhase } from "../../domain/run-states.js";
 import type { Io } from "../output.js";
+import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { openIndexFor } from "./get-runs.js";
 
-export interface LogsOptions {
-  output: string;
+export interface LogsOptions extends StateRootOptions {
   container?: boolean;
   orchestrator?: boolean;
   model?: boolean;
@@ -24,7 +24,7 @@ export async function logsCommand(run: string, options: LogsOptions, io: Io): Pr
   const kinds = (Object.keys(FILES) as (keyof typeof FILES)[]).filter((k) => options[k]);
   if (kinds.length > 1) throw Errors.usage("choose one of --container, --orchestrator and --model");
   const kind = kinds[0] ?? "model";
-  const index = openIndexFor(options.output);
+  const index = openIndexFor(resolveStateRoot(options));
   let workspace: string;
   let runId: string;
   try {
@@ -61,7 +61,7 @@ export async function logsCommand(run: string, options: LogsOptions, io: Io): Pr
   for (;;) {
     await new Promise((r) => setTimeout(r, 250));
     drain();
-    const current = openIndexFor(options.output);
+    const current = openIndexFor(resolveStateRoot(options));
     let phase: RunPhase;
     try {
       const value = current.getRun(runId).phase;

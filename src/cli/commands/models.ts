@@ -7,12 +7,12 @@ import { envDirFor, setupModelEnv } from "../../executors/local/model-envs.js";
 import { json, table, type Io } from "../output.js";
 import { modelsBuildCommand } from "./models-build.js";
 
-function catalog(stateRoot: string): ModelCatalog {
+export function modelCatalog(stateRoot: string): ModelCatalog {
   return new ModelCatalog([join(resolve(stateRoot), "catalog", "models"), join(repoRoot(), "store", "models")]);
 }
 
 export function modelsListCommand(options: { stateRoot: string; json?: boolean }, io: Io): number {
-  const models = catalog(options.stateRoot).list();
+  const models = modelCatalog(options.stateRoot).list();
   if (options.json) io.out(json(models));
   else io.out(table(["MODEL", "VERSION", "OMICS", "IMAGE", "LOCAL ENTRYPOINT"], models.map((m) => [m.spec.slug, m.spec.version, m.spec.supportedOmics.join("+") || "any", m.spec.runtime.image, m.spec.runtime.entrypoint?.join(" ")])));
   return EXIT_OK;
@@ -20,7 +20,7 @@ export function modelsListCommand(options: { stateRoot: string; json?: boolean }
 
 /** `multiverse models setup <slug>`: the model's own Python environment for the local executor. */
 export function modelsSetupCommand(slug: string, options: { stateRoot: string; python?: string; json?: boolean }, io: Io): number {
-  const model = catalog(options.stateRoot).get(slug);
+  const model = modelCatalog(options.stateRoot).get(slug);
   if (!model) throw Errors.unknownModel(`model "${slug}" is not a built-in or registered model`);
   if (!model.spec.directory) throw Errors.badModel(`model "${slug}" has no model directory to build an environment from`);
   const record = setupModelEnv({
@@ -40,7 +40,7 @@ export function modelsSetupCommand(slug: string, options: { stateRoot: string; p
 }
 
 export async function modelsBuildCliCommand(slug: string, options: { stateRoot: string; baseImage?: string; quiet?: boolean }, io: Io): Promise<number> {
-  const model = catalog(options.stateRoot).get(slug);
+  const model = modelCatalog(options.stateRoot).get(slug);
   if (!model) throw Errors.unknownModel(`model "${slug}" is not a built-in or registered model`);
   return modelsBuildCommand(model, options, io);
 }
