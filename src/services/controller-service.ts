@@ -26,6 +26,8 @@ export interface ControllerServiceOptions {
   /** The watched directory, recorded for `multiverse apply|delete`. */
   watchDir?: string;
   makeExecutor: (backend: Backend, stateRoot: string) => Executor;
+  /** Backend of jobs and Benchmarks that name none (default docker). */
+  defaultBackend?: Backend;
   maxConcurrent?: number;
   hostRamGb?: number;
   pollIntervalMs?: number;
@@ -118,7 +120,12 @@ export async function startController(options: ControllerServiceOptions): Promis
   const benchmarkController = new BenchmarkController({
     runs,
     planner: {
-      plan: (benchmark, catalog) => planFor(benchmark, catalog, { stateRoot, executorFor, modelRoots: options.modelRoots }),
+      plan: (benchmark, catalog) =>
+        planFor(benchmark.spec.backend ? benchmark : { ...benchmark, spec: { ...benchmark.spec, backend: options.defaultBackend ?? "docker" } }, catalog, {
+          stateRoot,
+          executorFor,
+          modelRoots: options.modelRoots,
+        }),
     },
     onError: (name, error) => log(`benchmark ${name}: reconcile error: ${(error as Error).message}`),
   });

@@ -7,12 +7,14 @@ import { renderCrds } from "../../../src/schemas/crds.js";
 import { repoRoot } from "../../../src/util/paths.js";
 
 describe("CRDs", () => {
-  test("crds/*.yaml are exactly what the schemas generate (run scripts/generate-crds.mjs after changing a schema)", () => {
-    const generated = renderCrds();
-    const dir = join(repoRoot(), "crds");
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort(), Object.keys(generated).sort());
-    for (const [name, text] of Object.entries(generated)) assert.equal(readFileSync(join(dir, name), "utf8"), text, `crds/${name} drifted`);
-  });
+  for (const folder of ["crds", "charts/multiverse/crds"]) {
+    test(`${folder}/*.yaml are exactly what the schemas generate (run scripts/generate-crds.mjs after changing a schema)`, () => {
+      const generated = renderCrds();
+      const dir = join(repoRoot(), folder);
+      assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort(), Object.keys(generated).sort());
+      for (const [name, text] of Object.entries(generated)) assert.equal(readFileSync(join(dir, name), "utf8"), text, `${folder}/${name} drifted`);
+    });
+  }
 
   test("every CRD is a structural apiextensions/v1 definition of the multiverse.io group", () => {
     for (const text of Object.values(renderCrds())) {
