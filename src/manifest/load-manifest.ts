@@ -312,6 +312,60 @@ function fromSimple(doc: LoadedDocument, baseDir: string): ManifestLoadResult {
 const KINDS = ["Dataset", "Model", "Benchmark"] as const;
 type Kind = (typeof KINDS)[number];
 
+export type DocumentResource =
+  | { kind: "Dataset"; resource: DatasetResource }
+  | { kind: "Model"; resource: ModelResource }
+  | { kind: "Benchmark"; resource: BenchmarkResource };
+
+/**
+ * One apiVersion/kind document as a resource, validated against its kind's schema (relative dataset paths
+ * resolved against `baseDir`). Throws a MultiverseError naming the document's file, line and field.
+ */
+export function resourceFromDocument(doc: LoadedDocument, baseDir: string): DocumentResource {
+  const value = doc.value as { kind?: unknown; metadata?: { name?: unknown } };
+  const kind = value.kind;
+  if (kind === undefined) throwIssues(doc, [{ path: [], field: "kind", message: `missing required field "kind" (one of ${KINDS.join(", ")})` }], "document");
+  if (!KINDS.includes(kind as Kind)) {
+    throwIssues(doc, [{ path: ["kind"], field: "kind", message: `unknown kind ${JSON.stringify(kind)}: expected ${KINDS.join(", ")}` }], "document");
+  }
+  validateDocument(doc, RESOURCE_SCHEMAS[kind as Kind], kind as Kind);
+  const issues: IssueList = [];
+  let result: DocumentResource;
+  if (kind === "Dataset") {
+    const resource = structuredClone(doc.value) as DatasetResource;
+    resource.spec.path = manifestPath(baseDir, resource.spec.path, ["spec", "path"], issues);
+    result = { kind, resource };
+  } else if (kind === "Model") {
+    const resource = structuredClone(doc.value) as ModelResource;
+    resource.spec.contractVersion ??= CONTRACT_VERSION;
+    resource.spec.supportedOmics ??= [];
+    resource.spec.hyperparametersSchema ??= {};
+    result = { kind, resource };
+  } else {
+    const resource = structuredClone(doc.value) as BenchmarkResource;
+    const names = new Map<string, number>();
+    resource.spec.jobs.forEach((job, index) => {
+      const at = ["spec", "jobs", index];
+      job.params ??= {};
+      const earlier = names.get(job.name);
+      if (earlier !== undefined) issues.push({ path: [...at, "name"], field: `spec.jobs[${index}].name`, message: `job name "${job.name}" is already used by spec.jobs[${earlier}]` });
+      else names.set(job.name, index);
+      if (job.memLimit !== undefined) {
+        const memLimit = memLimitOf(job.memLimit, [...at, "memLimit"], issues);
+        if (memLimit !== undefined) job.memLimit = memLimit;
+      }
+    });
+    result = { kind: "Benchmark", resource };
+  }
+  throwIssues(doc, issues, kind as Kind);
+  return result;
+}
+
+/** Whether a file holds apiVersion/kind documents (rather than a seed manifest). */
+export function isResourceDocuments(documents: readonly LoadedDocument[]): boolean {
+  return documents.some((d) => d.value !== null && typeof d.value === "object" && ("apiVersion" in (d.value as object) || "kind" in (d.value as object)));
+}
+
 function fromResources(documents: LoadedDocument[], baseDir: string): ManifestLoadResult {
   const datasets: DatasetResource[] = [];
   const models: ModelResource[] = [];
@@ -319,44 +373,14 @@ function fromResources(documents: LoadedDocument[], baseDir: string): ManifestLo
   const seen = new Map<string, LoadedDocument>();
   for (const doc of documents) {
     const value = doc.value as { kind?: unknown; metadata?: { name?: unknown } };
-    const kind = value.kind;
-    if (kind === undefined) throwIssues(doc, [{ path: [], field: "kind", message: `missing required field "kind" (one of ${KINDS.join(", ")})` }], "document");
-    if (!KINDS.includes(kind as Kind)) {
-      throwIssues(doc, [{ path: ["kind"], field: "kind", message: `unknown kind ${JSON.stringify(kind)}: expected ${KINDS.join(", ")}` }], "document");
-    }
-    validateDocument(doc, RESOURCE_SCHEMAS[kind as Kind], kind as Kind);
-    const issues: IssueList = [];
-    const key = `${String(kind)}/${String(value.metadata?.name)}`;
+    const converted = resourceFromDocument(doc, baseDir);
+    const key = `${String(value.kind)}/${String(value.metadata?.name)}`;
     const twin = seen.get(key);
-    if (twin) issues.push({ path: ["metadata", "name"], field: "metadata.name", message: `${key} is already declared in the document at line ${twin.line}` });
+    if (twin) throwIssues(doc, [{ path: ["metadata", "name"], field: "metadata.name", message: `${key} is already declared in the document at line ${twin.line}` }], converted.kind);
     seen.set(key, doc);
-    if (kind === "Dataset") {
-      const resource = structuredClone(doc.value) as DatasetResource;
-      resource.spec.path = manifestPath(baseDir, resource.spec.path, ["spec", "path"], issues);
-      datasets.push(resource);
-    } else if (kind === "Model") {
-      const resource = structuredClone(doc.value) as ModelResource;
-      resource.spec.contractVersion ??= CONTRACT_VERSION;
-      resource.spec.supportedOmics ??= [];
-      resource.spec.hyperparametersSchema ??= {};
-      models.push(resource);
-    } else {
-      const resource = structuredClone(doc.value) as BenchmarkResource;
-      const names = new Map<string, number>();
-      resource.spec.jobs.forEach((job, index) => {
-        const at = ["spec", "jobs", index];
-        job.params ??= {};
-        const earlier = names.get(job.name);
-        if (earlier !== undefined) issues.push({ path: [...at, "name"], field: `spec.jobs[${index}].name`, message: `job name "${job.name}" is already used by spec.jobs[${earlier}]` });
-        else names.set(job.name, index);
-        if (job.memLimit !== undefined) {
-          const memLimit = memLimitOf(job.memLimit, [...at, "memLimit"], issues);
-          if (memLimit !== undefined) job.memLimit = memLimit;
-        }
-      });
-      benchmarks.push({ doc, resource });
-    }
-    throwIssues(doc, issues, kind as Kind);
+    if (converted.kind === "Dataset") datasets.push(converted.resource);
+    else if (converted.kind === "Model") models.push(converted.resource);
+    else benchmarks.push({ doc, resource: converted.resource });
   }
   if (benchmarks.length !== 1) {
     const doc = benchmarks[1]?.doc ?? documents[0]!;
