@@ -16,6 +16,8 @@ import { modelsBuildCliCommand, modelsListCommand, modelsSetupCommand } from "./
 import { logsCommand } from "./commands/logs.js";
 import { recoverCommand } from "./commands/recover.js";
 import { cancelCommand } from "./commands/cancel.js";
+import { controllerCommand } from "./commands/controller.js";
+import { applyCommand, deleteCommand } from "./commands/apply.js";
 import { getBenchmarksCommand, getDatasetsCommand, getModelsCommand } from "./commands/get-resources.js";
 import { describeBenchmarkCommand } from "./commands/describe-benchmark.js";
 import { LIST_FORMATS } from "./format.js";
@@ -97,6 +99,33 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--grace-seconds <n>", "without a controller: seconds between stop and kill (default 10)", integer("--grace-seconds"))
     .option("--json", "machine-readable output")
     .action(async (kind: string, name: string, options) => setExit(await cancelCommand(kind, name, options, io)));
+
+  withStateRoot(program.command("controller").description("run the reconciler until stopped: watch a directory of Benchmark/Dataset/Model documents and converge to it"))
+    .requiredOption("--watch <dir>", "directory of desired state (*.yaml; a git checkout works)")
+    .option("--listen <host:port>", "serve the status API (127.0.0.1 unless a token is given)")
+    .option("--token <token>", "bearer token for mutating API calls (required off loopback; or $MULTIVERSE_API_TOKEN)")
+    .option("--token-file <file>", "read the bearer token from a file")
+    .addOption(new Option("--backend <name>", "backend of jobs that name none").choices(["docker", "local", "slurm", "kubernetes"]))
+    .option("--max-concurrent <n>", "attempts running at once", integer("--max-concurrent"))
+    .option("--poll-interval-ms <n>", "how often running attempts are observed without an engine event", integer("--poll-interval-ms"))
+    .option("--debounce-ms <n>", "wait this long after a file change before reading the directory", integer("--debounce-ms"))
+    .option("--poll", "poll the directory (network filesystems, git-sync symlink swaps)")
+    .option("--json-log", "log JSON lines on stderr")
+    .action(async (options) => setExit(await controllerCommand(options, io)));
+
+  withStateRoot(program.command("apply").description("validate a file of resources and write it into the controller's watched directory"))
+    .requiredOption("-f, --filename <file>", "YAML file (Benchmark/Dataset/Model documents or a seed manifest)")
+    .option("--watch <dir>", "the watched directory (default: the running controller's)")
+    .option("--wait", "wait until the controller has observed each Benchmark")
+    .option("--timeout-seconds <n>", "how long --wait waits", integer("--timeout-seconds"))
+    .option("--json", "machine-readable output")
+    .action(async (options) => setExit(await applyCommand(options, io)));
+
+  withStateRoot(program.command("delete [kind] [name]").description("delete desired state (-f FILE, or KIND NAME): running work is cancelled, bundles stay"))
+    .option("-f, --filename <file>", "delete the resources this file declares")
+    .option("--watch <dir>", "the watched directory (default: the running controller's)")
+    .option("--json", "machine-readable output")
+    .action((kind: string | undefined, name: string | undefined, options) => setExit(deleteCommand(kind, name, options, io)));
 
   const logs = program.command("logs").description("print a run's logs");
   withStateRoot(logs.command("run <run>").description("the model's run.log (default), the captured container.log or the host's orchestrator.log of a run"))

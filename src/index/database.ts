@@ -111,10 +111,25 @@ function prepareQueries(db: Db) {
     benchmarks: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE deleted = 0 OR @all ORDER BY name`),
     benchmark: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE name = ?`),
     phaseCounts: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs WHERE benchmark = ? GROUP BY phase`),
+    phaseTotals: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs GROUP BY phase`),
   };
 }
 
 const LIST_ORDER = "ORDER BY benchmark, job_name, seed, run_id";
+
+function runWhere(filter: RunFilter): { where: string; params: Record<string, string | number> } {
+  const clauses: string[] = [];
+  const params: Record<string, string | number> = {};
+  if (filter.benchmark !== undefined) {
+    clauses.push("benchmark = @benchmark");
+    params.benchmark = filter.benchmark;
+  }
+  if (filter.phase !== undefined) {
+    clauses.push("phase = @phase");
+    params.phase = filter.phase;
+  }
+  return { where: clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "", params };
+}
 
 const DUMP_QUERIES: Record<IndexTable, string> = {
   schema_version: `SELECT version FROM schema_version ORDER BY version`,
@@ -206,23 +221,14 @@ export class RunIndex {
   }
 
   listRuns(filter: RunFilter = {}): RunRow[] {
-    const where: string[] = [];
-    const params: Record<string, string | number> = {};
-    if (filter.benchmark !== undefined) {
-      where.push("benchmark = @benchmark");
-      params.benchmark = filter.benchmark;
-    }
-    if (filter.phase !== undefined) {
-      where.push("phase = @phase");
-      params.phase = filter.phase;
-    }
+    const { where, params } = runWhere(filter);
     let page = "";
     if (filter.limit !== undefined || filter.offset !== undefined) {
       page = " LIMIT @limit OFFSET @offset";
       params.limit = filter.limit === undefined ? -1 : Math.max(0, Math.floor(filter.limit));
       params.offset = Math.max(0, Math.floor(filter.offset ?? 0));
     }
-    const sql = `SELECT ${RUN_COLUMNS} FROM runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ${LIST_ORDER}${page}`;
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs${where} ${LIST_ORDER}${page}`;
     let statement = this.listQueries.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
@@ -269,6 +275,25 @@ export class RunIndex {
   getBenchmark(name: string): BenchmarkRow | undefined {
     const row = this.queries.benchmark.get(name) as StoredBenchmarkRow | undefined;
     return row ? benchmarkRow(row) : undefined;
+  }
+
+  /** How many runs are in each phase, over all benchmarks. */
+  phaseTotals(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const row of this.queries.phaseTotals.all() as { phase: string; n: number }[]) counts[row.phase] = row.n;
+    return counts;
+  }
+
+  /** How many runs match a filter (limit and offset ignored). */
+  countRuns(filter: RunFilter = {}): number {
+    const { where, params } = runWhere(filter);
+    const sql = `SELECT COUNT(*) FROM runs${where}`;
+    let statement = this.listQueries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql).pluck();
+      this.listQueries.set(sql, statement);
+    }
+    return statement.get(params) as number;
   }
 
   /** How many runs of a benchmark are in each phase. */

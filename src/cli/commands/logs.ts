@@ -1,8 +1,8 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isTerminal, RUN_PHASES, type RunPhase } from "../../domain/run-states.js";
 import type { Io } from "../output.js";
+import { LOG_FILES, LogTail, locateLog, type LogLocation, type LogSource } from "../../services/run-logs.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { openIndexFor } from "./get-runs.js";
 
@@ -14,48 +14,29 @@ export interface LogsOptions extends StateRootOptions {
   attempt?: string;
 }
 
-const FILES = { container: "container.log", orchestrator: "orchestrator.log", model: "run.log" } as const;
-
 /**
  * `multiverse logs run <run>`: the host's orchestrator.log, the model's run.log or the captured container.log of
  * a run's latest attempt (or --attempt). --follow keeps printing what is appended until the run is terminal.
  */
 export async function logsCommand(run: string, options: LogsOptions, io: Io): Promise<number> {
-  const kinds = (Object.keys(FILES) as (keyof typeof FILES)[]).filter((k) => options[k]);
+  const kinds = (Object.keys(LOG_FILES) as LogSource[]).filter((k) => options[k]);
   if (kinds.length > 1) throw Errors.usage("choose one of --container, --orchestrator and --model");
   const kind = kinds[0] ?? "model";
   const index = openIndexFor(resolveStateRoot(options));
-  let workspace: string;
-  let runId: string;
+  let location: LogLocation;
   try {
-    const row = index.getRun(run);
-    runId = row.runId;
-    const attempts = index.attempts(row.runId);
-    const attempt = options.attempt ? attempts.find((a) => a.attemptId === options.attempt || String(a.attempt) === options.attempt) : attempts[attempts.length - 1];
-    if (!attempt?.workspaceDir) throw Errors.notFound(`run ${row.name} has ${options.attempt ? `no attempt ${options.attempt}` : "not been launched yet"}`);
-    workspace = attempt.workspaceDir;
+    location = locateLog(index, run, kind, options.attempt);
   } finally {
     index.close();
   }
-  const file = join(workspace, FILES[kind]);
-  let offset = 0;
+  const tail = new LogTail(location.file);
   const drain = () => {
-    if (!existsSync(file)) return;
-    const size = statSync(file).size;
-    if (size <= offset) return;
-    const fd = openSync(file, "r");
-    try {
-      const buffer = Buffer.alloc(size - offset);
-      readSync(fd, buffer, 0, buffer.length, offset);
-      offset = size;
-      process.stdout.write(buffer);
-    } finally {
-      closeSync(fd);
-    }
+    const chunk = tail.read();
+    if (chunk.length > 0) process.stdout.write(chunk);
   };
   drain();
   if (!options.follow) {
-    if (!existsSync(file)) io.err(`${FILES[kind]} does not exist (yet) in ${workspace}`);
+    if (!existsSync(location.file)) io.err(`${LOG_FILES[kind]} does not exist (yet) in ${location.workspace}`);
     return EXIT_OK;
   }
   for (;;) {
@@ -64,7 +45,7 @@ export async function logsCommand(run: string, options: LogsOptions, io: Io): Pr
     const current = openIndexFor(resolveStateRoot(options));
     let phase: RunPhase;
     try {
-      const value = current.getRun(runId).phase;
+      const value = current.getRun(location.runId).phase;
       phase = (RUN_PHASES as readonly string[]).includes(value) ? (value as RunPhase) : "PENDING";
     } finally {
       current.close();

@@ -1,0 +1,172 @@
+/** Request and response schemas of the status API (validated by Fastify's ajv, serialized fast, and the OpenAPI document). */
+import { RUN_PHASES } from "../domain/run-states.js";
+
+const nullableString = { type: ["string", "null"] } as const;
+
+export const errorSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "array", items: { type: "string" } } },
+    },
+  },
+} as const;
+
+export const conditionSchema = {
+  type: "object",
+  properties: {
+    type: { type: "string" },
+    status: { type: "string", enum: ["True", "False", "Unknown"] },
+    reason: { type: "string" },
+    message: { type: "string" },
+    lastTransitionTime: { type: "string" },
+    observedGeneration: { type: "integer" },
+  },
+} as const;
+
+export const runSchema = {
+  type: "object",
+  properties: {
+    runId: { type: "string" },
+    name: { type: "string" },
+    benchmark: { type: "string" },
+    jobName: { type: "string" },
+    dataset: { type: "string" },
+    model: { type: "string" },
+    modelVersion: { type: "string" },
+    seed: { type: "integer" },
+    paramsHash: { type: "string" },
+    params: { type: "string" },
+    imageReference: { type: "string" },
+    imageDigest: { type: "string" },
+    imageKind: { type: "string" },
+    backend: { type: "string" },
+    phase: { type: "string" },
+    reason: nullableString,
+    message: nullableString,
+    attempt: { type: "integer" },
+    attemptId: nullableString,
+    artifactDir: nullableString,
+    workspaceDir: nullableString,
+    createdAt: { type: "string" },
+    updatedAt: { type: "string" },
+  },
+} as const;
+
+export const runsQuerySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    benchmark: { type: "string", minLength: 1, maxLength: 253 },
+    phase: { type: "string", enum: [...RUN_PHASES] },
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+    offset: { type: "integer", minimum: 0, default: 0 },
+  },
+} as const;
+
+export const runListSchema = {
+  type: "object",
+  properties: {
+    items: { type: "array", items: runSchema },
+    total: { type: "integer" },
+    limit: { type: "integer" },
+    offset: { type: "integer" },
+    next: { type: ["integer", "null"] },
+  },
+} as const;
+
+export const idParamsSchema = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 253 } },
+} as const;
+
+export const nameParamsSchema = {
+  type: "object",
+  required: ["name"],
+  properties: { name: { type: "string", minLength: 1, maxLength: 253 } },
+} as const;
+
+export const artifactSchema = {
+  type: "object",
+  properties: { path: { type: "string" }, role: { type: "string" }, size_bytes: { type: "integer" }, sha256: { type: "string" } },
+} as const;
+
+export const runDetailSchema = {
+  type: "object",
+  properties: {
+    run: runSchema,
+    attempts: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          attemptId: { type: "string" },
+          attempt: { type: "integer" },
+          executor: nullableString,
+          handle: nullableString,
+          workspaceDir: nullableString,
+          phase: nullableString,
+          reason: nullableString,
+          exitCode: { type: ["integer", "null"] },
+          oomKilled: { type: "boolean" },
+          startedAt: nullableString,
+          finishedAt: nullableString,
+          launchedAt: nullableString,
+        },
+      },
+    },
+    transitions: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { seq: { type: "integer" }, attemptId: nullableString, event: { type: "string" }, from: { type: "string" }, to: { type: "string" }, reason: nullableString, message: nullableString, ts: { type: "string" } },
+      },
+    },
+    artifacts: { type: ["array", "null"], items: artifactSchema },
+    manifestSha256: nullableString,
+  },
+} as const;
+
+export const benchmarkSchema = {
+  type: "object",
+  properties: {
+    name: { type: "string" },
+    generation: { type: "integer" },
+    observedGeneration: { type: ["integer", "null"] },
+    specHash: { type: "string" },
+    file: { type: "string" },
+    line: { type: "integer" },
+    jobs: { type: "integer" },
+    deleted: { type: "boolean" },
+    conditions: { type: "array", items: conditionSchema },
+    runIds: { type: "array", items: { type: "string" } },
+    phaseCounts: { type: "object", additionalProperties: { type: "integer" } },
+    createdAt: { type: "string" },
+    updatedAt: { type: "string" },
+  },
+} as const;
+
+export const logsQuerySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    source: { type: "string", enum: ["model", "container", "orchestrator"], default: "model" },
+    follow: { type: "boolean", default: false },
+    attempt: { type: "string", minLength: 1 },
+  },
+} as const;
+
+export const eventsQuerySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: { since: { type: "integer", minimum: 0 } },
+} as const;
+
+export const cancelResponseSchema = {
+  type: "object",
+  properties: { runId: { type: "string" }, phase: { type: "string" } },
+} as const;

@@ -1,0 +1,47 @@
+/** Where a run's logs are and how to read what was appended since last time (CLI `logs` and the API). */
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Errors } from "../domain/errors.js";
+import type { RunIndex } from "../index/run-index.js";
+
+export const LOG_FILES = { container: "container.log", orchestrator: "orchestrator.log", model: "run.log" } as const;
+export type LogSource = keyof typeof LOG_FILES;
+
+export interface LogLocation {
+  runId: string;
+  name: string;
+  workspace: string;
+  file: string;
+}
+
+/** The log file of a run's latest attempt (or the attempt given by number or id). */
+export function locateLog(index: RunIndex, run: string, source: LogSource, attempt?: string): LogLocation {
+  const row = index.getRun(run);
+  const attempts = index.attempts(row.runId);
+  const chosen = attempt ? attempts.find((a) => a.attemptId === attempt || String(a.attempt) === attempt) : attempts[attempts.length - 1];
+  if (!chosen?.workspaceDir) throw Errors.notFound(`run ${row.name} has ${attempt ? `no attempt ${attempt}` : "not been launched yet"}`);
+  return { runId: row.runId, name: row.name, workspace: chosen.workspaceDir, file: join(chosen.workspaceDir, LOG_FILES[source]) };
+}
+
+/** Reads a growing file from where the last read stopped. */
+export class LogTail {
+  private offset = 0;
+  constructor(readonly file: string) {}
+
+  /** What was appended since the last call (empty when nothing was, or the file does not exist yet). */
+  read(): Buffer {
+    if (!existsSync(this.file)) return Buffer.alloc(0);
+    const size = statSync(this.file).size;
+    if (size < this.offset) this.offset = 0; // truncated or replaced: start over
+    if (size === this.offset) return Buffer.alloc(0);
+    const fd = openSync(this.file, "r");
+    try {
+      const buffer = Buffer.alloc(size - this.offset);
+      const read = readSync(fd, buffer, 0, buffer.length, this.offset);
+      this.offset += read;
+      return buffer.subarray(0, read);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
