@@ -29,9 +29,19 @@ export function toApiError(error: unknown): { status: number; body: ApiErrorBody
   if (isMultiverseError(error)) {
     return { status: STATUS_BY_CODE[error.code] ?? 500, body: { error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}) } } };
   }
-  const validation = error as { validation?: { instancePath?: string; message?: string }[]; validationContext?: string; statusCode?: number; message?: string };
+  const validation = error as {
+    validation?: { instancePath?: string; message?: string; params?: { additionalProperty?: string; allowedValues?: unknown[] } }[];
+    validationContext?: string;
+    statusCode?: number;
+    message?: string;
+  };
   if (validation.validation) {
-    const details = validation.validation.map((v) => `${validation.validationContext ?? "request"}${v.instancePath ? v.instancePath.replace(/\//g, ".") : ""}: ${v.message ?? "invalid"}`);
+    const details = validation.validation.map((v) => {
+      const where = `${validation.validationContext ?? "request"}${v.instancePath ? v.instancePath.replace(/\//g, ".") : ""}`;
+      if (v.params?.additionalProperty) return `${where}: unknown parameter "${v.params.additionalProperty}"`;
+      const allowed = v.params?.allowedValues ? ` (one of ${v.params.allowedValues.join(", ")})` : "";
+      return `${where}: ${v.message ?? "invalid"}${allowed}`;
+    });
     return { status: 400, body: { error: { code: "MV_BAD_REQUEST", message: details[0] ?? "invalid request", details } } };
   }
   const status = validation.statusCode && validation.statusCode >= 400 && validation.statusCode < 500 ? validation.statusCode : 500;

@@ -284,8 +284,30 @@ export class RunIndex {
     return counts;
   }
 
-  /** How many runs match a filter (limit and offset ignored). */
+  /** Changes whenever any connection has written to the index since the last call saw it (for read caches). */
+  dataVersion(): string {
+    return `${this.db.pragma("data_version", { simple: true }) as number}:${this.lastSeq}`;
+  }
+
+  private readonly counts = new Map<string, number>();
+  private countsVersion = -1;
+
+  /** How many runs match a filter (limit and offset ignored); cached until any connection writes. */
   countRuns(filter: RunFilter = {}): number {
+    const version = this.db.pragma("data_version", { simple: true }) as number;
+    const cacheKey = `${this.lastSeq}\u0000${filter.benchmark ?? ""}\u0000${filter.phase ?? ""}`;
+    if (version !== this.countsVersion) {
+      this.counts.clear();
+      this.countsVersion = version;
+    }
+    const cached = this.counts.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const count = this.countRunsUncached(filter);
+    this.counts.set(cacheKey, count);
+    return count;
+  }
+
+  private countRunsUncached(filter: RunFilter): number {
     const { where, params } = runWhere(filter);
     const sql = `SELECT COUNT(*) FROM runs${where}`;
     let statement = this.listQueries.get(sql);
