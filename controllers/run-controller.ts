@@ -18,7 +18,8 @@ import { verifyBundle } from "../src/artifacts/verify.js";
 import { attemptId as makeAttemptId } from "../src/identity/run-identity.js";
 import { applyRunEvent, canApply, type RunEvent } from "../reconcilers/run-machine.js";
 import { holdsReservation, needsObservation, reconcileRun, type RunAction } from "../reconcilers/run-reconciler.js";
-import { retryDecision } from "../reconcilers/retry-policy.js";
+import { effectiveMemLimit, retryDecision } from "../reconcilers/retry-policy.js";
+import { formatMemLimit } from "../src/manifest/mem-limit.js";
 import { explainCacheMiss } from "../reconcilers/cache-miss.js";
 import { admit, demandOf, type Admission, type Capacity, type Reservation } from "../reconcilers/broker.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
@@ -342,7 +343,7 @@ export class RunController {
     const base = this.baseAttempt.get(record.runId) ?? 0;
     const attemptsHere = record.snapshot.context.attempt - base;
     if (attemptsHere <= 0) return undefined;
-    const decision = retryDecision(record.snapshot.context.reason, attemptsHere, record.spec.retries);
+    const decision = retryDecision(record.snapshot.context.reason, attemptsHere, record.spec.retries, record.spec.oomRetries ?? 0);
     const attemptId = record.snapshot.context.attemptId;
     if (!decision.retry) return undefined;
     const now = this.clock().getTime();
@@ -379,12 +380,22 @@ export class RunController {
 
   private reservations(): Reservation[] {
     const held: Reservation[] = [];
-    for (const run of this.runs.values()) if (holdsReservation(run.snapshot)) held.push({ runId: run.runId, demand: demandOf(run.spec) });
+    for (const run of this.runs.values()) if (holdsReservation(run.snapshot)) held.push({ runId: run.runId, demand: this.demand(run) });
     return held;
   }
 
   private admission(record: RunRecord): Admission {
-    return admit({ runId: record.runId, demand: demandOf(record.spec) }, this.options.capacity, this.reservations(), this.admissionQueue);
+    return admit({ runId: record.runId, demand: this.demand(record) }, this.options.capacity, this.reservations(), this.admissionQueue);
+  }
+
+  /** What the run's next (or current) attempt asks of the broker, with its memory grown after OOM kills. */
+  private demand(record: RunRecord) {
+    return demandOf({ ...record.spec, memLimitBytes: this.memLimit(record) });
+  }
+
+  private memLimit(record: RunRecord): number | undefined {
+    const oomKills = [...record.exited.values()].filter((e) => e.oomKilled).length;
+    return effectiveMemLimit(record.spec, oomKills, this.options.capacity.memBytes);
   }
 
   private enqueueForAdmission(runId: string): void {
@@ -435,7 +446,9 @@ export class RunController {
         { type: "LAUNCH_INTENT", runId: record.runId, attemptId, attempt, executor: executor.backend, handle: attemptHandle(attemptId), workspaceDir },
       ]);
     }
-    this.log(record, attemptId, `launching ${record.spec.image.reference} (${record.spec.image.kind} ${record.spec.image.digest}) as ${attemptHandle(attemptId)}`);
+    const memLimitBytes = this.memLimit(record);
+    const limits = memLimitBytes !== undefined ? `, memory limit ${formatMemLimit(memLimitBytes)}` : "";
+    this.log(record, attemptId, `launching ${record.spec.image.reference} (${record.spec.image.kind} ${record.spec.image.digest}) as ${attemptHandle(attemptId)}${limits}`);
     try {
       await executor.launch({
         attemptId,
@@ -449,7 +462,7 @@ export class RunController {
           MULTIVERSE_RUN_ID: record.runId,
           MULTIVERSE_ATTEMPT_ID: attemptId,
         },
-        memLimitBytes: record.spec.memLimitBytes,
+        memLimitBytes,
         cpus: record.spec.cpus,
         gpu: record.spec.gpu,
         entrypoint: record.spec.entrypoint,

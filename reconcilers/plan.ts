@@ -151,6 +151,7 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
       experimentName: benchmark.spec.experimentName,
       layout: benchmark.spec.layout ?? "store",
       retries: job.retries ?? 0,
+      ...(job.oomRetries ? { oomRetries: job.oomRetries } : {}),
     };
     if (dataset.spec.batchKey !== undefined) spec.batchKey = dataset.spec.batchKey;
     if (dataset.spec.labelKey !== undefined) spec.labelKey = dataset.spec.labelKey;

@@ -106,6 +106,8 @@ export interface BenchmarkJob {
   mode?: "train" | "sweep";
   backend?: Backend;
   retries?: number;
+  /** Retries after an OOM kill, each with twice the memory limit of the attempt before (capped by capacity). */
+  oomRetries?: number;
   timeoutSeconds?: number;
 }
 
@@ -165,6 +167,7 @@ export interface RunSpec {
   experimentName: string;
   layout: "store" | "simple";
   retries: number;
+  oomRetries?: number;
   timeoutSeconds?: number;
   entrypoint?: string[];
   modelDirectory?: string;

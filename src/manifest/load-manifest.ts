@@ -114,6 +114,7 @@ interface RunManifestJob {
   mode?: "train" | "sweep";
   backend?: BenchmarkJob["backend"];
   retries?: number;
+  oom_retries?: number;
   timeout_seconds?: number;
 }
 
@@ -179,6 +180,7 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
       if (job.mode !== undefined) converted.mode = job.mode;
       if (job.backend !== undefined) converted.backend = job.backend;
       if (job.retries !== undefined) converted.retries = job.retries;
+      if (job.oom_retries !== undefined) converted.oomRetries = job.oom_retries;
       if (job.timeout_seconds !== undefined) converted.timeoutSeconds = job.timeout_seconds;
       jobs.push(converted);
     }

@@ -102,6 +102,7 @@ export const benchmarkJobSchema: JsonSchema = {
     mode: { type: "string", enum: ["train", "sweep"] },
     backend,
     retries: { type: "integer", minimum: 0 },
+    oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
   },
 };
@@ -212,6 +213,7 @@ export const runSpecSchema: JsonSchema = {
     experimentName: { type: "string" },
     layout: { type: "string", enum: ["store", "simple"] },
     retries: { type: "integer", minimum: 0 },
+    oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
     entrypoint: stringList,
     modelDirectory: { type: "string" },

@@ -58,6 +58,7 @@ export const runManifestSchema: JsonSchema = {
           mode: { type: "string", enum: ["train", "sweep"] },
           backend,
           retries: { type: "integer", minimum: 0 },
+          oom_retries: { type: "integer", minimum: 0 },
           timeout_seconds: { type: "integer", minimum: 1 },
         },
       },

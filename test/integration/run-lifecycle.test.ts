@@ -65,6 +65,26 @@ describe("retries and cancellation", { skip }, () => {
     assert.equal(count(out, "LAUNCH_INTENT"), 3);
   });
 
+  test("an OOM kill is retried with a doubled memory limit when the job allows it", async () => {
+    const { out, manifest } = setup(
+      "oom",
+      "  - name: grows\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { alloc_mb: 160 }\n    mem_limit: 128m\n    oom_retries: 2\n" +
+        "  - name: fixed\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { alloc_mb: 160, n_latent: 3 }\n    mem_limit: 128m\n",
+    );
+    const result = await cli(["run", "--manifest", manifest, "--output", out, "--json"]);
+    const runs = parseJson<Summary>(result).runs;
+    assert.deepEqual(runs.map((r) => [r.job, r.phase, r.reason, r.attemptId?.slice(-2)]), [
+      ["grows", "ARTIFACT_SUCCESS", null, "a2"],
+      ["fixed", "FAILED", "oom_killed", "a1"],
+    ]);
+    const grows = runs.find((r) => r.job === "grows")!;
+    const first = readFileSync(join(out, "store", "workspaces", grows.attemptId!.replace(/a2$/, "a1"), "orchestrator.log"), "utf8");
+    assert.match(first, /memory limit 128m/);
+    assert.match(first, /will retry in 0 ms: OOM-killed: the job allows 2 retries with a doubled memory limit/);
+    const second = readFileSync(join(out, "store", "workspaces", grows.attemptId!, "orchestrator.log"), "utf8");
+    assert.match(second, /memory limit 256m/, "the second attempt ran with twice the memory");
+  });
+
   test("a container lost from the engine is retried under the same logical run and then succeeds", async () => {
     const { out, manifest } = setup("lost", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 3 }\n");
     const child = cli(["run", "--manifest", manifest, "--output", out, "--json"]);

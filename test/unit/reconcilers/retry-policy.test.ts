@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { FAILURE_REASONS, type FailureReason } from "../../../src/domain/run-states.js";
-import { INFRASTRUCTURE_RETRIES, retryDecision, RETRY_MAX_DELAY_MS } from "../../../reconcilers/retry-policy.js";
+import { effectiveMemLimit, INFRASTRUCTURE_RETRIES, retryDecision, RETRY_MAX_DELAY_MS } from "../../../reconcilers/retry-policy.js";
 
 describe("retry policy", () => {
   test("infrastructure failures retry with exponential backoff up to the budget", () => {
@@ -33,5 +33,26 @@ describe("retry policy", () => {
     for (const reason of Object.keys(FAILURE_REASONS) as FailureReason[]) assert.equal(typeof retryDecision(reason, 1, 1).why, "string");
     assert.equal(retryDecision("lost", 30, 0).delayMs, 0);
     assert.ok(retryDecision("nonzero_exit", 20, 100).delayMs <= RETRY_MAX_DELAY_MS);
+  });
+});
+
+describe("OOM retries with a growing memory limit", () => {
+  test("an OOM kill is retried only as often as oomRetries (or retries) allows", () => {
+    assert.equal(retryDecision("oom_killed", 1, 0, 0).retry, false);
+    assert.equal(retryDecision("oom_killed", 1, 0, 2).retry, true);
+    assert.equal(retryDecision("oom_killed", 2, 0, 2).retry, true);
+    assert.equal(retryDecision("oom_killed", 3, 0, 2).retry, false);
+    assert.match(retryDecision("oom_killed", 1, 0, 2).why, /doubled memory limit/);
+    assert.equal(retryDecision("nonzero_exit", 1, 0, 2).retry, false, "oomRetries is for OOM kills only");
+  });
+
+  test("the limit doubles per OOM kill, at most oomRetries times, capped by capacity, never below the declared limit", () => {
+    const MiB = 1024 ** 2;
+    const spec = { memLimitBytes: 100 * MiB, oomRetries: 2 };
+    assert.deepEqual([0, 1, 2, 3, 9].map((kills) => effectiveMemLimit(spec, kills, 10_000 * MiB)! / MiB), [100, 200, 400, 400, 400]);
+    assert.equal(effectiveMemLimit(spec, 2, 300 * MiB)! / MiB, 300);
+    assert.equal(effectiveMemLimit(spec, 2, 50 * MiB)! / MiB, 100);
+    assert.equal(effectiveMemLimit({ memLimitBytes: 100 * MiB }, 3, 10_000 * MiB)! / MiB, 100, "no oomRetries: the declared limit");
+    assert.equal(effectiveMemLimit({ oomRetries: 2 }, 1, 10_000 * MiB), undefined, "no limit stays no limit");
   });
 });

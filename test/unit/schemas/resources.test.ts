@@ -33,6 +33,7 @@ const spec: Required<RunSpec> & { logicalId: string } = {
   experimentName: "Bench",
   layout: "store",
   retries: 0,
+  oomRetries: 1,
   timeoutSeconds: 60,
   entrypoint: ["python3", "container/run.py"],
   modelDirectory: "/repo/store/models/pca",
