@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local images (no registry needed): the Debian base, the contract test model and the built-in models
-# whose dependencies are in the base. An image is rebuilt only when its build inputs changed (content hash label).
+# (pinned requirements come from PyPI). An image is rebuilt only when its build inputs changed (content hash label).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE_IMAGE="${MULTIVERSE_BASE_IMAGE:-multiverse-base:bookworm}"
@@ -12,7 +12,7 @@ build() {
   local tag="$1" dockerfile="$2" context="$3"
   shift 3
   local hash
-  hash="$( (echo "$BASE_IMAGE"; cat "$dockerfile"; find "$@" -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
+  hash="$( (docker image inspect -f '{{ .Id }}' "$BASE_IMAGE"; cat "$dockerfile"; find "$@" -type f -not -path '*/__pycache__/*' -not -path '*/wheelhouse/*' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
   if [ "$(docker image inspect -f '{{ index .Config.Labels "io.multiverse.build-hash" }}' "$tag" 2>/dev/null || true)" = "$hash" ]; then
     echo "image $tag is up to date"
     return
@@ -23,3 +23,16 @@ build() {
 
 build multiverse-contract-test:dev test/fixtures/models/contract-test/container/Dockerfile test/fixtures/models/contract-test/container test/fixtures/models/contract-test/container
 build multiverse-pca:1.0.0 store/models/pca/container/Dockerfile . store/models/pca worker/multiverse
+# Pinned wheels are fetched on the host (which may trust a proxy's certificate that images do not) and installed
+# in the image without network access.
+wheelhouse() {
+  local dir="$1/wheelhouse" stamp
+  stamp="$(sha256sum "$1/requirements.txt" | cut -c1-16)"
+  [ "$(cat "$dir/.stamp" 2>/dev/null || true)" = "$stamp" ] && return
+  rm -rf "$dir" && mkdir -p "$dir"
+  python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64 \
+    -r "$1/requirements.txt" -d "$dir"
+  echo "$stamp" > "$dir/.stamp"
+}
+wheelhouse store/models/mofa/container
+build multiverse-mofa:1.0.0 store/models/mofa/container/Dockerfile . store/models/mofa worker/multiverse

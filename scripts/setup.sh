@@ -25,7 +25,11 @@ fi
 ./scripts/start-dockerd.sh
 ./scripts/build-images.sh
 npm run --silent build
-node dist/src/tools/make-demo-data.js data/generated
 
-# The worker SDK's tests run on the host Python; numpy and h5py come from PyPI.
+# The worker SDK's tests and the dataset conversion run on the host Python; numpy and h5py come from PyPI.
 python3 -c "import numpy, h5py, pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy h5py pytest
+node dist/src/tools/make-demo-data.js data/generated
+# pbmc68k-reduced: the real PBMC subset scanpy ships in its wheel (fetched from PyPI once, then cached).
+[ -f data/generated/pbmc68k-reduced.h5mu ] || (cd worker && python3 -m multiverse.datasets.pbmc68k_reduced ../data/generated/pbmc68k-reduced.h5mu)
+# The local executor's model environments (pinned requirements, from PyPI; up-to-date ones are kept).
+for model in pca mofa; do node bin/multiverse.js models setup "$model" >/dev/null; done

@@ -1,0 +1,1 @@
+"""Real datasets converted to the .h5mu layout multiverse reads (MuData: /obs, /var, /mod/<modality>)."""
