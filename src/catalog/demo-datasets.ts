@@ -11,7 +11,7 @@ import { fingerprintFile } from "./fingerprint.js";
 export const DEMO_DATASETS: Record<string, SyntheticDatasetSpec> = {
   "demo-rna.h5mu": { nObs: 300, modalities: { rna: { nVars: 200 } }, seed: 11, batches: 3, labels: 5 },
   "demo-rna-atac.h5mu": { nObs: 300, modalities: { rna: { nVars: 150 }, atac: { nVars: 250 } }, seed: 12, batches: 2, labels: 4 },
-  "demo-rna-adt.h5mu": { nObs: 300, modalities: { rna: { nVars: 150 }, adt: { nVars: 20, kind: "normal" } }, seed: 13, batches: 2, labels: 4 },
+  "demo-rna-adt.h5mu": { nObs: 300, modalities: { rna: { nVars: 150 }, adt: { nVars: 20 } }, seed: 13, batches: 2, labels: 4 },
 };
 
 interface Stamp {

@@ -47,6 +47,13 @@ function which(command: string): string | undefined {
   return undefined;
 }
 
+/** Thread pools sized to the declared CPUs, as a container's CPU quota would make them (at least one thread). */
+export function threadEnv(cpus: number | undefined): Record<string, string> {
+  if (cpus === undefined) return {};
+  const threads = String(Math.max(1, Math.floor(cpus)));
+  return { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads, LOKY_MAX_CPU_COUNT: threads };
+}
+
 export class LocalExecutor implements Executor {
   readonly backend = "local" as const;
   private readonly bwrap: string | undefined;
@@ -103,12 +110,14 @@ export class LocalExecutor implements Executor {
       datasetPath: request.datasetPath,
       workspaceDir: request.workspaceDir,
       network: request.network ?? false,
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", ...request.env },
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", ...threadEnv(request.cpus), ...request.env },
     };
     const command = this.bwrap ? bubblewrapCommand(input, this.bwrap) : plainCommand(input);
     const log = this.file(request.attemptId, "log");
     const exit = this.file(request.attemptId, "exit");
-    const limit = request.memLimitBytes ? `ulimit -v ${Math.ceil(request.memLimitBytes / 1024)}; ` : "";
+    // RLIMIT_DATA (ulimit -d) counts the process's private writable memory (heap, anonymous maps), not the address
+    // space: shared libraries as large as torch's or LLVM's map gigabytes without using them, which ulimit -v refused.
+    const limit = request.memLimitBytes ? `ulimit -d ${Math.ceil(request.memLimitBytes / 1024)}; ` : "";
     const script = `${limit}${command.argv.map(shellQuote).join(" ")} >${shellQuote(log)} 2>&1; code=$?; echo $code >${shellQuote(`${exit}.tmp`)}; mv ${shellQuote(`${exit}.tmp`)} ${shellQuote(exit)}`;
     let child: ReturnType<typeof spawn>;
     try {

@@ -43,6 +43,8 @@ export function bubblewrapCommand(input: SandboxInput, bwrap = "bwrap"): Sandbox
   for (const [target, link] of SYSTEM_LINKS) if (existsSync(link)) args.push("--symlink", target, link);
   // /tmp first: an environment that lives under /tmp must be bound on top of the fresh tmpfs, not hidden by it.
   args.push("--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
+  // CPU topology, read by thread pools (OpenMP, joblib/loky, torch) to size themselves.
+  args.push("--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu");
   for (const prefix of input.interpreter.prefixes) args.push("--ro-bind", prefix, prefix);
   args.push("--ro-bind", input.modelDirectory, "/app");
   args.push("--ro-bind", input.workerSdkDirectory, "/multiverse-worker");

@@ -1,0 +1,75 @@
+"""totalVI (scvi-tools) on paired RNA + ADT counts, written on the multiverse.worker SDK."""
+import numpy as np
+
+from multiverse.worker import (
+    OUTPUT_DIR,
+    EpochLogger,
+    build_model_config,
+    get_logger,
+    load_input_mudata,
+    load_job_spec,
+    resolve_device,
+    save_embeddings,
+    save_metrics,
+    save_umap,
+    seed_everything,
+    setup_container_logging,
+)
+
+
+def counts(X) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    if X.min() < 0:
+        raise SystemExit("totalVI needs non-negative counts; the input has negative values")
+    return np.round(X)
+
+
+def main() -> None:
+    setup_container_logging(OUTPUT_DIR)
+    log = get_logger("totalvi")
+    spec = load_job_spec()
+    cfg = build_model_config("totalvi", spec, OUTPUT_DIR)
+    params = cfg["model"]["totalvi"]
+    seed = int(cfg["seed"])
+    seed_everything(seed)
+    import anndata as ad
+    import pandas as pd
+    import scvi
+
+    scvi.settings.seed = seed
+    data = load_input_mudata(prefer="lite")
+    missing = [m for m in ("rna", "adt") if m not in data.mod]
+    if missing:
+        raise SystemExit(f"totalVI needs the rna and adt modalities; missing: {', '.join(missing)}")
+    obs = pd.DataFrame(index=data.obs_names)
+    batch_key = cfg.get("batch_key")
+    if batch_key and batch_key in data.obs:
+        obs["batch"] = pd.Categorical([str(v) for v in data.obs[batch_key]])
+    adata = ad.AnnData(X=counts(data.mod["rna"].X), obs=obs)
+    adata.obsm["protein_expression"] = counts(data.mod["adt"].X)
+    scvi.model.TOTALVI.setup_anndata(adata, protein_expression_obsm_key="protein_expression", batch_key="batch" if "batch" in obs else None)
+    model = scvi.model.TOTALVI(adata, n_latent=int(params["n_latent"]), n_hidden=int(params["n_hidden"]))
+    device = resolve_device(params.get("device"))
+    log.info("totalVI on %d cells, %d genes, %d proteins, device %s", adata.n_obs, adata.n_vars, adata.obsm["protein_expression"].shape[1], device)
+    model.train(
+        max_epochs=int(params["max_epochs"]),
+        batch_size=int(params["batch_size"]),
+        plan_kwargs={"lr": float(params["learning_rate"])},
+        accelerator="gpu" if device == "cuda" else "cpu",
+        enable_progress_bar=False,
+    )
+    history = model.history.get("elbo_train")
+    with EpochLogger(OUTPUT_DIR) as epochs:
+        if history is not None:
+            for epoch, value in enumerate(history["elbo_train"].to_numpy().ravel().tolist()):
+                epochs.log(epoch, elbo_train=float(value))
+    latent = np.asarray(model.get_latent_representation(), dtype=np.float64)
+    save_embeddings(latent, OUTPUT_DIR, n_obs=data.n_obs)
+    save_umap(latent, data.obs, OUTPUT_DIR, color=cfg.get("label_key"), umap_random_state=int(params.get("umap_random_state", 0)))
+    final = float(history["elbo_train"].to_numpy().ravel()[-1]) if history is not None and len(history) else float("nan")
+    save_metrics({"n_latent": int(latent.shape[1]), "epochs": int(params["max_epochs"]), **({"elbo_train": final} if np.isfinite(final) else {})})
+    log.info("totalVI trained for %d epochs", int(params["max_epochs"]))
+
+
+if __name__ == "__main__":
+    main()
