@@ -102,6 +102,12 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
   });
   const reference = model.spec.runtime.image;
   const resolved = catalog.images.get(reference);
+  if (!resolved && model.spec.build?.unavailable) {
+    throw Errors.unknownModel(`${where}: model "${model.spec.slug}" is defined but cannot be built here: ${model.spec.build.unavailable}`, {
+      location,
+      details: [`provide the image ${reference} (or the model's environment for --backend local) by other means, then run again`],
+    });
+  }
   const strict = options.strict ?? benchmark.spec.strict ?? false;
   const image: ImageIdentity = resolved ?? { reference, kind: "unverified_local", digest: MISSING_IMAGE_DIGEST };
   if (model.spec.runtime.imageDigest && image.kind !== "registry") {

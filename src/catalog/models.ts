@@ -21,7 +21,7 @@ interface ModelYaml {
   runtime: { image: string; image_digest?: string; entrypoint?: string[] };
   hyperparameters_schema?: string | Record<string, unknown>;
   resources?: { cpus?: number; mem_gb?: number; gpu?: boolean };
-  build?: { context?: string; dockerfile?: string; def_file?: string };
+  build?: { context?: string; dockerfile?: string; def_file?: string; unavailable?: string };
 }
 
 function readText(path: string, what: string): string {
@@ -107,6 +107,7 @@ export function loadModelYaml(path: string): ModelResource {
     if (yaml.build.context !== undefined) resource.spec.build.context = yaml.build.context;
     if (yaml.build.dockerfile !== undefined) resource.spec.build.dockerfile = yaml.build.dockerfile;
     if (yaml.build.def_file !== undefined) resource.spec.build.defFile = yaml.build.def_file;
+    if (yaml.build.unavailable !== undefined) resource.spec.build.unavailable = yaml.build.unavailable;
   }
   return resource;
 }

@@ -76,6 +76,8 @@ export interface ModelSpec {
     context?: string;
     dockerfile?: string;
     defFile?: string;
+    /** Why this model cannot be built or set up from the reachable package registries (its definition is complete). */
+    unavailable?: string;
   };
   /** Directory of the model definition on disk (set by the catalog loader). */
   directory?: string;

@@ -78,7 +78,7 @@ export const modelSpecSchema: JsonSchema = {
     build: {
       type: "object",
       additionalProperties: false,
-      properties: { context: { type: "string" }, dockerfile: { type: "string" }, defFile: { type: "string" } },
+      properties: { context: { type: "string" }, dockerfile: { type: "string" }, defFile: { type: "string" }, unavailable: { type: "string", minLength: 1 } },
     },
     directory: { type: "string" },
   },

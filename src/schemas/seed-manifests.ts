@@ -153,7 +153,7 @@ export const modelYamlSchema: JsonSchema = {
     build: {
       type: "object",
       additionalProperties: false,
-      properties: { context: { type: "string" }, dockerfile: { type: "string" }, def_file: { type: "string" } },
+      properties: { context: { type: "string" }, dockerfile: { type: "string" }, def_file: { type: "string" }, unavailable: { type: "string", minLength: 1 } },
     },
   },
 };

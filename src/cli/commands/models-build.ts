@@ -23,6 +23,7 @@ export function buildPlan(model: ModelResource, baseImage?: string): { argv: str
 
 /** `multiverse models build <slug>`: the model's image with the local engine (docker build, streamed). */
 export async function modelsBuildCommand(model: ModelResource, options: { baseImage?: string; quiet?: boolean }, io: Io): Promise<number> {
+  if (model.spec.build?.unavailable) throw Errors.badModel(`model ${model.spec.slug} cannot be built here: ${model.spec.build.unavailable}`);
   const plan = buildPlan(model, options.baseImage ?? process.env.MULTIVERSE_BASE_IMAGE);
   io.err(`building ${model.spec.runtime.image} from ${plan.dockerfile}`);
   const code = await new Promise<number>((done) => {

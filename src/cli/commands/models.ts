@@ -23,6 +23,7 @@ export function modelsSetupCommand(slug: string, options: { stateRoot: string; p
   const model = modelCatalog(options.stateRoot).get(slug);
   if (!model) throw Errors.unknownModel(`model "${slug}" is not a built-in or registered model`);
   if (!model.spec.directory) throw Errors.badModel(`model "${slug}" has no model directory to build an environment from`);
+  if (model.spec.build?.unavailable) throw Errors.badModel(`model ${slug} cannot be set up here: ${model.spec.build.unavailable}`);
   const record = setupModelEnv({
     envsRoot: envsRoot(),
     slug,
