@@ -162,8 +162,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command("register-model <model-yaml>")
     .description("validate a model.yaml and register it")
     .option("--state-root <dir>", "state root holding the catalog", defaultStateRoot())
+    .option("--build", "then build its image with the local Docker engine (as models build)")
+    .option("--base-image <image>", "BASE_IMAGE build argument for --build")
     .option("--json", "machine-readable output")
-    .action((path: string, options) => setExit(registerModelCommand(path, options, io)));
+    .action(async (path: string, options) => setExit(await registerModelCommand(path, options, io)));
 
   const models = program.command("models").description("built-in and registered models");
   models

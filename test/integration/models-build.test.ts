@@ -46,4 +46,15 @@ describe("models build", { skip }, () => {
     assert.equal(broken.code, 2);
     assert.match(broken.stderr, /Dockerfile .*nowhere\/Dockerfile does not exist/);
   });
+
+  test("register-model --build registers, then builds", async () => {
+    spawnSync("docker", ["rmi", "-f", TAG]);
+    const container = join(repoRoot(), "test/fixtures/models/contract-test/container");
+    writeFileSync(join(dir, "model.yaml"), `name: build-at-once\nversion: "1"\nruntime:\n  image: ${TAG}\nhyperparameters_schema: {}\nbuild:\n  context: ${container}\n  dockerfile: ${join(container, "Dockerfile")}\n`);
+    const result = await cli(["register-model", join(dir, "model.yaml"), "--state-root", join(dir, "state2"), "--build", "--base-image", BASE]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /registered model build-at-once[\s\S]*built /);
+    const label = spawnSync("docker", ["image", "inspect", "-f", '{{ index .Config.Labels "io.multiverse.model" }}', TAG], { encoding: "utf8" });
+    assert.equal(label.stdout.trim(), "build-at-once");
+  });
 });

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { EXIT_OK } from "../../domain/errors.js";
 import { DatasetCatalog, describeDataset } from "../../catalog/datasets.js";
 import { ModelCatalog, loadModelYaml } from "../../catalog/models.js";
+import { modelsBuildCommand } from "./models-build.js";
 import { json, type Io } from "../output.js";
 
 export interface RegisterDatasetOptions {
@@ -36,10 +37,12 @@ export interface RegisterModelOptions {
   json?: boolean;
 }
 
-export function registerModelCommand(path: string, options: RegisterModelOptions, io: Io): number {
+export async function registerModelCommand(path: string, options: RegisterModelOptions & { build?: boolean; baseImage?: string }, io: Io): Promise<number> {
   const resource = loadModelYaml(resolve(path));
   const file = new ModelCatalog([]).register(resolve(options.stateRoot), resource);
   if (options.json) io.out(json({ file, resource }));
   else io.out(`registered model ${resource.spec.slug} ${resource.spec.version} (image ${resource.spec.runtime.image}) -> ${file}`);
+  // Registered first: a failed build leaves a usable definition, and the build can be run again with models build.
+  if (options.build) return modelsBuildCommand(resource, { baseImage: options.baseImage, quiet: options.json }, io);
   return EXIT_OK;
 }
