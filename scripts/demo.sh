@@ -10,4 +10,7 @@ status=$?
 set -e
 echo
 node bin/multiverse.js get runs --output "$OUT" -o wide
+echo
+echo "UMAP images (the latent space coloured by cell type):"
+find "$OUT/store/artifacts" -name umap.png 2>/dev/null | sort | sed 's/^/  /'
 exit $status

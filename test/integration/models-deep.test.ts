@@ -1,7 +1,8 @@
 /**
- * MultiVI and totalVI (scvi-tools) for real, with a tiny epoch count, through the local executor on the small
- * multimodal demo sets (RNA + ATAC, RNA + ADT); and the plan-time refusal of a dataset without a model's
- * modalities. Needs the models' environments (scripts/setup.sh runs `multiverse models setup`).
+ * MultiVI and totalVI (scvi-tools) and Mowgli for real, with a tiny epoch count, through the local executor on the
+ * small multimodal demo sets (RNA + ATAC, RNA + ADT); the plan-time refusal of a dataset without a model's
+ * modalities, and of cobolt, whose source cannot be installed here. Needs the models' environments
+ * (scripts/setup.sh runs `multiverse models setup`).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,7 @@ interface Summary {
   runs: { job: string; phase: string; reason: string | null; message?: string | null; artifactDir: string | null }[];
 }
 
-describe("multivi and totalvi on the local executor", () => {
+describe("multivi, totalvi and mowgli on the local executor", () => {
   let work: string;
   before(() => {
     for (const name of ["demo-rna-atac.h5mu", "demo-rna-adt.h5mu"]) assert.ok(existsSync(join(DATA, name)), `${name} is missing: run scripts/setup.sh`);
@@ -30,7 +31,7 @@ describe("multivi and totalvi on the local executor", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("both train for 3 epochs, write a latent of the asked size with their per-epoch ELBO, and their bundles verify", { timeout: 300_000 }, async () => {
+  test("multivi and totalvi train for 3 epochs, write a latent of the asked size with their per-epoch ELBO, and their bundles verify", { timeout: 300_000 }, async () => {
     const manifest = join(work, "scvi.yaml");
     writeFileSync(
       manifest,
@@ -57,6 +58,31 @@ describe("multivi and totalvi on the local executor", () => {
       const epochs = readFileSync(join(run.artifactDir!, "metrics.jsonl"), "utf8").trim().split("\n");
       assert.equal(epochs.length, 3, "one line per epoch");
     }
+  });
+
+  test("mowgli trains a few iterations on RNA + ATAC and its bundle verifies", { timeout: 300_000 }, async () => {
+    const manifest = join(work, "mowgli.yaml");
+    writeFileSync(
+      manifest,
+      `globals: {experiment_name: mowgli, backend: local}\ndatasets:\n  rna-atac: {path: ${join(DATA, "demo-rna-atac.h5mu")}, batch_key: batch, label_key: label}\njobs:\n  - {name: mowgli, dataset_slug: rna-atac, model_name: mowgli, model_params: {latent_dim: 6, max_iter: 5, max_iter_inner: 50}, seeds: [0]}\n`,
+    );
+    const result = await cli(["run", "--manifest", manifest, "--output", join(work, "mowgli"), "--json"]);
+    const [run] = parseJson<Summary>(result).runs;
+    assert.equal(run!.phase, "ARTIFACT_SUCCESS", JSON.stringify(run));
+    assert.ok((await verifyBundle(run!.artifactDir!)).ok);
+    const metrics = JSON.parse(readFileSync(join(run!.artifactDir!, "metrics.json"), "utf8")) as { model_metrics: { latent_dim: number } };
+    assert.equal(metrics.model_metrics.latent_dim, 6);
+  });
+
+  test("cobolt is defined but refused at plan time, saying why it cannot be installed here", async () => {
+    const manifest = join(work, "cobolt.yaml");
+    writeFileSync(
+      manifest,
+      `globals: {experiment_name: cobolt, backend: local}\ndatasets:\n  rna-atac: {path: ${join(DATA, "demo-rna-atac.h5mu")}}\njobs:\n  - {name: c, dataset_slug: rna-atac, model_name: cobolt, seeds: [0]}\n`,
+    );
+    const result = await cli(["run", "--manifest", manifest, "--output", join(work, "cobolt")]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /model "cobolt" is defined but cannot be built here: cobolt is not published on PyPI/);
   });
 
   test("a dataset without the model's modalities is refused at plan time, naming what is missing", async () => {
