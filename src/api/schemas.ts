@@ -64,6 +64,7 @@ export const runsQuerySchema = {
     phase: { type: "string", enum: [...RUN_PHASES] },
     limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
     offset: { type: "integer", minimum: 0, default: 0 },
+    cursor: { type: "string", minLength: 1, maxLength: 2048, pattern: "^[A-Za-z0-9_-]+$", description: "nextCursor of the previous page (instead of offset)" },
   },
 } as const;
 
@@ -71,10 +72,11 @@ export const runListSchema = {
   type: "object",
   properties: {
     items: { type: "array", items: runSchema },
-    total: { type: "integer" },
+    total: { type: "integer", description: "runs matching the filter" },
     limit: { type: "integer" },
-    offset: { type: "integer" },
-    next: { type: ["integer", "null"] },
+    offset: { type: ["integer", "null"], description: "null when the page was asked for by cursor" },
+    next: { type: ["integer", "null"], description: "offset of the next page; null on the last page and with cursors" },
+    nextCursor: { type: ["string", "null"], description: "cursor of the next page; null on the last page" },
   },
 } as const;
 
@@ -128,6 +130,8 @@ export const runDetailSchema = {
     },
     artifacts: { type: ["array", "null"], items: artifactSchema },
     manifestSha256: nullableString,
+    manifestMatchesSidecar: { type: ["boolean", "null"] },
+    artifactProblems: { type: "array", items: { type: "string" } },
   },
 } as const;
 

@@ -3,19 +3,22 @@
  * workspace logs from disk, and the journal for event replay; reaches the controller only through the
  * ControllerPort. Bound to 127.0.0.1 by default; off loopback a bearer token is required for mutating calls.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
-import { isTerminal, RUN_PHASES, type RunPhase } from "../domain/run-states.js";
+import { Errors } from "../domain/errors.js";
+import { RUN_PHASES } from "../domain/run-states.js";
 import { indexPath, RunIndex, type BenchmarkRow } from "../index/run-index.js";
-import { readJournal } from "../journal/journal.js";
-import type { JournalRecord } from "../journal/records.js";
-import { MANIFEST_FILE, multiverseVersion, type ArtifactManifest } from "../artifacts/manifest.js";
-import { sha256Hex } from "../identity/hash.js";
-import { LogTail, locateLog, type LogSource } from "../services/run-logs.js";
+import { multiverseVersion } from "../artifacts/manifest.js";
+import { LOG_FILES, locateLog, type LogSource } from "../services/run-logs.js";
 import type { ControllerPort } from "./controller-port.js";
+import { readBundleArtifacts } from "./bundle-artifacts.js";
 import { ApiError, toApiError } from "./errors.js";
+import { replayStart, streamEvents } from "./event-stream.js";
+import { endsFollow, followLog } from "./log-stream.js";
 import { renderMetrics } from "./metrics.js";
+import { decodeCursor, encodeCursor } from "./run-cursor.js";
 import { buildOpenApi, type RouteDoc } from "./openapi.js";
 import {
   benchmarkSchema,
@@ -37,8 +40,12 @@ export interface ApiServerOptions {
   port?: number;
   /** Bearer token for mutating calls; required when bound off loopback. */
   token?: string;
+  /** SSE comment lines keep idle connections (and proxies) open; default 15 s. */
   heartbeatMs?: number;
+  /** Log follow: the fallback poll behind fs.watch and the terminal check against the index; default 1 s. */
   followIntervalMs?: number;
+  /** SSE: bytes queued for a client that does not read before it is disconnected; default 8 MiB. */
+  maxBufferedBytes?: number;
 }
 
 export interface ApiServer {
@@ -58,10 +65,15 @@ export function isLoopback(host: string): boolean {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? "127.0.0.1";
   if (!isLoopback(host) && !options.token) {
-    throw new ApiError(400, "MV_USAGE", `the API is bound to ${host}, off loopback: give a bearer token (--token-file or MULTIVERSE_API_TOKEN) so that mutating calls are authenticated`);
+    throw Errors.usage(`the API is bound to ${host}, off loopback: give a bearer token (--token-file or MULTIVERSE_API_TOKEN) so that mutating calls are authenticated`);
   }
   const app = buildApi(options);
-  await app.listen({ host, port: options.port ?? 8080 });
+  try {
+    await app.listen({ host, port: options.port ?? 8080 });
+  } catch (error) {
+    await app.close(); // releases the index connection
+    throw error;
+  }
   const address = app.server.address();
   const url = typeof address === "object" && address ? `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}` : String(address);
   return { app, address: url, close: () => app.close() };
@@ -72,14 +84,17 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: true } } });
   const index = RunIndex.openReadOnly(indexPath(options.stateRoot));
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const followIntervalMs = options.followIntervalMs ?? 250;
+  const followIntervalMs = options.followIntervalMs ?? 1000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
   const routes: RouteDoc[] = [];
   const pages = new Map<string, { version: string; body: object }>();
   const streams = new Set<() => void>();
-  app.addHook("onClose", async () => {
+  let phaseTotals: { version: string; counts: Record<string, number> } = { version: "", counts: {} };
+  // Streams end before the server waits for its connections to close.
+  app.addHook("preClose", async () => {
     for (const end of streams) end();
-    index.close();
   });
+  app.addHook("onClose", async () => index.close());
 
   app.setErrorHandler((error, _request, reply) => {
     const { status, body } = toApiError(error);
@@ -93,11 +108,13 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     if (!options.token) return;
     const header = request.headers.authorization;
     if (!header) throw new ApiError(401, "MV_UNAUTHORIZED", "this call needs a bearer token (Authorization: Bearer <token>)");
-    if (header !== `Bearer ${options.token}`) throw new ApiError(403, "MV_FORBIDDEN", "the bearer token is not valid");
+    if (!sameSecret(header, `Bearer ${options.token}`)) throw new ApiError(403, "MV_FORBIDDEN", "the bearer token is not valid");
   };
 
   const declare = (doc: RouteDoc) => {
-    routes.push(doc);
+    // Every route that validates its input can answer 400 in the one error shape.
+    const withBadRequest = doc.params || doc.querystring ? { ...doc, response: { 400: errorSchema, ...doc.response } } : doc;
+    routes.push(withBadRequest);
     // Fastify warns about keys present but undefined: only the declared ones.
     return {
       ...(doc.params ? { params: doc.params } : {}),
@@ -118,7 +135,10 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
   );
 
   app.get("/metrics", { schema: declare({ method: "GET", url: "/metrics", summary: "Prometheus metrics", produces: "text/plain; version=0.0.4" }) }, async (_request, reply) => {
-    const text = renderMetrics(options.controller.metrics(), index.phaseTotals(), RUN_PHASES);
+    // Counting 100,000 runs by phase takes milliseconds: counted again only after the index changed.
+    const version = index.dataVersion();
+    if (phaseTotals.version !== version) phaseTotals = { version, counts: index.phaseTotals() };
+    const text = renderMetrics(options.controller.metrics(), phaseTotals.counts, RUN_PHASES);
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
   });
 
@@ -140,19 +160,42 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     },
   );
 
-  app.get<{ Querystring: { benchmark?: string; phase?: string; limit: number; offset: number } }>(
+  app.get<{ Querystring: { benchmark?: string; phase?: string; limit: number; offset: number; cursor?: string } }>(
     "/api/v1/runs",
-    { schema: declare({ method: "GET", url: "/api/v1/runs", summary: "runs, filtered and paginated", querystring: runsQuerySchema, response: { 200: runListSchema, 400: errorSchema } }) },
+    {
+      schema: declare({
+        method: "GET",
+        url: "/api/v1/runs",
+        summary: "runs in listing order (benchmark, job, seed, run id), filtered; pages by offset or by cursor (nextCursor)",
+        querystring: runsQuerySchema,
+        response: { 200: runListSchema, 400: errorSchema },
+      }),
+    },
     async (request) => {
-      const { benchmark, phase, limit, offset } = request.query;
+      const { benchmark, phase, limit, offset, cursor } = request.query;
+      if (cursor !== undefined && offset > 0) throw new ApiError(400, "MV_BAD_REQUEST", "querystring: give either offset or cursor, not both");
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (after && benchmark !== undefined && after.benchmark !== benchmark) {
+        throw new ApiError(400, "MV_BAD_REQUEST", `querystring.cursor: the cursor belongs to a listing of benchmark "${after.benchmark}", not "${benchmark}"`);
+      }
       // Dashboards poll the same pages: a page is read again only after the index was written to.
-      const key = JSON.stringify([benchmark, phase, limit, offset]);
+      const key = JSON.stringify([benchmark, phase, limit, offset, cursor]);
       const version = index.dataVersion();
       const cached = pages.get(key);
       if (cached && cached.version === version) return cached.body;
-      const items = index.listRuns({ benchmark, phase, limit, offset });
+      // One row more than asked tells whether there is a next page.
+      const rows = index.listRuns({ benchmark, phase, limit: limit + 1, ...(after ? { after } : { offset }) });
+      const items = rows.slice(0, limit);
+      const more = rows.length > limit;
       const total = index.countRuns({ benchmark, phase });
-      const body = { items, total, limit, offset, next: offset + items.length < total ? offset + items.length : null };
+      const body = {
+        items,
+        total,
+        limit,
+        offset: after ? null : offset,
+        next: !after && more ? offset + items.length : null,
+        nextCursor: more ? encodeCursor(items[items.length - 1]!) : null,
+      };
       if (pages.size >= PAGE_CACHE_SIZE) pages.delete(pages.keys().next().value as string);
       pages.set(key, { version, body });
       return body;
@@ -164,18 +207,16 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     { schema: declare({ method: "GET", url: "/api/v1/runs/:id", summary: "a run with its attempts, transitions and artifacts (with checksums)", params: idParamsSchema, response: { 200: runDetailSchema, 404: errorSchema, 409: errorSchema } }) },
     async (request) => {
       const run = index.getRun(request.params.id);
-      let artifacts: ArtifactManifest["artifacts"] | null = null;
-      let manifestSha256: string | null = null;
-      if (run.artifactDir) {
-        try {
-          const bytes = readFileSync(join(run.artifactDir, MANIFEST_FILE));
-          artifacts = (JSON.parse(bytes.toString("utf8")) as ArtifactManifest).artifacts;
-          manifestSha256 = sha256Hex(bytes);
-        } catch {
-          artifacts = null;
-        }
-      }
-      return { run, attempts: index.attempts(run.runId), transitions: index.transitions(run.runId), artifacts, manifestSha256 };
+      const bundle = run.artifactDir ? await readBundleArtifacts(run.artifactDir) : undefined;
+      return {
+        run,
+        attempts: index.attempts(run.runId),
+        transitions: index.transitions(run.runId),
+        artifacts: bundle?.artifacts ?? null,
+        manifestSha256: bundle?.manifestSha256 ?? null,
+        manifestMatchesSidecar: bundle?.manifestMatchesSidecar ?? null,
+        artifactProblems: bundle?.problems ?? [],
+      };
     },
   );
 
@@ -186,31 +227,26 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     },
     async (request, reply) => {
       const location = locateLog(index, request.params.id, request.query.source, request.query.attempt);
-      const tail = new LogTail(location.file);
-      if (!request.query.follow) return reply.type("text/plain; charset=utf-8").send(tail.read());
+      if (!request.query.follow) {
+        const exists = await stat(location.file).then(
+          (s) => s.isFile(),
+          () => false,
+        );
+        if (!exists) throw Errors.notFound(`${LOG_FILES[request.query.source]} does not exist (yet) in ${location.workspace}`);
+        return reply.type("text/plain; charset=utf-8").send(createReadStream(location.file));
+      }
       reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache", "x-content-type-options": "nosniff" });
-      const flush = () => {
-        const chunk = tail.read();
-        if (chunk.length > 0) raw.write(chunk);
-      };
-      flush();
-      const end = () => {
-        clearInterval(timer);
-        streams.delete(end);
-        if (!raw.writableEnded) raw.end();
-      };
-      const timer: ReturnType<typeof setInterval> = setInterval(() => {
-        flush();
-        const phase = index.getRun(location.runId).phase as RunPhase;
-        if (isTerminal(phase) || phase === "RECOVERY_PENDING") {
-          flush();
-          end();
-        }
-      }, followIntervalMs);
+      reply.raw.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache", "x-content-type-options": "nosniff" });
+      reply.raw.flushHeaders(); // the log may be empty for a while: the client learns at once that the stream is open
+      const end = followLog(reply.raw, {
+        file: location.file,
+        runId: location.runId,
+        controller: options.controller,
+        isFinished: () => endsFollow(index.getRun(location.runId).phase),
+        pollMs: followIntervalMs,
+      });
       streams.add(end);
-      request.raw.on("close", end);
+      reply.raw.on("close", () => streams.delete(end));
     },
   );
 
@@ -218,39 +254,16 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     "/api/v1/events",
     { schema: declare({ method: "GET", url: "/api/v1/events", summary: "journal records as Server-Sent Events (id = seq; Last-Event-ID or since= replays)", querystring: eventsQuerySchema, produces: "text/event-stream" }) },
     async (request, reply) => {
-      const header = request.headers["last-event-id"];
-      const lastId = typeof header === "string" && /^\d+$/.test(header) ? Number(header) : request.query.since;
       reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
-      raw.write("retry: 2000\n\n");
-      let sent = lastId ?? 0;
-      const send = (record: JournalRecord) => {
-        if (record.seq <= sent) return;
-        sent = record.seq;
-        raw.write(`id: ${record.seq}\nevent: ${record.type}\ndata: ${JSON.stringify(record)}\n\n`);
-      };
-      // Subscribe first, then replay: records appended meanwhile are buffered and sent once, in order.
-      let buffer: JournalRecord[] | undefined = lastId !== undefined ? [] : undefined;
-      const unsubscribe = options.controller.subscribe((records) => {
-        if (buffer) buffer.push(...records);
-        else for (const record of records) send(record);
+      const end = streamEvents(reply.raw, {
+        stateRoot: options.stateRoot,
+        controller: options.controller,
+        afterSeq: replayStart(request.headers["last-event-id"], request.query.since),
+        heartbeatMs,
+        maxBufferedBytes,
       });
-      if (buffer) {
-        for (const record of readJournal(options.stateRoot).records) send(record);
-        const buffered = buffer;
-        buffer = undefined;
-        for (const record of buffered) send(record);
-      }
-      const heartbeat = setInterval(() => raw.write(": keep-alive\n\n"), heartbeatMs);
-      const end = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.delete(end);
-        if (!raw.writableEnded) raw.end();
-      };
       streams.add(end);
-      request.raw.on("close", end);
+      reply.raw.on("close", () => streams.delete(end));
     },
   );
 
@@ -263,7 +276,15 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     async (request, reply) => reply.status(202).send(await options.controller.cancelRun(request.params.id)),
   );
 
+  routes.push({ method: "GET", url: "/openapi.json", summary: "this document (OpenAPI 3.1)", response: { 200: { type: "object" } } });
   const openapi = buildOpenApi(routes, multiverseVersion());
   app.get("/openapi.json", async () => openapi);
   return app;
+}
+
+/** Compares in time independent of where the strings differ (a token must not leak through timing). */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given, "utf8");
+  const b = Buffer.from(expected, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b);
 }

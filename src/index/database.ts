@@ -89,6 +89,16 @@ export interface RunFilter {
   phase?: string;
   limit?: number;
   offset?: number;
+  /** listRuns only: the runs after this one in listing order (keyset paging: as cheap on page 1,000 as on page 1). */
+  after?: RunCursor;
+}
+
+/** A run's position in the listing order (benchmark, job name, seed, run id). */
+export interface RunCursor {
+  benchmark: string;
+  jobName: string;
+  seed: number;
+  runId: string;
 }
 
 export function indexPath(stateRoot: string): string {
@@ -103,9 +113,11 @@ function prepareQueries(db: Db) {
     setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
     runById: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
     runsByName: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE name = ? ORDER BY run_id LIMIT 11`),
-    // substr instead of LIKE: exact case, and no wildcard characters to escape.
-    runsByIdPrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE substr(run_id, 1, length(@p)) = @p ORDER BY run_id LIMIT 11`),
-    runsByNamePrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE substr(name, 1, length(@p)) = @p ORDER BY run_id LIMIT 11`),
+    // substr instead of LIKE: exact case, and no wildcard characters to escape. The range before it lets SQLite read
+    // only the index keys that start with the prefix (char(1114111), U+10FFFF, sorts after every other character)
+    // instead of scanning every run.
+    runsByIdPrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id >= @p AND run_id < @p || char(1114111) AND substr(run_id, 1, length(@p)) = @p ORDER BY run_id LIMIT 11`),
+    runsByNamePrefix: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE name >= @p AND name < @p || char(1114111) AND substr(name, 1, length(@p)) = @p ORDER BY name, run_id LIMIT 11`),
     attempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY attempt, attempt_id`),
     transitions: db.prepare(`SELECT ${TRANSITION_COLUMNS} FROM transitions WHERE run_id = ? ORDER BY seq`),
     benchmarks: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE deleted = 0 OR @all ORDER BY name`),
@@ -221,7 +233,17 @@ export class RunIndex {
   }
 
   listRuns(filter: RunFilter = {}): RunRow[] {
-    const { where, params } = runWhere(filter);
+    const { where: filtered, params } = runWhere(filter);
+    let where = filtered;
+    if (filter.after) {
+      // Only the columns after the equality-filtered benchmark take part, so SQLite seeks in the listing index.
+      const position = filter.benchmark !== undefined ? "(job_name, seed, run_id) > (@afterJobName, @afterSeed, @afterRunId)" : "(benchmark, job_name, seed, run_id) > (@afterBenchmark, @afterJobName, @afterSeed, @afterRunId)";
+      where = `${where ? `${where} AND` : " WHERE"} ${position}`;
+      if (filter.benchmark === undefined) params.afterBenchmark = filter.after.benchmark;
+      params.afterJobName = filter.after.jobName;
+      params.afterSeed = filter.after.seed;
+      params.afterRunId = filter.after.runId;
+    }
     let page = "";
     if (filter.limit !== undefined || filter.offset !== undefined) {
       page = " LIMIT @limit OFFSET @offset";
@@ -242,12 +264,14 @@ export class RunIndex {
     const q = this.queries;
     const byId = q.runById.get(idOrPrefix) as RunRow | undefined;
     if (byId) return byId;
-    const candidates: RunRow[][] = idOrPrefix.length === 0 ? [] : [
-      q.runsByName.all(idOrPrefix) as RunRow[],
-      q.runsByIdPrefix.all({ p: idOrPrefix }) as RunRow[],
-      q.runsByNamePrefix.all({ p: idOrPrefix }) as RunRow[],
+    // Tried in order, each only when the one before found nothing.
+    const candidates: (() => RunRow[])[] = idOrPrefix.length === 0 ? [] : [
+      () => q.runsByName.all(idOrPrefix) as RunRow[],
+      () => q.runsByIdPrefix.all({ p: idOrPrefix }) as RunRow[],
+      () => q.runsByNamePrefix.all({ p: idOrPrefix }) as RunRow[],
     ];
-    for (const matches of candidates) {
+    for (const lookup of candidates) {
+      const matches = lookup();
       if (matches.length === 1) return matches[0]!;
       if (matches.length > 1) {
         throw Errors.ambiguous(`"${idOrPrefix}" matches ${matches.length > 10 ? "more than 10" : matches.length} runs; give more of the run id`, {

@@ -1,7 +1,7 @@
 /** The status API over real HTTP on loopback, against a real journal and a real SQLite index. */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Journal } from "../../../src/journal/journal.js";
@@ -9,6 +9,8 @@ import type { JournalRecord, NewJournalRecord } from "../../../src/journal/recor
 import { indexPath, RunIndex } from "../../../src/index/run-index.js";
 import { createApiServer, type ApiServer } from "../../../src/api/server.js";
 import type { ControllerPort } from "../../../src/api/controller-port.js";
+import { MANIFEST_FILE, MANIFEST_SHA_FILE, manifestShaLine } from "../../../src/artifacts/manifest.js";
+import { sha256Hex } from "../../../src/identity/hash.js";
 import { launch, move, plan, steppingClock } from "../index/fixtures.js";
 
 const RUN_A = "a".repeat(24);
@@ -60,7 +62,9 @@ before(async () => {
   writeFileSync(join(workspace, "run.log"), "epoch 1\n");
   const bundle = join(root, "artifacts", ATTEMPT_A);
   mkdirSync(bundle, { recursive: true });
-  writeFileSync(join(bundle, "artifact_manifest.json"), JSON.stringify({ artifacts: [{ path: "embeddings.h5", role: "embeddings", size_bytes: 10, sha256: "f".repeat(64) }] }));
+  const manifest = `${JSON.stringify({ schema_version: "1", logical_run_id: RUN_A, physical_run_id: ATTEMPT_A, job_name: "pca", artifacts: [{ path: "embeddings.h5", role: "embeddings", size_bytes: 10, sha256: "f".repeat(64) }] }, null, 2)}\n`;
+  writeFileSync(join(bundle, MANIFEST_FILE), manifest);
+  writeFileSync(join(bundle, MANIFEST_SHA_FILE), manifestShaLine(manifest));
   controller.append([
     { type: "BENCHMARK_APPLIED", name: "demo", generation: 1, specHash: "h", file: "/w/demo.yaml", line: 1, jobs: 1 },
     plan(RUN_A, { benchmark: "demo", jobName: "pca" }),
@@ -88,6 +92,14 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function getJson<T>(path: string, status = 200): Promise<T> {
   const response = await fetch(`${base}${path}`);
   const body = (await response.json()) as T;
@@ -95,7 +107,7 @@ async function getJson<T>(path: string, status = 200): Promise<T> {
   return body;
 }
 
-describe("status API", () => {
+describe("status API", { timeout: 30_000 }, () => {
   test("healthz and readyz", async () => {
     assert.deepEqual(await getJson("/healthz"), { status: "ok" });
     assert.deepEqual(await getJson("/readyz"), { status: "ready" });
@@ -117,6 +129,29 @@ describe("status API", () => {
     assert.deepEqual(running.items.map((r) => r.runId), [RUN_A]);
   });
 
+  test("runs by cursor: the same runs as by offset, nextCursor null on the last page, bad combinations refused", async () => {
+    type Page = { items: { runId: string }[]; total: number; offset: number | null; next: number | null; nextCursor: string | null };
+    const all = await getJson<Page>("/api/v1/runs?benchmark=bulk&limit=100");
+    assert.equal(all.nextCursor, null);
+    const seen: string[] = [];
+    let page = await getJson<Page>("/api/v1/runs?benchmark=bulk&limit=10");
+    seen.push(...page.items.map((r) => r.runId));
+    while (page.nextCursor) {
+      page = await getJson<Page>(`/api/v1/runs?benchmark=bulk&limit=10&cursor=${page.nextCursor}`);
+      assert.equal(page.offset, null);
+      assert.equal(page.total, 25);
+      seen.push(...page.items.map((r) => r.runId));
+    }
+    assert.deepEqual(seen, all.items.map((r) => r.runId));
+    const first = await getJson<Page>("/api/v1/runs?benchmark=bulk&limit=10");
+    const both = await getJson<{ error: { message: string } }>(`/api/v1/runs?benchmark=bulk&offset=10&cursor=${first.nextCursor}`, 400);
+    assert.match(both.error.message, /either offset or cursor/);
+    const elsewhere = await getJson<{ error: { message: string } }>(`/api/v1/runs?benchmark=demo&cursor=${first.nextCursor}`, 400);
+    assert.match(elsewhere.error.message, /cursor belongs to a listing of benchmark "bulk"/);
+    assert.match((await getJson<{ error: { message: string } }>("/api/v1/runs?cursor=bm90LWEtY3Vyc29y", 400)).error.message, /querystring\.cursor/);
+    assert.match((await getJson<{ error: { message: string } }>("/api/v1/runs?cursor=has%20space", 400)).error.message, /cursor/);
+  });
+
   for (const [query, field] of [["limit=-1", "limit"], ["limit=abc", "limit"], ["limit=5000", "limit"], ["phase=SLEEPING", "phase"], ["offset=-3", "offset"], ["colour=red", "colour"]] as const) {
     test(`a bad query (${query}) is a 400 naming the field`, async () => {
       const body = await getJson<{ error: { code: string; message: string; details: string[] } }>(`/api/v1/runs?${query}`, 400);
@@ -135,9 +170,11 @@ describe("status API", () => {
     controller.append([
       move(RUN_A, "RUNNING", "ARTIFACT_SUCCESS", "PROMOTED", { attempt: 1, attemptId: ATTEMPT_A, artifactDir: join(root, "artifacts", ATTEMPT_A) }),
     ]);
-    const promoted = await getJson<{ artifacts: { sha256: string }[]; manifestSha256: string }>(`/api/v1/runs/${RUN_A}`);
-    assert.equal(promoted.artifacts[0]!.sha256, "f".repeat(64));
-    assert.match(promoted.manifestSha256, /^[0-9a-f]{64}$/);
+    const promoted = await getJson<{ artifacts: { path: string; sha256: string; size_bytes: number }[]; manifestSha256: string; manifestMatchesSidecar: boolean; artifactProblems: string[] }>(`/api/v1/runs/${RUN_A}`);
+    assert.deepEqual(promoted.artifacts, [{ path: "embeddings.h5", role: "embeddings", size_bytes: 10, sha256: "f".repeat(64) }]);
+    assert.equal(promoted.manifestSha256, sha256Hex(readFileSync(join(root, "artifacts", ATTEMPT_A, MANIFEST_FILE))));
+    assert.equal(promoted.manifestMatchesSidecar, true);
+    assert.deepEqual(promoted.artifactProblems, []);
     assert.equal((await getJson<{ error: { code: string } }>("/api/v1/runs/zzzz", 404)).error.code, "MV_NOT_FOUND");
   });
 
@@ -171,6 +208,9 @@ describe("status API", () => {
     assert.match(text, /multiverse_reconcile_duration_seconds_bucket\{le="0.005"\} 1/);
     assert.match(text, /multiverse_reconcile_duration_seconds_count 3/);
     assert.match(text, /multiverse_journal_lag 0/);
+    const pending = (t: string) => Number(/^multiverse_runs\{phase="PENDING"\} (\d+)$/m.exec(t)![1]);
+    controller.append([plan("6".repeat(24), { benchmark: "metrics", jobName: "m" })]);
+    assert.equal(pending(await (await fetch(`${base}/metrics`)).text()), pending(text) + 1, "counts follow the index");
   });
 
   test("the OpenAPI document lists every route with its parameters", async () => {
@@ -179,7 +219,7 @@ describe("status API", () => {
     for (const path of ["/healthz", "/readyz", "/metrics", "/api/v1/benchmarks", "/api/v1/runs", "/api/v1/runs/{id}", "/api/v1/runs/{id}/logs", "/api/v1/events", "/api/v1/runs/{id}/cancel"]) {
       assert.ok(doc.paths[path], path);
     }
-    assert.deepEqual(doc.paths["/api/v1/runs"]!.get!.parameters.map((p) => p.name).sort(), ["benchmark", "limit", "offset", "phase"]);
+    assert.deepEqual(doc.paths["/api/v1/runs"]!.get!.parameters.map((p) => p.name).sort(), ["benchmark", "cursor", "limit", "offset", "phase"]);
   });
 
   test("SSE: live records as events, and a reconnect with Last-Event-ID gets the missed ones", async () => {
@@ -231,6 +271,99 @@ describe("status API", () => {
     appendFileSync(join(wsC, "run.log"), "done\n");
     controller.append([move(runC, "RUNNING", "FAILED", "EXITED_FAILED", { attempt: 1, attemptId: attemptC, reason: "nonzero_exit" })]);
     assert.equal(await body, "start\nepoch 2\ndone\n", "the stream ends by itself once the run is terminal");
+  });
+
+  test("one benchmark by name; an ambiguous run prefix is a 409 listing the candidates", async () => {
+    const demo = await getJson<{ name: string; generation: number; runIds: string[]; phaseCounts: Record<string, number> }>("/api/v1/benchmarks/demo");
+    assert.equal(demo.name, "demo");
+    assert.equal(demo.generation, 1);
+    assert.deepEqual(demo.runIds, [RUN_A, RUN_B]);
+    const ambiguous = await getJson<{ error: { code: string; details: string[] } }>("/api/v1/runs/j1", 409);
+    assert.equal(ambiguous.error.code, "MV_AMBIGUOUS");
+    assert.ok(ambiguous.error.details.length >= 2 && ambiguous.error.details.every((d) => /\bj1\d?-s/.test(d)), ambiguous.error.details.join("; "));
+    const byName = await getJson<{ run: { name: string } }>("/api/v1/runs/j12-s12");
+    assert.match(byName.run.name, /^j12-s12-/);
+    const cancelUnknown = await fetch(`${base}/api/v1/runs/nothing-like-it/cancel`, { method: "POST", headers: { authorization: "Bearer s3cret" } });
+    assert.equal(cancelUnknown.status, 404);
+    assert.equal(((await cancelUnknown.json()) as { error: { code: string } }).error.code, "MV_NOT_FOUND");
+  });
+
+  test("logs: each source by name, a chosen attempt, and a 404 naming a log that is not written yet", async () => {
+    writeFileSync(join(workspace, "container.log"), "container says hi\n");
+    const container = await fetch(`${base}/api/v1/runs/${RUN_A}/logs?source=container`);
+    assert.equal(container.status, 200);
+    assert.match(container.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.equal(await container.text(), "container says hi\n");
+    assert.equal(await (await fetch(`${base}/api/v1/runs/${RUN_A}/logs?source=model&attempt=1`)).text(), "epoch 1\n");
+    assert.equal((await fetch(`${base}/api/v1/runs/${RUN_A}/logs?attempt=7`)).status, 404);
+    const missing = await getJson<{ error: { code: string; message: string } }>(`/api/v1/runs/${RUN_A}/logs?source=orchestrator`, 404);
+    assert.match(missing.error.message, /orchestrator\.log does not exist \(yet\)/);
+    assert.equal((await fetch(`${base}/api/v1/runs/${RUN_A}/logs?follow=maybe`)).status, 400);
+  });
+
+  test("log follow of a run that already ended sends the whole log and ends at once", async () => {
+    const started = Date.now();
+    const response = await fetch(`${base}/api/v1/runs/${RUN_A}/logs?follow=true`);
+    assert.equal(await response.text(), "epoch 1\n");
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  test("log follow waits for a log that does not exist yet; a client that leaves is unsubscribed", async () => {
+    const runD = "8".repeat(24);
+    const attemptD = `${runD.slice(0, 12)}-own1-a1`;
+    const wsD = join(root, "workspaces", attemptD);
+    mkdirSync(wsD, { recursive: true });
+    controller.append([
+      plan(runD, { benchmark: "follow", jobName: "late" }),
+      move(runD, "PENDING", "ADMITTED", "ADMIT", { attempt: 1, attemptId: attemptD }),
+      { ...launch(runD, attemptD), workspaceDir: wsD } as NewJournalRecord,
+      move(runD, "ADMITTED", "RUNNING", "STARTED", { attempt: 1, attemptId: attemptD }),
+    ]);
+    const listenersBefore = controller.listeners.size;
+    const abort = new AbortController();
+    const response = await fetch(`${base}/api/v1/runs/${runD}/logs?follow=true&source=container`, { signal: abort.signal });
+    assert.equal(response.status, 200);
+    assert.equal(controller.listeners.size, listenersBefore + 1);
+    const reader = response.body!.getReader();
+    writeFileSync(join(wsD, "container.log"), "appeared\n");
+    let text = "";
+    const decoder = new TextDecoder();
+    while (!text.includes("appeared\n")) text += decoder.decode((await reader.read()).value);
+    abort.abort();
+    await waitUntil(() => controller.listeners.size === listenersBefore, "the follow unsubscribes when its client leaves");
+  });
+
+  test("SSE: since= replays like Last-Event-ID; an id beyond the journal does not hold back live records; leaving unsubscribes", async () => {
+    const listenersBefore = controller.listeners.size;
+    const last = controller.journal.lastSeq;
+    const since = await fetch(`${base}/api/v1/events?since=${last - 2}`);
+    const reader = since.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while ([...text.matchAll(/^id: /gm)].length < 2) text += decoder.decode((await reader.read()).value);
+    assert.deepEqual([...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1])), [last - 1, last]);
+    await reader.cancel();
+
+    const ahead = await fetch(`${base}/api/v1/events`, { headers: { "last-event-id": String(last + 1000) } });
+    const reader2 = ahead.body!.getReader();
+    const [live] = controller.append([plan("7".repeat(24), { benchmark: "live", jobName: "after-reset" })]);
+    let text2 = "";
+    while (!text2.includes(`id: ${live!.seq}\n`)) text2 += decoder.decode((await reader2.read()).value);
+    await reader2.cancel();
+    assert.equal((await fetch(`${base}/api/v1/events?since=-1`)).status, 400);
+    await waitUntil(() => controller.listeners.size === listenersBefore, "SSE clients that left are unsubscribed");
+  });
+
+  test("off loopback with a token the server starts; reads are open, the cancel needs the token", async () => {
+    const open = await createApiServer({ stateRoot: root, controller, host: "0.0.0.0", port: 0, token: "t0ken" });
+    try {
+      const port = new URL(open.address).port;
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/runs/${RUN_B}/cancel`, { method: "POST" })).status, 401);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/runs/${RUN_B}/cancel`, { method: "POST", headers: { authorization: "Bearer t0ken" } })).status, 202);
+    } finally {
+      await open.close();
+    }
   });
 
   test("off loopback without a token the server refuses to start", async () => {
