@@ -6,6 +6,7 @@ export type ExitOutcome = { ok: true } | { ok: false; reason: FailureReason; mes
 
 export function classifyExit(observation: AttemptObservation, context: { timedOut?: boolean; memLimitBytes?: number }): ExitOutcome {
   if (context.timedOut) return { ok: false, reason: "timeout", message: "the attempt exceeded its time limit and was stopped" };
+  if (observation.failure) return { ok: false, ...observation.failure };
   if (observation.oomKilled) {
     const limit = context.memLimitBytes ? ` (limit ${formatBytes(context.memLimitBytes)})` : "";
     return { ok: false, reason: "oom_killed", message: `the container was killed by the out-of-memory killer${limit}` };

@@ -24,6 +24,8 @@ fi
 
 ./scripts/start-dockerd.sh
 ./scripts/build-images.sh
+# A single-node Slurm cluster (slurm-wlm + munge) for the Slurm executor's tests.
+./scripts/start-slurm.sh
 npm run --silent build
 
 # The worker SDK's tests and the dataset conversion run on the host Python; numpy and h5py come from PyPI.

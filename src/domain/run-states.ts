@@ -29,6 +29,10 @@ export const FAILURE_REASONS = {
   launch_error: "infrastructure",
   engine_unavailable: "infrastructure",
   lost: "infrastructure",
+  /** A batch scheduler lost the node the attempt ran on (Slurm NODE_FAIL). */
+  node_fail: "infrastructure",
+  /** A batch scheduler preempted the attempt for other work (Slurm PREEMPTED): retried under the same logical run. */
+  preempted: "infrastructure",
   nonzero_exit: "method",
   oom_killed: "method",
   timeout: "method",

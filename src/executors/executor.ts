@@ -3,6 +3,7 @@
  * shared conformance suite in test/integration/executor-contract.ts.
  */
 import type { Backend, ImageIdentity } from "../domain/resources.js";
+import type { FailureReason } from "../domain/run-states.js";
 
 export interface LaunchRequest {
   attemptId: string;
@@ -38,6 +39,8 @@ export interface AttemptObservation {
   finishedAt?: string;
   /** Engine-side error text when the engine reports one (e.g. a start failure). */
   error?: string;
+  /** The engine's own verdict on an exited attempt (a batch scheduler's TIMEOUT, NODE_FAIL, ...), when it has one. */
+  failure?: { reason: FailureReason; message: string };
   labels?: Record<string, string>;
 }
 

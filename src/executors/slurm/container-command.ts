@@ -1,0 +1,53 @@
+/**
+ * The command a batch job runs to start the model's container with the contract: /input/data.h5mu read-only,
+ * the workspace at /output, no network, the environment given. Apptainer (or Singularity) runs a SIF; the
+ * Docker runtime exists so that a machine without Apptainer can run the same batch scripts for real.
+ */
+export type ContainerRuntime = "apptainer" | "singularity" | "docker";
+
+export interface ContainerCommandInput {
+  runtime: ContainerRuntime;
+  /** A .sif path for apptainer/singularity, an image reference for docker. */
+  image: string;
+  /** Host path bound read-only at /input/data.h5mu (may be a shell expression such as "$STAGED"). */
+  datasetPath: string;
+  workspaceDir: string;
+  env: Record<string, string>;
+  gpu: boolean;
+  network: boolean;
+  /** Docker runtime only: the container's name (deterministic, so a cancel can stop it). */
+  containerName: string;
+  memLimitBytes?: number;
+  cpus?: number;
+}
+
+export function containerArgv(input: ContainerCommandInput): string[] {
+  const env = Object.entries(input.env).sort(([a], [b]) => a.localeCompare(b));
+  if (input.runtime === "docker") {
+    return [
+      "docker", "run", "--rm", "--name", input.containerName,
+      ...(input.network ? [] : ["--network", "none"]),
+      "--security-opt", "no-new-privileges",
+      ...(input.memLimitBytes ? ["--memory", String(input.memLimitBytes)] : []),
+      ...(input.cpus ? ["--cpus", String(input.cpus)] : []),
+      ...(input.gpu ? ["--gpus", "all"] : []),
+      "-v", `${input.datasetPath}:/input/data.h5mu:ro`,
+      "-v", `${input.workspaceDir}:/output`,
+      "-w", "/output",
+      ...env.flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+      input.image,
+    ];
+  }
+  // run (not exec): the image's runscript is the model's entrypoint, as Docker's ENTRYPOINT is.
+  return [
+    input.runtime, "run",
+    "--containall", "--cleanenv", "--no-home", "--writable-tmpfs",
+    ...(input.network ? [] : ["--net", "--network", "none"]),
+    ...(input.gpu ? ["--nv"] : []),
+    "--bind", `${input.datasetPath}:/input/data.h5mu:ro`,
+    "--bind", `${input.workspaceDir}:/output`,
+    "--pwd", "/output",
+    ...env.flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+    input.image,
+  ];
+}
