@@ -31,7 +31,7 @@ $SUDO chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge
 $SUDO chmod 0400 /etc/munge/munge.key
 $SUDO chmod 0755 /run/munge
 if ! pgrep -x munged >/dev/null; then
-  $SUDO -u munge munged 2>/dev/null || $SUDO su -s /bin/sh munge -c munged
+  if [ "$(id -u)" -eq 0 ]; then runuser -u munge -- munged; else sudo -u munge munged; fi
 fi
 
 host="$(hostname -s)"
