@@ -32,6 +32,8 @@ export interface PlanOptions {
   backend?: Backend;
   /** Where the manifest came from, for error locations. */
   file?: string;
+  /** Slurm + Apptainer: run a SIF whose OCI source digest is unknown (identity unverified_local). */
+  acceptDegraded?: boolean;
 }
 
 export interface PlannedRun {
@@ -109,7 +111,17 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
     });
   }
   const strict = options.strict ?? benchmark.spec.strict ?? false;
-  const image: ImageIdentity = resolved ?? { reference, kind: "unverified_local", digest: MISSING_IMAGE_DIGEST };
+  let image: ImageIdentity = resolved ?? { reference, kind: "unverified_local", digest: MISSING_IMAGE_DIGEST };
+  if (image.sifDigest) {
+    // Dual digest: the OCI source the SIF was built from, and the SIF that physically runs.
+    if (model.spec.runtime.imageDigest) image = { ...image, kind: "registry", digest: model.spec.runtime.imageDigest };
+    else if (!options.acceptDegraded) {
+      throw Errors.strictImage(`${where}: the SIF ${image.reference} has no OCI source digest (identity unverified_local); the Slurm path refuses it by default`, {
+        location,
+        details: ["give the model's image_digest (the registry digest the SIF was built from), or pass --accept-degraded to run it as unverified_local"],
+      });
+    }
+  }
   if (model.spec.runtime.imageDigest && image.kind !== "registry") {
     image.digest = image.digest === MISSING_IMAGE_DIGEST ? model.spec.runtime.imageDigest : image.digest;
   }

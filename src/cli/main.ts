@@ -56,6 +56,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--skip-completed", "reuse verified ARTIFACT_SUCCESS bundles of the same logical run")
     .option("--no-skip-completed", "run every job even if globals.skip_completed is true")
     .option("--strict", "publication mode: refuse images without a registry digest")
+    .option("--accept-degraded", "Slurm + Apptainer: run SIFs without an OCI source digest (recorded as unverified_local)")
     .option("--seed <n>", "run every job with this seed only", integer("--seed"))
     .addOption(new Option("--validators <level>", "output validation level").choices(["basic", "strict", "developer"]))
     .addOption(new Option("--backend <name>", "executor for every job").choices(["docker", "local", "slurm", "kubernetes"]))

@@ -140,6 +140,8 @@ export interface ImageIdentity {
   kind: "registry" | "unverified_local" | "local_process";
   /** sha256:… registry digest, local image id, or environment hash. */
   digest: string;
+  /** Slurm + Apptainer: sha256 of the SIF file that runs (the dual digest's second half). */
+  sifDigest?: string;
 }
 
 /** A fully resolved unit of work: one dataset x model x params x seed. */

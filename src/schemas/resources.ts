@@ -198,6 +198,7 @@ export const runSpecSchema: JsonSchema = {
         reference: nonEmptyString,
         kind: { type: "string", enum: ["registry", "unverified_local", "local_process"] },
         digest: { type: "string" },
+        sifDigest: sha256Digest,
       },
     },
     params: { type: "object" },

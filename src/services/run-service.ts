@@ -25,6 +25,7 @@ export interface RunRequest {
   simple: boolean;
   skipCompleted?: boolean;
   strict?: boolean;
+  acceptDegraded?: boolean;
   seed?: number;
   validators?: ValidatorLevel;
   backend?: Backend;
@@ -96,6 +97,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
     const plan = planBenchmark(benchmark, catalog, {
       seedOverride: request.seed,
       strict: request.strict,
+      acceptDegraded: request.acceptDegraded,
       validators: request.validators,
       backend: request.backend,
       file: request.manifestPath,

@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyBundle } from "../../src/artifacts/verify.js";
@@ -114,4 +115,46 @@ describe("Slurm executor on a real cluster", { skip }, () => {
     assert.equal(calls("sbatch") - before, 1, "submitted once, adopted after the restart");
     assert.equal(journalRecords(out).filter((r) => r.type === "LAUNCH_INTENT").length, 1);
   });
+
+  test("the apptainer path: a SIF without an OCI source digest needs --accept-degraded; with one, the bundle carries both digests", { timeout: 180_000 }, async () => {
+    // The batch scripts call `apptainer run`, answered here by a shim that runs the same container with Docker.
+    const sifDir = join(work, "sif");
+    mkdirSync(sifDir);
+    const sif = join(sifDir, "contract-test-0.1.0.sif");
+    writeFileSync(sif, "docker-image: multiverse-contract-test:dev\n");
+    const sifDigest = `sha256:${createHash("sha256").update(readFileSync(sif)).digest("hex")}`;
+    const apptainerEnv = { PATH: `${join(repoRoot(), "test/fixtures/apptainer-shim")}:${shims}:${process.env.PATH}`, MULTIVERSE_SLURM_RUNTIME: "apptainer", MULTIVERSE_SIF_DIR: sifDir };
+    const out = join(work, "sif-out");
+    assert.equal(cliSync(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", out]).code, 0);
+    const file = manifest("sif", "  - {name: good, dataset_slug: d, model_name: contract-test, model_params: {n_latent: 4}, seeds: [0]}\n");
+
+    const refused = await cli(["run", "--manifest", file, "--output", out, "--backend", "slurm"], apptainerEnv);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /has no OCI source digest \(identity unverified_local\)[\s\S]*--accept-degraded/);
+
+    const degraded = await cli(["run", "--manifest", file, "--output", out, "--backend", "slurm", "--accept-degraded", "--json"], apptainerEnv);
+    const [run] = parseJson<Summary>(degraded).runs;
+    assert.equal(run!.phase, "ARTIFACT_SUCCESS", JSON.stringify(run));
+    const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, "artifact_manifest.json"), "utf8")) as { image: Record<string, string> };
+    assert.deepEqual(manifestOf(run!.artifactDir!).image, { reference: sif, kind: "unverified_local", digest: sifDigest, sif_digest: sifDigest });
+    assert.match(readFileSync(join(run!.artifactDir!, "job.sbatch"), "utf8"), /apptainer run \\\n  --containall/);
+
+    // The model's OCI source digest (as a registry would give it) makes the identity verified: both digests recorded.
+    const source = `sha256:${"ab".repeat(32)}`;
+    const modelDir = join(work, "contract-test-digest");
+    mkdirSync(modelDir);
+    const fixture = join(repoRoot(), "test/fixtures/models/contract-test");
+    writeFileSync(
+      join(modelDir, "model.yaml"),
+      readFileSync(join(fixture, "model.yaml"), "utf8")
+        .replace("  image: multiverse-contract-test:dev", `  image: multiverse-contract-test:dev\n  image_digest: "${source}"`)
+        .replace("hyperparameters_schema: hyperparameters.schema.json", `hyperparameters_schema: ${join(fixture, "hyperparameters.schema.json")}`),
+    );
+    assert.equal(cliSync(["register-model", join(modelDir, "model.yaml"), "--state-root", out]).code, 0);
+    const verified = await cli(["run", "--manifest", file, "--output", out, "--backend", "slurm", "--json"], apptainerEnv);
+    const [dual] = parseJson<Summary>(verified).runs;
+    assert.equal(dual!.phase, "ARTIFACT_SUCCESS", JSON.stringify(dual));
+    assert.deepEqual(manifestOf(dual!.artifactDir!).image, { reference: sif, kind: "registry", digest: source, registry_digest: source, sif_digest: sifDigest });
+  });
 });
+

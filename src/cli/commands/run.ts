@@ -15,6 +15,7 @@ export interface RunCliOptions {
   out?: string;
   skipCompleted?: boolean;
   strict?: boolean;
+  acceptDegraded?: boolean;
   seed?: number;
   validators?: ValidatorLevel;
   backend?: Backend;
@@ -57,6 +58,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       simple,
       skipCompleted: options.skipCompleted,
       strict: options.strict,
+      acceptDegraded: options.acceptDegraded,
       seed: options.seed,
       validators: options.validators,
       backend: options.backend,

@@ -66,7 +66,8 @@ export class SlurmExecutor implements Executor {
     if (this.options.runtime === "docker") return this.options.resolveDockerImage ? this.options.resolveDockerImage(reference) : null;
     const sif = this.imageFor(reference, model);
     if (!existsSync(sif)) return null;
-    return { reference: sif, kind: "unverified_local", digest: `sha256:${await sha256File(sif)}` };
+    const digest = `sha256:${await sha256File(sif)}`;
+    return { reference: sif, kind: "unverified_local", digest, sifDigest: digest };
   }
 
   async launch(request: LaunchRequest): Promise<void> {

@@ -191,6 +191,7 @@ describe("SlurmExecutor against a recorded cluster", () => {
       reference: join(sifDir, "pca-1.0.0.sif"),
       kind: "unverified_local",
       digest: "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+      sifDigest: "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     });
   });
 });
