@@ -137,7 +137,7 @@ describe("Slurm executor on a real cluster", { skip }, () => {
     assert.equal(run!.phase, "ARTIFACT_SUCCESS", JSON.stringify(run));
     const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, "artifact_manifest.json"), "utf8")) as { image: Record<string, string> };
     assert.deepEqual(manifestOf(run!.artifactDir!).image, { reference: sif, kind: "unverified_local", digest: sifDigest, sif_digest: sifDigest });
-    assert.match(readFileSync(join(run!.artifactDir!, "job.sbatch"), "utf8"), /apptainer run \\\n  --containall/);
+    assert.match(readFileSync(join(run!.artifactDir!, "job.sbatch"), "utf8"), /apptainer run \\\n {2}--containall/);
 
     // The model's OCI source digest (as a registry would give it) makes the identity verified: both digests recorded.
     const source = `sha256:${"ab".repeat(32)}`;
