@@ -17,6 +17,8 @@ import { logsCommand } from "./commands/logs.js";
 import { recoverCommand } from "./commands/recover.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { controllerCommand } from "./commands/controller.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { buildSifCommand } from "./commands/build-sif.js";
 import { applyCommand, deleteCommand } from "./commands/apply.js";
 import { getBenchmarksCommand, getDatasetsCommand, getModelsCommand } from "./commands/get-resources.js";
 import { describeBenchmarkCommand } from "./commands/describe-benchmark.js";
@@ -127,6 +129,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--watch <dir>", "the watched directory (default: the running controller's)")
     .option("--json", "machine-readable output")
     .action((kind: string | undefined, name: string | undefined, options) => setExit(deleteCommand(kind, name, options, io)));
+
+  withStateRoot(program.command("doctor").description("what this machine and state root can do: engines, Slurm, Apptainer, journal and index (exit 0 ok, 1 warnings, 2 blocked)"))
+    .option("--deep-slurm", "also submit a one-second smoke job and wait for it")
+    .option("--slurm-smoke-partition <partition>", "partition of the smoke job")
+    .option("--json", "machine-readable output")
+    .action(async (options) => setExit(await doctorCommand(options, io)));
+
+  program
+    .command("build-sif")
+    .description("build <slug>-<version>.sif with apptainer (or singularity) from the model's local Docker image or its Singularity.def")
+    .requiredOption("--slug <slug>", "the model")
+    .option("--output-dir <dir>", "where the SIF goes (default <state-root>/sif, where the Slurm executor looks)")
+    .addOption(new Option("--method <method>", "source of the SIF").choices(["docker-daemon", "def-file"]))
+    .option("--force", "build again over an existing SIF")
+    .option("--state-root <dir>", "state root holding the catalog", defaultStateRoot())
+    .option("--json", "machine-readable output")
+    .action(async (options) => setExit(await buildSifCommand(options, io)));
 
   const logs = program.command("logs").description("print a run's logs");
   withStateRoot(logs.command("run <run>").description("the model's run.log (default), the captured container.log or the host's orchestrator.log of a run"))

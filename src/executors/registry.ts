@@ -34,7 +34,7 @@ export function createExecutor(backend: Backend, context: { stateRoot: string })
         runner: processRunner,
         runtime,
         runtimeDir: join(context.stateRoot, "slurm-runtime"),
-        sifDir: process.env.MULTIVERSE_SIF_DIR,
+        sifDir: process.env.MULTIVERSE_SIF_DIR ?? join(context.stateRoot, "sif"),
         defaults: {
           ...(process.env.MULTIVERSE_SLURM_PARTITION ? { partition: process.env.MULTIVERSE_SLURM_PARTITION } : {}),
           ...(process.env.MULTIVERSE_SLURM_ACCOUNT ? { account: process.env.MULTIVERSE_SLURM_ACCOUNT } : {}),

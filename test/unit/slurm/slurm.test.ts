@@ -10,6 +10,9 @@ import { endedObservation, queuedState } from "../../../src/executors/slurm/job-
 import { SlurmExecutor } from "../../../src/executors/slurm/slurm-executor.js";
 import type { CommandResult, CommandRunner } from "../../../src/executors/slurm/command-runner.js";
 import { LaunchError, type LaunchRequest } from "../../../src/executors/executor.js";
+import { sifBuildPlan } from "../../../src/cli/commands/build-sif.js";
+import { runDoctor } from "../../../src/services/doctor.js";
+import type { ModelResource } from "../../../src/domain/resources.js";
 
 const base = { image: "/sif/pca-1.0.0.sif", datasetPath: "/data/d.h5mu", workspaceDir: "/ws/a1", env: { B: "2", A: "1" }, gpu: false, network: false, containerName: "mv-a1-slurm" };
 
@@ -193,5 +196,52 @@ describe("SlurmExecutor against a recorded cluster", () => {
       digest: "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
       sifDigest: "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     });
+  });
+});
+
+describe("build-sif and doctor", () => {
+  const model = (over: Partial<ModelResource["spec"]> = {}): ModelResource => ({
+    apiVersion: "multiverse.io/v1alpha1",
+    kind: "Model",
+    metadata: { name: "pca" },
+    spec: { slug: "pca", version: "1.0.0", contractVersion: "1", supportedOmics: [], runtime: { image: "multiverse-pca:1.0.0" }, hyperparametersSchema: {}, directory: "/models/pca", ...over },
+  });
+
+  test("the exact apptainer build command, from the Docker daemon or a definition file", () => {
+    const out = mkdtempSync(join(tmpdir(), "mv-sif-"));
+    assert.deepEqual(sifBuildPlan(model(), { binary: "apptainer", outputDir: out, method: "docker-daemon", force: false }).argv, ["apptainer", "build", join(out, "pca-1.0.0.sif"), "docker-daemon://multiverse-pca:1.0.0"]);
+    const def = join(out, "Singularity.def");
+    writeFileSync(def, "Bootstrap: docker\n");
+    assert.deepEqual(sifBuildPlan(model({ build: { defFile: def } }), { binary: "singularity", outputDir: out, method: "def-file", force: true }).argv, ["singularity", "build", "--force", join(out, "pca-1.0.0.sif"), def]);
+  });
+
+  test("clear refusals: no definition file, an existing SIF without --force, an unavailable model", () => {
+    const out = mkdtempSync(join(tmpdir(), "mv-sif-"));
+    assert.throws(() => sifBuildPlan(model(), { binary: "apptainer", outputDir: out, method: "def-file", force: false }), /no build.def_file/);
+    writeFileSync(join(out, "pca-1.0.0.sif"), "x");
+    assert.throws(() => sifBuildPlan(model(), { binary: "apptainer", outputDir: out, method: "docker-daemon", force: false }), /exists; pass --force/);
+    assert.throws(() => sifBuildPlan(model({ build: { unavailable: "no source" } }), { binary: "apptainer", outputDir: out, method: "docker-daemon", force: true }), /cannot be built here: no source/);
+  });
+
+  test("doctor: ok, warnings and blocked decide the exit code; the smoke job is one sbatch --wait", async () => {
+    const answers: Record<string, CommandResult> = {
+      docker: { code: 0, stdout: "24.0\n", stderr: "" },
+      bwrap: { code: 0, stdout: "bubblewrap 0.8.0\n", stderr: "" },
+      sinfo: { code: 0, stdout: "debug*|up|1|idle\n", stderr: "" },
+      apptainer: { code: 0, stdout: "apptainer version 1.3\n", stderr: "" },
+      sbatch: { code: 0, stdout: "42\n", stderr: "" },
+    };
+    const calls: string[] = [];
+    const runner: CommandRunner = { run: async (command, args) => (calls.push([command, ...args].join(" ")), answers[command] ?? { code: 127, stdout: "", stderr: "not found" }) };
+    const root = mkdtempSync(join(tmpdir(), "mv-doctor-"));
+    const healthy = await runDoctor({ stateRoot: root, runner, deepSlurm: true, smokePartition: "gpu" });
+    assert.equal(healthy.exitCode, 0, JSON.stringify(healthy.checks));
+    assert.ok(calls.includes("sbatch --parsable --wait --time=1 --job-name=mv-doctor-smoke --output=/dev/null --partition=gpu --wrap=true"));
+    delete answers.apptainer;
+    assert.equal((await runDoctor({ stateRoot: root, runner })).exitCode, 1, "no apptainer is a warning");
+    answers.sbatch = { code: 1, stdout: "", stderr: "sbatch: error: invalid partition" };
+    const blocked = await runDoctor({ stateRoot: root, runner, deepSlurm: true });
+    assert.equal(blocked.exitCode, 2);
+    assert.match(blocked.checks.find((c) => c.name === "slurm smoke job")!.detail, /invalid partition/);
   });
 });
