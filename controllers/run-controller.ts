@@ -26,6 +26,7 @@ import type { PlannedRun } from "../reconcilers/plan.js";
 import { applyRecord, type RunRecord } from "./run-records.js";
 import { WorkQueue } from "./work-queue.js";
 import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js";
+import type { TrackingHooks } from "./tracking-projector.js";
 
 const CAPACITY_RECHECK_MS = 10_000;
 
@@ -48,6 +49,8 @@ export interface RunControllerDeps {
   onError?: (run: RunRecord, error: unknown) => void;
   /** Every batch of records after it was appended (fsynced) and projected. */
   onAppend?: (records: readonly JournalRecord[]) => void;
+  /** MLflow projection of each attempt (controllers/tracking-projector.ts); never decides a run's phase. */
+  tracking?: TrackingHooks;
 }
 
 /** unchanged: controller mode leaves a run that already reached a terminal phase as it is. */
@@ -198,6 +201,20 @@ export class RunController {
     this.track(runIds);
     await Promise.all(pending);
     await this.stop();
+    return runIds.map((runId) => this.runs.get(runId)).filter((r): r is RunRecord => r !== undefined);
+  }
+
+  /**
+   * With the workers already started (start()): hands runs over and resolves when each needs no more work. The
+   * sweep driver adds trial runs this way while others run; a run awaited twice resolves both waiters.
+   */
+  async settled(runIds: readonly string[]): Promise<RunRecord[]> {
+    const pending = runIds.map((runId) => new Promise<void>((resolve) => {
+      const earlier = this.waiting.get(runId);
+      this.waiting.set(runId, earlier ? () => { earlier(); resolve(); } : resolve);
+    }));
+    this.track(runIds);
+    await Promise.all(pending);
     return runIds.map((runId) => this.runs.get(runId)).filter((r): r is RunRecord => r !== undefined);
   }
 
@@ -449,6 +466,7 @@ export class RunController {
     const memLimitBytes = this.memLimit(record);
     const limits = memLimitBytes !== undefined ? `, memory limit ${formatMemLimit(memLimitBytes)}` : "";
     this.log(record, attemptId, `launching ${record.spec.image.reference} (${record.spec.image.kind} ${record.spec.image.digest}) as ${attemptHandle(attemptId)}${limits}`);
+    const tracking = await this.deps.tracking?.beforeLaunch(record, attemptId);
     try {
       await executor.launch({
         attemptId,
@@ -458,6 +476,7 @@ export class RunController {
         datasetPath: record.spec.datasetPath,
         workspaceDir,
         env: {
+          ...tracking?.env,
           MULTIVERSE_LOG_LEVEL: this.options.logLevel,
           MULTIVERSE_RUN_ID: record.runId,
           MULTIVERSE_ATTEMPT_ID: attemptId,
@@ -470,6 +489,8 @@ export class RunController {
         modelSlug: record.spec.model,
         modelVersion: record.spec.modelVersion,
         timeoutSeconds: record.spec.timeoutSeconds,
+        slurm: record.spec.slurm,
+        ...(tracking?.network ? { network: true } : {}),
       });
     } catch (error) {
       if (error instanceof LaunchError) {
@@ -602,6 +623,7 @@ export class RunController {
     } else if (record.snapshot.value === "CANCELLED") {
       this.log(record, attemptId, "run CANCELLED; workspace and logs kept");
     }
+    await this.deps.tracking?.afterTerminal(record, attemptId);
   }
 
   private transition(record: RunRecord, event: RunEvent): void {

@@ -17,6 +17,8 @@ import { Errors, type MultiverseError } from "../src/domain/errors.js";
 import { logicalRunId, paramsHash, runName } from "../src/identity/run-identity.js";
 import { resolveHyperparameters } from "../src/schemas/hyperparameters.js";
 import { parseMemLimit } from "../src/manifest/mem-limit.js";
+import { mergeSlurmSettings } from "../src/schemas/slurm-settings.js";
+import { duplicateStudyErrors, planSweep, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
 
 export interface PlanCatalog {
   datasets: ReadonlyMap<string, DatasetResource>;
@@ -44,6 +46,8 @@ export interface PlannedRun {
 
 export interface PlanResult {
   runs: PlannedRun[];
+  /** Jobs of mode "sweep": their runs are the trials an Optuna study asks for (src/sweeps). */
+  sweeps: PlannedSweep[];
   errors: MultiverseError[];
 }
 
@@ -53,8 +57,13 @@ export function planBenchmark(benchmark: BenchmarkResource, catalog: PlanCatalog
   const runs: PlannedRun[] = [];
   const errors: MultiverseError[] = [];
   const seen = new Set<string>();
+  const sweeps: PlannedSweep[] = [];
   benchmark.spec.jobs.forEach((job, index) => {
     try {
+      if (job.mode === "sweep" || job.sweep !== undefined) {
+        sweeps.push(planSweepJob(benchmark, job, index, catalog, options));
+        return;
+      }
       for (const run of planJob(benchmark, job, index, catalog, options)) {
         // The same logical run requested twice in one benchmark is one run.
         if (seen.has(run.runId)) continue;
@@ -66,17 +75,27 @@ export function planBenchmark(benchmark: BenchmarkResource, catalog: PlanCatalog
       else throw error;
     }
   });
-  return { runs, errors };
+  errors.push(...duplicateStudyErrors(sweeps, options.file));
+  return { runs, sweeps, errors };
+}
+
+/** A sweep job: planned as a train job with its fixed parameters (dataset, image, limits), then its study checked. */
+function planSweepJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number, catalog: PlanCatalog, options: PlanOptions): PlannedSweep {
+  const baseRuns = planJob(benchmark, { ...job, mode: "train" }, index, catalog, options);
+  return planSweep({
+    benchmark: benchmark.metadata.name,
+    experimentName: benchmark.spec.experimentName,
+    job,
+    jobIndex: index,
+    model: catalog.models.get(job.model)!,
+    baseRuns,
+    file: options.file,
+  });
 }
 
 function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number, catalog: PlanCatalog, options: PlanOptions): PlannedRun[] {
   const where = `jobs[${index}] (${job.name})`;
   const location = { file: options.file, field: `jobs[${index}]` };
-  if (job.mode === "sweep") {
-    throw Errors.schema(`${where}: mode "sweep" (Optuna studies) is not available in this version; use mode "train" and list the parameter values as separate jobs`, {
-      location: { ...location, field: `jobs[${index}].mode` },
-    });
-  }
   const dataset = catalog.datasets.get(job.dataset);
   if (!dataset) {
     throw Errors.unknownDataset(`${where}: dataset "${job.dataset}" is not registered and not declared in the manifest`, {
@@ -102,7 +121,16 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
     job: `jobs[${index}] (${job.name})`,
     file: options.file,
   });
-  const reference = model.spec.runtime.image;
+  const backend = job.backend ?? options.backend ?? benchmark.spec.backend ?? "docker";
+  if (job.imageSif !== undefined && backend !== "slurm") {
+    throw Errors.schema(`${where}: image_sif names a SIF for the Slurm + Apptainer path, but the job runs on backend "${backend}"`, {
+      location: { ...location, field: `jobs[${index}].image_sif` },
+      details: ["run it with --backend slurm (or globals.backend: slurm), or remove image_sif"],
+    });
+  }
+  // A job's own SIF (image_sif) replaces the model's image on the Slurm path; its image_digest is the SIF's OCI source.
+  const reference = job.imageSif ?? model.spec.runtime.image;
+  const sourceDigest = job.imageDigest ?? model.spec.runtime.imageDigest;
   const resolved = catalog.images.get(reference);
   if (!resolved && model.spec.build?.unavailable) {
     throw Errors.unknownModel(`${where}: model "${model.spec.slug}" is defined but cannot be built here: ${model.spec.build.unavailable}`, {
@@ -114,7 +142,7 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
   let image: ImageIdentity = resolved ?? { reference, kind: "unverified_local", digest: MISSING_IMAGE_DIGEST };
   if (image.sifDigest) {
     // Dual digest: the OCI source the SIF was built from, and the SIF that physically runs.
-    if (model.spec.runtime.imageDigest) image = { ...image, kind: "registry", digest: model.spec.runtime.imageDigest };
+    if (sourceDigest) image = { ...image, kind: "registry", digest: sourceDigest };
     else if (!options.acceptDegraded) {
       throw Errors.strictImage(`${where}: the SIF ${image.reference} has no OCI source digest (identity unverified_local); the Slurm path refuses it by default`, {
         location,
@@ -122,8 +150,8 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
       });
     }
   }
-  if (model.spec.runtime.imageDigest && image.kind !== "registry") {
-    image.digest = image.digest === MISSING_IMAGE_DIGEST ? model.spec.runtime.imageDigest : image.digest;
+  if (sourceDigest && image.kind !== "registry") {
+    image.digest = image.digest === MISSING_IMAGE_DIGEST ? sourceDigest : image.digest;
   }
   if (strict && resolved && resolved.kind !== "registry") {
     throw Errors.strictImage(
@@ -162,7 +190,7 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
       paramsHash: paramsHash(params),
       seed,
       preprocessing,
-      backend: job.backend ?? options.backend ?? benchmark.spec.backend ?? "docker",
+      backend,
       gpu: job.gpu ?? model.spec.resources?.gpu ?? false,
       validators: options.validators ?? benchmark.spec.validators ?? "basic",
       strict,
@@ -170,6 +198,7 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
       layout: benchmark.spec.layout ?? "store",
       retries: job.retries ?? 0,
       ...(job.oomRetries ? { oomRetries: job.oomRetries } : {}),
+      ...(benchmark.spec.tracking ? { tracking: benchmark.spec.tracking } : {}),
     };
     if (dataset.spec.batchKey !== undefined) spec.batchKey = dataset.spec.batchKey;
     if (dataset.spec.labelKey !== undefined) spec.labelKey = dataset.spec.labelKey;
@@ -179,6 +208,8 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
     if (job.timeoutSeconds !== undefined) spec.timeoutSeconds = job.timeoutSeconds;
     if (model.spec.runtime.entrypoint) spec.entrypoint = model.spec.runtime.entrypoint;
     if (model.spec.directory) spec.modelDirectory = model.spec.directory;
+    const slurm = backend === "slurm" ? mergeSlurmSettings(benchmark.spec.slurm, job.slurm) : undefined;
+    if (slurm) spec.slurm = slurm;
     return { runId, name: runName(job.name, seed, runId), spec };
   });
 }

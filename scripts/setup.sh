@@ -26,6 +26,9 @@ fi
 ./scripts/build-images.sh
 # A single-node Slurm cluster (slurm-wlm + munge) for the Slurm executor's tests.
 ./scripts/start-slurm.sh
+# Pinned MLflow (the tracking server the projection tests start) and Optuna (the sweep bridge), each in its own venv.
+./scripts/setup-mlflow.sh
+./scripts/setup-optuna.sh
 npm run --silent build
 
 # The worker SDK's tests and the dataset conversion run on the host Python; numpy and h5py come from PyPI.

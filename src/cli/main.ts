@@ -19,12 +19,14 @@ import { cancelCommand } from "./commands/cancel.js";
 import { controllerCommand } from "./commands/controller.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { buildSifCommand } from "./commands/build-sif.js";
+import { registerSlurmSubmitCommand } from "./commands/slurm-submit.js";
 import { applyCommand, deleteCommand } from "./commands/apply.js";
 import { getBenchmarksCommand, getDatasetsCommand, getModelsCommand } from "./commands/get-resources.js";
 import { describeBenchmarkCommand } from "./commands/describe-benchmark.js";
 import { LIST_FORMATS } from "./format.js";
 import { maybeWatch } from "./watch.js";
 import { withStateRoot } from "./state-root-option.js";
+import { registerMlflowSyncCommand } from "./commands/mlflow-sync.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -146,6 +148,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--state-root <dir>", "state root holding the catalog", defaultStateRoot())
     .option("--json", "machine-readable output")
     .action(async (options) => setExit(await buildSifCommand(options, io)));
+  registerSlurmSubmitCommand(program, io, setExit);
 
   const logs = program.command("logs").description("print a run's logs");
   withStateRoot(logs.command("run <run>").description("the model's run.log (default), the captured container.log or the host's orchestrator.log of a run"))
@@ -208,6 +211,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--python <path>", "interpreter to create the environment with", "python3")
     .option("--json", "machine-readable output")
     .action((slug: string, options) => setExit(modelsSetupCommand(slug, options, io)));
+
+  registerMlflowSyncCommand(program, io, setExit);
 
   return program;
 }

@@ -20,6 +20,14 @@ export class Progress {
     this.render();
   }
 
+  /** A run that joined after start (a sweep's trial). */
+  add(runId: string, phase: RunPhase): void {
+    if (this.phases.has(runId)) return;
+    this.total += 1;
+    this.phases.set(runId, phase);
+    this.render();
+  }
+
   transition(run: RunRecord, _from: RunPhase, to: RunPhase): void {
     if (!this.phases.has(run.runId)) return;
     this.phases.set(run.runId, to);

@@ -58,6 +58,8 @@ export const Errors = {
   strictImage: declare("MV_UNVERIFIED_IMAGE", EXIT_BAD_INPUT),
   notFound: declare("MV_NOT_FOUND", EXIT_BAD_INPUT),
   ambiguous: declare("MV_AMBIGUOUS", EXIT_BAD_INPUT),
+  /** The same kind/name declared twice (two documents of a file, or two files of a watched directory). */
+  duplicate: declare("MV_DUPLICATE", EXIT_BAD_INPUT),
   usage: declare("MV_USAGE", EXIT_BAD_INPUT),
   journalCorrupt: declare("MV_JOURNAL_CORRUPT", EXIT_RUN_FAILED),
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", EXIT_RUN_FAILED),

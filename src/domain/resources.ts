@@ -91,6 +91,21 @@ export interface ModelResource {
 }
 
 export type Backend = "docker" | "local" | "slurm" | "kubernetes";
+
+/** Slurm settings (the seeds' globals.slurm and per-job slurm), merged job over globals. */
+export interface SlurmSettings {
+  partition?: string;
+  account?: string;
+  qos?: string;
+  timeMinutes?: number;
+  memGb?: number;
+  cpusPerTask?: number;
+  gpus?: number;
+  /** Extra #SBATCH lines, each without the "#SBATCH " prefix (e.g. "--constraint=avx2"). */
+  extraDirectives?: string[];
+  /** Copy the dataset to node-local $TMPDIR before the run. */
+  useTmpdir?: boolean;
+}
 export type ValidatorLevel = "basic" | "strict" | "developer";
 
 export interface BenchmarkJob {
@@ -111,6 +126,38 @@ export interface BenchmarkJob {
   /** Retries after an OOM kill, each with twice the memory limit of the attempt before (capped by capacity). */
   oomRetries?: number;
   timeoutSeconds?: number;
+  /** Slurm settings of this job, over the benchmark's. */
+  slurm?: SlurmSettings;
+  /** Slurm + Apptainer: the SIF this job runs, and the OCI digest it was built from (the dual digest). */
+  imageSif?: string;
+  imageDigest?: string;
+  /** mode "sweep": the Optuna study that chooses this job's parameters (src/sweeps). */
+  sweep?: SweepSpec;
+}
+
+/** One dimension of a sweep's search space, as declared (loguniform is a float sampled on a log scale). */
+export interface SearchDimensionSpec {
+  type: "int" | "float" | "loguniform" | "categorical";
+  low?: number;
+  high?: number;
+  step?: number;
+  log?: boolean;
+  choices?: unknown[];
+}
+
+/** A sweep job's study: what Optuna samples, what it optimises and where it keeps the study. */
+export interface SweepSpec {
+  searchSpace: Record<string, SearchDimensionSpec>;
+  /** Dotted path into metrics.json (looked up under model_metrics when not found at the top). */
+  optimizeMetric: string;
+  direction: "minimize" | "maximize";
+  /** The study's size: trials finished (complete, pruned or failed) plus trials in flight. */
+  nTrials: number;
+  /** Optuna storage URL; sqlite:///<state root>/optuna/studies.db when absent. */
+  storage?: string;
+  /** <experiment>__<dataset>__<model> when absent. */
+  studyName?: string;
+  sampler?: "tpe" | "random";
 }
 
 export interface BenchmarkSpec {
@@ -123,7 +170,24 @@ export interface BenchmarkSpec {
   hostRamGb?: number;
   /** Simple-mode benchmarks promote to <out>/<job-name>/ instead of <out>/store/artifacts/<id>/. */
   layout?: "store" | "simple";
+  slurm?: SlurmSettings;
+  /** MLflow projection settings (globals.mlflow_*). */
+  tracking?: TrackingSettings;
   jobs: BenchmarkJob[];
+}
+
+/** Where and how runs are projected to MLflow. Not part of a run's identity: tracking never changes a result. */
+export interface TrackingSettings {
+  /** http(s) URI of the MLflow tracking server; $MLFLOW_TRACKING_URI when absent. */
+  trackingUri?: string;
+  /** MLflow experiment; the benchmark's experimentName when absent. */
+  experimentName?: string;
+  /** Upload embeddings.h5 too (default false). */
+  logEmbeddings?: boolean;
+  /** Bundle files larger than this are not uploaded (default 100). */
+  maxArtifactMb?: number;
+  /** Docker: give the container a bridge network so that the SDK's EpochLogger streams to MLflow live (default false). */
+  containerNetwork?: boolean;
 }
 
 export interface BenchmarkResource {
@@ -175,6 +239,10 @@ export interface RunSpec {
   timeoutSeconds?: number;
   entrypoint?: string[];
   modelDirectory?: string;
+  /** Slurm backend: the job's settings merged over the benchmark's. */
+  slurm?: SlurmSettings;
+  /** MLflow projection settings of the benchmark. */
+  tracking?: TrackingSettings;
 }
 
 export interface RunStatus {

@@ -2,7 +2,7 @@
  * One interface, several engines (Docker, local process, Slurm, Kubernetes). Every executor passes the
  * shared conformance suite in test/integration/executor-contract.ts.
  */
-import type { Backend, ImageIdentity } from "../domain/resources.js";
+import type { Backend, ImageIdentity, SlurmSettings } from "../domain/resources.js";
 import type { FailureReason } from "../domain/run-states.js";
 
 export interface LaunchRequest {
@@ -26,6 +26,8 @@ export interface LaunchRequest {
   modelSlug?: string;
   modelVersion?: string;
   timeoutSeconds?: number;
+  /** For the Slurm executor: the run's settings (partition, account, ...) over the executor's defaults. */
+  slurm?: SlurmSettings;
 }
 
 export type AttemptState = "created" | "running" | "exited" | "missing";

@@ -6,7 +6,7 @@ import { Errors } from "../domain/errors.js";
 import type { Condition } from "../domain/resources.js";
 import type { JournalRecord } from "../journal/records.js";
 import { createProjector, type Projector } from "./projection.js";
-import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
 
 export interface RunRow {
   runId: string;
@@ -61,6 +61,25 @@ export interface TransitionRow {
   reason: string | null;
   message: string | null;
   ts: string;
+}
+
+/** A sweep's trial and its run (SWEEP_TRIAL_ASKED / SWEEP_TRIAL_TOLD). */
+export interface SweepTrialRow {
+  trialKey: string;
+  study: string;
+  storage: string;
+  trialNumber: number;
+  benchmark: string | null;
+  jobName: string | null;
+  runId: string | null;
+  /** The trial's parameters as JSON text. */
+  params: string | null;
+  /** RUNNING until told; then COMPLETE, PRUNED or FAIL. */
+  state: string;
+  value: number | null;
+  message: string | null;
+  askedAt: string | null;
+  toldAt: string | null;
 }
 
 export interface BenchmarkRow {
@@ -124,6 +143,7 @@ function prepareQueries(db: Db) {
     benchmark: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE name = ?`),
     phaseCounts: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs WHERE benchmark = ? GROUP BY phase`),
     phaseTotals: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs GROUP BY phase`),
+    sweepTrialsOfRuns: db.prepare(`SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY study, trial_number`),
   };
 }
 
@@ -150,6 +170,7 @@ const DUMP_QUERIES: Record<IndexTable, string> = {
   attempts: `SELECT ${ATTEMPT_COLUMNS} FROM attempts ORDER BY attempt_id`,
   transitions: `SELECT ${TRANSITION_COLUMNS} FROM transitions ORDER BY seq`,
   benchmarks: `SELECT ${BENCHMARK_COLUMNS} FROM benchmarks ORDER BY name`,
+  sweep_trials: `SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials ORDER BY trial_key`,
 };
 
 export class RunIndex {
@@ -289,6 +310,12 @@ export class RunIndex {
 
   transitions(runId: string): TransitionRow[] {
     return this.queries.transitions.all(runId) as TransitionRow[];
+  }
+
+  /** The sweep trials that became these runs (a run sampled by several trials has a row for each). */
+  sweepTrials(runIds: readonly string[]): SweepTrialRow[] {
+    if (runIds.length === 0) return [];
+    return this.queries.sweepTrialsOfRuns.all(JSON.stringify(runIds)) as SweepTrialRow[];
   }
 
   /** Benchmarks declared in controller mode; deleted ones only with `includeDeleted`. */

@@ -41,6 +41,14 @@ export function createProjector(db: Database.Database): Projector {
       ON CONFLICT(name) DO UPDATE SET generation = excluded.generation, spec_hash = excluded.spec_hash, file = excluded.file,
         line = excluded.line, jobs = excluded.jobs, deleted = 0, updated_at = excluded.updated_at`),
     benchmarkDeleted: db.prepare(`UPDATE benchmarks SET deleted = 1, generation = @generation, updated_at = @ts WHERE name = @name`),
+    sweepAsked: db.prepare(`INSERT INTO sweep_trials (trial_key, study, storage, trial_number, benchmark, job_name, run_id, params, state, asked_at)
+      VALUES (@trialKey, @study, @storage, @trialNumber, @benchmark, @jobName, @runId, @params, 'RUNNING', @ts)
+      ON CONFLICT(trial_key) DO UPDATE SET benchmark = excluded.benchmark, job_name = excluded.job_name, run_id = excluded.run_id,
+        params = excluded.params, asked_at = excluded.asked_at`),
+    sweepTold: db.prepare(`INSERT INTO sweep_trials (trial_key, study, storage, trial_number, run_id, state, value, message, told_at)
+      VALUES (@trialKey, @study, @storage, @trialNumber, @runId, @state, @value, @message, @ts)
+      ON CONFLICT(trial_key) DO UPDATE SET run_id = COALESCE(excluded.run_id, run_id), state = excluded.state, value = excluded.value,
+        message = excluded.message, told_at = excluded.told_at`),
     benchmarkStatus: db.prepare(`UPDATE benchmarks SET observed_generation = @observedGeneration, conditions = @conditions, run_ids = @runIds,
       updated_at = @ts WHERE name = @name`),
   };
@@ -139,9 +147,40 @@ export function createProjector(db: Database.Database): Projector {
           ts: record.ts,
         });
         return;
+      case "SWEEP_TRIAL_ASKED":
+        s.sweepAsked.run({
+          trialKey: sweepTrialKey(record.storage, record.study, record.trialNumber),
+          study: record.study,
+          storage: record.storage,
+          trialNumber: record.trialNumber,
+          benchmark: record.benchmark,
+          jobName: record.jobName,
+          runId: record.runId,
+          params: JSON.stringify(record.params),
+          ts: record.ts,
+        });
+        return;
+      case "SWEEP_TRIAL_TOLD":
+        s.sweepTold.run({
+          trialKey: sweepTrialKey(record.storage, record.study, record.trialNumber),
+          study: record.study,
+          storage: record.storage,
+          trialNumber: record.trialNumber,
+          runId: record.trialRunId ?? null,
+          state: record.state,
+          value: record.value ?? null,
+          message: record.message ?? null,
+          ts: record.ts,
+        });
+        return;
       default:
         // A record type this version does not project (written by a newer version): nothing to show.
         return;
     }
   };
+}
+
+/** One row per trial of a study in a storage. */
+export function sweepTrialKey(storage: string, study: string, trialNumber: number): string {
+  return `${storage}\u0000${study}\u0000${trialNumber}`;
 }

@@ -4,10 +4,10 @@
  */
 import type Database from "better-sqlite3";
 
-export const INDEX_SCHEMA_VERSION = 4;
+export const INDEX_SCHEMA_VERSION = 5;
 
 /** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
-export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name" } as const;
+export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey" } as const;
 export type IndexTable = keyof typeof ROW_KEYS;
 
 const DDL = `
@@ -86,6 +86,23 @@ CREATE TABLE benchmarks (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 );
+-- Sweeps: which Optuna trial became which run, and what the study was told (SWEEP_TRIAL_ASKED / _TOLD).
+CREATE TABLE sweep_trials (
+  trial_key TEXT PRIMARY KEY,
+  study TEXT NOT NULL,
+  storage TEXT NOT NULL,
+  trial_number INTEGER NOT NULL,
+  benchmark TEXT,
+  job_name TEXT,
+  run_id TEXT,
+  params TEXT,
+  state TEXT NOT NULL,
+  value REAL,
+  message TEXT,
+  asked_at TEXT,
+  told_at TEXT
+);
+CREATE INDEX sweep_trials_run ON sweep_trials (run_id, study, trial_number);
 `;
 
 /** Column lists that give rows the shape of the exported row types. */
@@ -99,6 +116,9 @@ export const ATTEMPT_COLUMNS = `attempt_id AS attemptId, run_id AS runId, attemp
 
 export const BENCHMARK_COLUMNS = `name, generation, observed_generation AS observedGeneration, spec_hash AS specHash, file, line, jobs,
   conditions, run_ids AS runIds, deleted, created_at AS createdAt, updated_at AS updatedAt`;
+
+export const SWEEP_TRIAL_COLUMNS = `trial_key AS trialKey, study, storage, trial_number AS trialNumber, benchmark, job_name AS jobName, run_id AS runId,
+  params, state, value, message, asked_at AS askedAt, told_at AS toldAt`;
 
 export const TRANSITION_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, from_phase AS "from", to_phase AS "to", reason, message, ts`;
 

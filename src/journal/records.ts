@@ -81,6 +81,25 @@ export interface RunReusedRecord extends RecordBase {
   artifactDir: string;
 }
 
+/**
+ * The state of an attempt's projection into a tracking server (MLflow). A projection: it never changes the
+ * run's phase. pending = not (yet) complete, retried; synced = complete; failed = refused by the server.
+ */
+export interface TrackingProjectionRecord extends RecordBase {
+  type: "TRACKING_PROJECTION";
+  runId: string;
+  attemptId: string;
+  target: "mlflow";
+  state: "pending" | "synced" | "failed";
+  trackingUri: string;
+  experimentName: string;
+  experimentId?: string;
+  /** The MLflow run of this attempt, once it exists. */
+  mlflowRunId?: string;
+  /** Why pending or failed; what was done when synced. */
+  message?: string;
+}
+
 /** Controller mode: a source declared a Benchmark spec the controller had not seen (a new generation). */
 export interface BenchmarkAppliedRecord extends RecordBase {
   type: "BENCHMARK_APPLIED";
@@ -110,6 +129,35 @@ export interface BenchmarkStatusRecord extends RecordBase {
   runIds: string[];
 }
 
+/**
+ * A sweep's trial: Optuna was asked for it and it became this run. Journaled before the run is planned, so that a
+ * restart continues the trial's run instead of asking again (src/sweeps/sweep-ledger.ts).
+ */
+export interface SweepTrialAskedRecord extends RecordBase {
+  type: "SWEEP_TRIAL_ASKED";
+  benchmark: string;
+  jobName: string;
+  study: string;
+  /** Optuna storage URL (a password in it is masked). */
+  storage: string;
+  trialNumber: number;
+  params: Record<string, unknown>;
+  runId: string;
+}
+
+/** What Optuna was told about a sweep's trial: the run's metric, PRUNED for a missing metric, FAIL for a failed run. */
+export interface SweepTrialToldRecord extends RecordBase {
+  type: "SWEEP_TRIAL_TOLD";
+  study: string;
+  storage: string;
+  trialNumber: number;
+  /** The trial's run; absent for a trial that was asked but never became a run (a crash in between). */
+  trialRunId?: string;
+  state: "COMPLETE" | "PRUNED" | "FAIL";
+  value?: number;
+  message?: string;
+}
+
 export type JournalRecord =
   | BenchmarkAppliedRecord
   | BenchmarkDeletedRecord
@@ -120,7 +168,10 @@ export type JournalRecord =
   | AttemptExitedRecord
   | PromotionIntentRecord
   | PromotedRecord
-  | RunReusedRecord;
+  | RunReusedRecord
+  | TrackingProjectionRecord
+  | SweepTrialAskedRecord
+  | SweepTrialToldRecord;
 
 export type JournalRecordType = JournalRecord["type"];
 

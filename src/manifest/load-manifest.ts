@@ -11,11 +11,14 @@ import {
   type BenchmarkResource,
   type DatasetResource,
   type ModelResource,
+  type TrackingSettings,
 } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { formatPath } from "../schemas/error-messages.js";
 import { RESOURCE_SCHEMAS } from "../schemas/resources.js";
 import { runManifestSchema, simpleManifestSchema } from "../schemas/seed-manifests.js";
+import { slurmSettingsFromManifest, type SlurmManifestSettings } from "../schemas/slurm-settings.js";
+import { sweepFromManifestJob, type SweepManifestFields } from "../sweeps/manifest-fields.js";
 import { formatMemLimit, parseMemLimit } from "./mem-limit.js";
 import { throwIssues, validateDocument, type IssueList } from "./validate-document.js";
 import { parseYamlDocuments, type LoadedDocument } from "./yaml-documents.js";
@@ -99,7 +102,7 @@ export function benchmarkName(experiment: string): string {
   return name || "benchmark";
 }
 
-interface RunManifestJob {
+interface RunManifestJob extends SweepManifestFields {
   name?: string;
   dataset_slug: string;
   model_name?: string;
@@ -116,6 +119,9 @@ interface RunManifestJob {
   retries?: number;
   oom_retries?: number;
   timeout_seconds?: number;
+  slurm?: SlurmManifestSettings;
+  image_sif?: string;
+  image_digest?: string;
 }
 
 interface RunManifest {
@@ -128,6 +134,12 @@ interface RunManifest {
     host_ram_gb?: number;
     strict?: boolean;
     validators?: "basic" | "strict" | "developer";
+    slurm?: SlurmManifestSettings;
+    mlflow_tracking_uri?: string;
+    mlflow_experiment_name?: string;
+    mlflow_log_embeddings?: boolean;
+    mlflow_max_artifact_mb?: number;
+    mlflow_container_network?: boolean;
   };
   datasets?: Record<string, { path: string; batch_key?: string; label_key?: string }>;
   jobs: RunManifestJob[];
@@ -164,6 +176,7 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
     });
     const memLimit = job.mem_limit === undefined ? undefined : memLimitOf(job.mem_limit, [...at, "mem_limit"], issues);
     const perModel = hasMany ? perModelParams(job.model_params, models, [...at, "model_params"], issues) : undefined;
+    const sweep = sweepFromManifestJob(job, at, baseDir, issues);
     for (const model of [...new Set(models)]) {
       const params = perModel ? { ...(perModel.get(model) ?? {}) } : { ...(job.model_params ?? {}) };
       const name = job.name ? (hasMany ? `${job.name}-${model}` : job.name) : `${job.dataset_slug}-${model}`;
@@ -182,6 +195,10 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
       if (job.retries !== undefined) converted.retries = job.retries;
       if (job.oom_retries !== undefined) converted.oomRetries = job.oom_retries;
       if (job.timeout_seconds !== undefined) converted.timeoutSeconds = job.timeout_seconds;
+      if (job.slurm !== undefined) converted.slurm = slurmSettingsFromManifest(job.slurm);
+      if (job.image_sif !== undefined) converted.imageSif = manifestPath(baseDir, job.image_sif, [...at, "image_sif"], issues);
+      if (job.image_digest !== undefined) converted.imageDigest = job.image_digest;
+      if (sweep) converted.sweep = structuredClone(sweep);
       jobs.push(converted);
     }
   });
@@ -200,6 +217,9 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
   if (g.validators !== undefined) spec.validators = g.validators;
   if (g.metrics !== undefined) spec.metrics = g.metrics;
   if (g.host_ram_gb !== undefined) spec.hostRamGb = g.host_ram_gb;
+  if (g.slurm !== undefined) spec.slurm = slurmSettingsFromManifest(g.slurm);
+  const tracking = trackingSettingsFromGlobals(g);
+  if (tracking) spec.tracking = tracking;
   return {
     benchmark: { apiVersion: API_VERSION, kind: "Benchmark", metadata: { name: benchmarkName(g.experiment_name) }, spec },
     datasets,
@@ -392,4 +412,15 @@ function fromResources(documents: LoadedDocument[], baseDir: string): ManifestLo
     });
   }
   return { benchmark: benchmarks[0]!.resource, datasets, models, format: "resources" };
+}
+
+/** globals.mlflow_* as TrackingSettings; undefined when the manifest sets none of them. */
+function trackingSettingsFromGlobals(g: RunManifest["globals"]): TrackingSettings | undefined {
+  const settings: TrackingSettings = {};
+  if (g.mlflow_tracking_uri !== undefined) settings.trackingUri = g.mlflow_tracking_uri;
+  if (g.mlflow_experiment_name !== undefined) settings.experimentName = g.mlflow_experiment_name;
+  if (g.mlflow_log_embeddings !== undefined) settings.logEmbeddings = g.mlflow_log_embeddings;
+  if (g.mlflow_max_artifact_mb !== undefined) settings.maxArtifactMb = g.mlflow_max_artifact_mb;
+  if (g.mlflow_container_network !== undefined) settings.containerNetwork = g.mlflow_container_network;
+  return Object.keys(settings).length > 0 ? settings : undefined;
 }

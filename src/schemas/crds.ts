@@ -32,7 +32,9 @@ export function toStructural(schema: unknown): unknown {
       continue;
     }
     if (key === "type" && Array.isArray(value)) {
-      out["x-kubernetes-int-or-string"] = true;
+      // int-or-string is the one union the API server knows; any wider union (a sweep's categorical choices) is kept as given
+      if (value.every((t) => t === "string" || t === "integer")) out["x-kubernetes-int-or-string"] = true;
+      else out["x-kubernetes-preserve-unknown-fields"] = true;
       continue;
     }
     if (key === "properties" && value && typeof value === "object") {

@@ -3,6 +3,8 @@
  * (crds/), so the two cannot drift (a test compares them).
  */
 import { FAILURE_REASONS, RUN_PHASES } from "../domain/run-states.js";
+import { slurmSettingsSchema } from "./slurm-settings.js";
+import { sweepSpecSchema } from "./sweep.js";
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -104,6 +106,22 @@ export const benchmarkJobSchema: JsonSchema = {
     retries: { type: "integer", minimum: 0 },
     oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
+    slurm: slurmSettingsSchema,
+    imageSif: { type: "string", minLength: 1 },
+    imageDigest: sha256Digest,
+    sweep: sweepSpecSchema,
+  },
+};
+
+export const trackingSettingsSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    trackingUri: { type: "string", pattern: "^https?://[^/\\s]+" },
+    experimentName: { type: "string", minLength: 1 },
+    logEmbeddings: { type: "boolean" },
+    maxArtifactMb: { type: "number", exclusiveMinimum: 0 },
+    containerNetwork: { type: "boolean" },
   },
 };
 
@@ -120,6 +138,8 @@ export const benchmarkSpecSchema: JsonSchema = {
     metrics: { type: "array", items: { type: "string" } },
     hostRamGb: { type: "number", exclusiveMinimum: 0 },
     layout: { type: "string", enum: ["store", "simple"] },
+    slurm: slurmSettingsSchema,
+    tracking: trackingSettingsSchema,
     jobs: { type: "array", items: benchmarkJobSchema, minItems: 1 },
   },
 };
@@ -218,6 +238,8 @@ export const runSpecSchema: JsonSchema = {
     timeoutSeconds: { type: "integer", minimum: 1 },
     entrypoint: stringList,
     modelDirectory: { type: "string" },
+    tracking: trackingSettingsSchema,
+    slurm: slurmSettingsSchema,
   },
 };
 

@@ -1,5 +1,7 @@
 /** Schemas of the seeds' two manifest formats: run_manifest.yaml and the simple-mode manifest. */
 import { backend, jobName, memLimitSchema, nonEmptyString, seed, sha256Digest, slug, stringList, validators, type JsonSchema } from "./resources.js";
+import { slurmManifestSchema } from "./slurm-settings.js";
+import { sweepManifestJobFields } from "./sweep.js";
 
 const contractVersion = { type: ["string", "integer"] };
 
@@ -24,6 +26,12 @@ export const runManifestSchema: JsonSchema = {
         validators,
         mv_contract_version: contractVersion,
         run_gridsearch: { type: "boolean" },
+        mlflow_tracking_uri: { type: "string", pattern: "^https?://[^/\\s]+" },
+        mlflow_experiment_name: nonEmptyString,
+        mlflow_log_embeddings: { type: "boolean" },
+        mlflow_max_artifact_mb: { type: "number", exclusiveMinimum: 0 },
+        mlflow_container_network: { type: "boolean" },
+        slurm: slurmManifestSchema,
       },
     },
     datasets: {
@@ -60,6 +68,10 @@ export const runManifestSchema: JsonSchema = {
           retries: { type: "integer", minimum: 0 },
           oom_retries: { type: "integer", minimum: 0 },
           timeout_seconds: { type: "integer", minimum: 1 },
+          slurm: slurmManifestSchema,
+          image_sif: { type: "string", minLength: 1 },
+          image_digest: sha256Digest,
+          ...sweepManifestJobFields,
         },
       },
     },

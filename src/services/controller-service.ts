@@ -19,6 +19,7 @@ import { BenchmarkController } from "../../controllers/benchmark-controller.js";
 import { openControllerSession } from "./controller-session.js";
 import { resolveCatalog } from "./resolve-catalog.js";
 import { hostCapacity } from "./run-service.js";
+import { slurmCapacity } from "../executors/slurm/capacity.js";
 
 export interface ControllerServiceOptions {
   stateRoot: string;
@@ -96,7 +97,8 @@ export async function startController(options: ControllerServiceOptions): Promis
     stateRoot,
     layout,
     executors,
-    capacity: hostCapacity({ maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
+    // A Slurm controller's CPUs and memory are the cluster's; --max-concurrent caps the jobs queued or running.
+    capacity: options.defaultBackend === "slurm" ? slurmCapacity(options.maxConcurrent) : hostCapacity({ maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
     pollIntervalMs: options.pollIntervalMs,
     logLevel: options.logLevel,
     onTransition: (run, from, to) => {
@@ -263,6 +265,11 @@ async function planFor(
     modelRoots: context.modelRoots,
   });
   const plan = planBenchmark(benchmark, catalog, {});
+  for (const sweep of plan.sweeps) {
+    plan.errors.push(Errors.schema(`jobs[${sweep.jobIndex}] (${sweep.jobName}): mode "sweep" runs with \`multiverse run\`; the long-running controller does not drive Optuna studies yet`, {
+      location: { field: `jobs[${sweep.jobIndex}].mode` },
+    }));
+  }
   if (plan.errors.length > 0) {
     if (plan.errors.length === 1) throw plan.errors[0];
     throw Errors.schema(`${plan.errors.length} jobs cannot be planned: ${plan.errors.map((e) => e.message).join("; ")}`);

@@ -13,6 +13,9 @@ import { ownerIdOf } from "../state/state-root.js";
 import type { Capacity } from "../../reconcilers/broker.js";
 import { RunController } from "../../controllers/run-controller.js";
 import type { RunRecord } from "../../controllers/run-records.js";
+import { TrackingProjector } from "../../controllers/tracking-projector.js";
+import { orchestratorLog } from "../../controllers/workspace.js";
+import { DockerStatsSampler } from "../tracking/system-metrics.js";
 
 export interface ControllerSessionOptions {
   stateRoot: string;
@@ -45,6 +48,14 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
     const history = readJournal(options.stateRoot);
     const missing = history.records.filter((r) => r.seq > index.lastAppliedSeq);
     if (missing.length > 0) index.apply(missing);
+    const appendTo: { controller?: RunController } = {};
+    const tracking = new TrackingProjector({
+      append: (records) => appendTo.controller?.append(records),
+      layout: options.layout,
+      log: (run, attemptId, message) => orchestratorLog(options.layout.workspaceDir(attemptId), `[${run.name}] ${message}`),
+      samplers: options.executors.docker ? { docker: new DockerStatsSampler() } : {},
+    });
+    tracking.observe(history.records);
     const controller = new RunController(
       {
         journal,
@@ -55,6 +66,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
         onTransition: options.onTransition,
         onError: options.onError,
         onAppend: options.onAppend,
+        tracking,
       },
       {
         capacity: options.capacity,
@@ -64,12 +76,14 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
       },
     );
     controller.load(history.records);
+    appendTo.controller = controller;
     return {
       controller,
       index,
       journal,
       history: history.records,
       close: () => {
+        tracking.close();
         index.close();
         journal.close();
       },

@@ -57,7 +57,7 @@ export async function resolveCatalog(options: ResolveOptions): Promise<PlanCatal
   for (const job of options.benchmark.spec.jobs) {
     const model = models.get(job.model);
     if (!model) continue;
-    const reference = model.spec.runtime.image;
+    const reference = job.imageSif ?? model.spec.runtime.image;
     if (images.has(reference)) continue;
     const backend = job.backend ?? options.benchmark.spec.backend ?? options.defaultBackend;
     const executor = options.executors[backend];

@@ -18,6 +18,11 @@ import { planBenchmark } from "../../reconcilers/plan.js";
 import type { PlanEntry, RunController } from "../../controllers/run-controller.js";
 import type { RunRecord } from "../../controllers/run-records.js";
 import { resolveCatalog } from "./resolve-catalog.js";
+import { slurmCapacity } from "../executors/slurm/capacity.js";
+import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
+import { runWithSweeps } from "../sweeps/run-sweeps.js";
+import type { SweepOutcome } from "../sweeps/sweep-driver.js";
+import type { TrialPlanned } from "../sweeps/controller-trial-runner.js";
 
 export interface RunRequest {
   manifestPath: string;
@@ -40,6 +45,10 @@ export interface RunRequest {
   onError?: (run: RunRecord, error: unknown) => void;
   /** Handed the controller once it exists (for cancellation on a signal). */
   onController?: (controller: RunController) => void;
+  /** A sweep's trial became a run (planned while other runs are under way). */
+  onTrialPlanned?: (planned: TrialPlanned) => void;
+  /** The sweep drivers' progress lines (also in <state root>/optuna/sweeps.log). */
+  onSweepLog?: (message: string) => void;
 }
 
 export interface RunOutcome {
@@ -48,6 +57,8 @@ export interface RunOutcome {
   runs: RunRecord[];
   allSucceeded: boolean;
   dryRun: boolean;
+  /** One per sweep job: its study and trials (empty in a dry run). */
+  sweeps: SweepOutcome[];
 }
 
 /** The broker's default capacity: what this host has (globals.host_ram_gb caps the memory). */
@@ -111,11 +122,17 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       });
     }
 
+    // Sweeps need Optuna: fail before any container starts when it is not installed.
+    if (plan.sweeps.length > 0 && !request.dryRun) requireOptunaPython();
+
     const session = openControllerSession({
       stateRoot,
       layout: storeLayout(output, layoutKind),
       executors,
-      capacity: hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
+      // All on Slurm: the cluster schedules resources; --max-concurrent caps the jobs queued or running.
+      capacity: benchmark.spec.jobs.every((job) => (job.backend ?? defaultBackend) === "slurm")
+        ? slurmCapacity(request.maxConcurrent)
+        : hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
       pollIntervalMs: request.pollIntervalMs,
       logLevel: request.logLevel,
       onTransition: request.onTransition,
@@ -128,10 +145,24 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       const entries = await controller.applyPlan(plan.runs, { skipCompleted });
       request.onPlan?.(entries);
       if (request.dryRun) {
-        return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true };
+        return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true, sweeps: [] };
+      }
+      if (plan.sweeps.length > 0) {
+        const result = await runWithSweeps({
+          controller,
+          runIds: entries.map((e) => e.runId),
+          sweeps: plan.sweeps,
+          history: session.history,
+          stateRoot,
+          parallel: request.maxConcurrent ?? availableParallelism(),
+          onTrialPlanned: request.onTrialPlanned,
+          log: request.onSweepLog,
+        });
+        const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined);
+        return { stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps };
       }
       const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
-      return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false };
+      return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [] };
     } finally {
       session.close();
     }

@@ -1,14 +1,16 @@
 /**
  * One file of a watched directory as resources. Kubernetes-style files may declare any number of Dataset,
- * Model and Benchmark documents, each converted on its own (a bad document is a problem, its neighbours still
- * count, as with kubectl apply); a seed manifest (run_manifest.yaml or the simple form) is one Benchmark with its
- * inline datasets and models. A YAML syntax error makes the whole file a problem.
+ * Model and Benchmark documents (zero Benchmarks included), each converted on its own: a bad document is a
+ * problem and its neighbours still count, as with kubectl apply. A seed manifest (run_manifest.yaml or the
+ * simple form) is one Benchmark with its inline datasets and models, and loads or fails as a whole. A YAML
+ * syntax error makes the whole file one problem. Pure: no file is read (dataset paths are only resolved
+ * against the file's directory; whether the .h5mu exists is checked when a run is planned).
  */
 import { dirname, resolve } from "node:path";
-import { isMultiverseError } from "../domain/errors.js";
+import { Errors, isMultiverseError } from "../domain/errors.js";
 import { hashCanonical } from "../identity/hash.js";
 import { isResourceDocuments, loadManifestText, resourceFromDocument } from "../manifest/load-manifest.js";
-import { parseYamlDocuments } from "../manifest/yaml-documents.js";
+import { parseYamlDocuments, type LoadedDocument } from "../manifest/yaml-documents.js";
 import type { SourcedResource, SourceProblem } from "./resource-source.js";
 
 export interface LoadedFile {
@@ -16,65 +18,80 @@ export interface LoadedFile {
   problems: SourceProblem[];
 }
 
-export function problemOf(error: unknown, file: string): SourceProblem {
+/** An error as a problem of `file`; the error's own location wins when it has one. */
+export function problemOf(error: unknown, file: string, line?: number): SourceProblem {
   if (isMultiverseError(error)) {
-    const { line, column, field } = error.location;
+    const { column, field } = error.location;
     const details = error.details.length > 0 ? ` (${error.details.join("; ")})` : "";
-    return { file: error.location.file ?? file, line, column, field, code: error.code, message: `${error.message}${details}` };
+    const problem: SourceProblem = { file: error.location.file ?? file, code: error.code, message: `${error.message}${details}` };
+    const at = error.location.line ?? line;
+    if (at !== undefined) problem.line = at;
+    if (column !== undefined) problem.column = column;
+    if (field !== undefined) problem.field = field;
+    return problem;
   }
-  return { file, code: "MV_INTERNAL", message: (error as Error).message };
+  // Not a user mistake the loaders know how to name: still one document's problem, never a crashed controller.
+  const problem: SourceProblem = { file, code: "MV_SCHEMA", message: `this document could not be loaded: ${(error as Error).message}` };
+  if (line !== undefined) problem.line = line;
+  return problem;
 }
 
-function sourced(kind: SourcedResource["kind"], resource: SourcedResource["resource"], file: string, line: number): SourcedResource {
+export function sourcedResource(kind: SourcedResource["kind"], resource: SourcedResource["resource"], file: string, line: number): SourcedResource {
   return { kind, name: resource.metadata.name, resource, file, line, specHash: hashCanonical(resource.spec), stale: false };
 }
 
 export function loadResourceDocuments(text: string, path: string): LoadedFile {
   const file = resolve(path);
-  let documents;
+  let documents: LoadedDocument[];
   try {
-    if (text.includes("\u0000")) throw new Error("the file contains a NUL byte; is it a binary file?");
+    if (text.includes("\u0000")) throw Errors.yamlSyntax("the file contains a NUL byte; is it a binary file?", { location: { file, line: 1 } });
     documents = parseYamlDocuments(text, file).filter((d) => d.value !== null && d.value !== undefined);
   } catch (error) {
-    const problem = problemOf(error, file);
-    return { resources: [], problems: [isMultiverseError(error) ? problem : { ...problem, code: "MV_YAML_SYNTAX" }] };
+    return { resources: [], problems: [problemOf(error, file, 1)] };
   }
   if (documents.length === 0) return { resources: [], problems: [] };
-  if (!isResourceDocuments(documents)) {
-    try {
-      const loaded = loadManifestText(text, file);
-      return {
-        resources: [
-          sourced("Benchmark", loaded.benchmark, file, 1),
-          ...loaded.datasets.map((d) => sourced("Dataset", d, file, 1)),
-          ...loaded.models.map((m) => sourced("Model", m, file, 1)),
-        ],
-        problems: [],
-      };
-    } catch (error) {
-      return { resources: [], problems: [problemOf(error, file)] };
-    }
+  return isResourceDocuments(documents) ? fromResourceDocuments(documents, file) : fromSeedManifest(text, file, documents[0]!.line);
+}
+
+function fromSeedManifest(text: string, file: string, line: number): LoadedFile {
+  try {
+    const loaded = loadManifestText(text, file);
+    return {
+      resources: [
+        sourcedResource("Benchmark", loaded.benchmark, file, line),
+        ...loaded.datasets.map((d) => sourcedResource("Dataset", d, file, line)),
+        ...loaded.models.map((m) => sourcedResource("Model", m, file, line)),
+      ],
+      problems: [],
+    };
+  } catch (error) {
+    return { resources: [], problems: [problemOf(error, file, line)] };
   }
+}
+
+function fromResourceDocuments(documents: LoadedDocument[], file: string): LoadedFile {
   const resources: SourcedResource[] = [];
   const problems: SourceProblem[] = [];
   const seen = new Map<string, number>();
   for (const doc of documents) {
     try {
       if (typeof doc.value !== "object" || Array.isArray(doc.value)) {
-        throw new Error(`document ${doc.index + 1} is not a mapping with apiVersion, kind, metadata and spec`);
+        throw Errors.schema(`document ${doc.index + 1} is not a mapping with apiVersion, kind, metadata and spec`, {
+          location: { file, line: doc.line, column: 1, field: "(document)" },
+        });
       }
       const converted = resourceFromDocument(doc, dirname(file));
       const key = `${converted.kind}/${converted.resource.metadata.name}`;
       const twin = seen.get(key);
       if (twin !== undefined) {
-        problems.push({ file, line: doc.line, field: "metadata.name", code: "MV_SCHEMA", message: `${key} is already declared in the document at line ${twin}; this one is ignored` });
-        continue;
+        throw Errors.duplicate(`${key} is already declared in the document at line ${twin} of this file; this one is ignored`, {
+          location: { file, line: doc.line, field: "metadata.name" },
+        });
       }
       seen.set(key, doc.line);
-      resources.push(sourced(converted.kind, converted.resource, file, doc.line));
+      resources.push(sourcedResource(converted.kind, converted.resource, file, doc.line));
     } catch (error) {
-      const problem = problemOf(error, file);
-      problems.push({ ...problem, line: problem.line ?? doc.line, code: isMultiverseError(error) ? problem.code : "MV_SCHEMA" });
+      problems.push(problemOf(error, file, doc.line));
     }
   }
   return { resources, problems };

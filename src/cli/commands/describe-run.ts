@@ -5,20 +5,25 @@ import { verifyBundle } from "../../artifacts/verify.js";
 import { json, table, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { openIndexFor } from "./get-runs.js";
+import { trackingStates } from "../../tracking/tracking-status.js";
+import { describeProjection } from "../../tracking/projection-state.js";
 
 export interface DescribeRunOptions extends StateRootOptions {
   outputFormat?: "json" | "text";
 }
 
 export async function describeRunCommand(idOrPrefix: string, options: DescribeRunOptions, io: Io): Promise<number> {
-  const index = openIndexFor(resolveStateRoot(options));
+  const stateRoot = resolveStateRoot(options);
+  const index = openIndexFor(stateRoot);
   try {
     const run = index.getRun(idOrPrefix);
     const attempts = index.attempts(run.runId);
     const transitions = index.transitions(run.runId);
+    const sweepTrials = index.sweepTrials([run.runId]);
     const bundle = run.artifactDir && existsSync(run.artifactDir) ? await verifyBundle(run.artifactDir) : undefined;
+    const tracking = trackingStates(stateRoot, run.runId);
     if (options.outputFormat === "json") {
-      io.out(json({ run, attempts, transitions, bundle: bundle ? { ok: bundle.ok, problems: bundle.problems } : null }));
+      io.out(json({ run, attempts, transitions, bundle: bundle ? { ok: bundle.ok, problems: bundle.problems } : null, tracking, ...(sweepTrials.length > 0 ? { sweepTrials } : {}) }));
       return EXIT_OK;
     }
     const lines: string[] = [];
@@ -38,6 +43,11 @@ export async function describeRunCommand(idOrPrefix: string, options: DescribeRu
       lines.push(`Bundle:        ${bundle ? (bundle.ok ? "verified (checksums match)" : `FAILS VERIFICATION: ${bundle.problems.join("; ")}`) : "missing on disk"}`);
     }
     if (run.workspaceDir) lines.push(`Workspace:     ${run.workspaceDir}`);
+    for (const trial of sweepTrials) {
+      const told = trial.state === "COMPLETE" ? `COMPLETE ${trial.value}` : trial.state;
+      lines.push(`Sweep trial:   ${trial.study} #${trial.trialNumber}: ${told}${trial.message ? ` (${trial.message})` : ""} [${trial.storage}]`);
+    }
+    for (const t of tracking) lines.push(`MLflow:        ${t.attemptId}: ${describeProjection(t)}`);
     lines.push("", "Attempts:");
     lines.push(indent(table(["ATTEMPT", "PHASE", "REASON", "EXIT", "OOM", "STARTED", "FINISHED", "WORKSPACE"], attempts.map((a) => [a.attemptId, a.phase, a.reason, a.exitCode, a.oomKilled ? "yes" : "no", a.startedAt, a.finishedAt, a.workspaceDir]))));
     lines.push("", "Transitions:");

@@ -3,6 +3,7 @@ import { Errors } from "../../domain/errors.js";
 import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import type { Executor } from "../../executors/executor.js";
 import { runManifest, type RunOutcome } from "../../services/run-service.js";
+import type { SweepOutcome } from "../../sweeps/sweep-driver.js";
 import type { PlanEntry } from "../../../controllers/run-controller.js";
 import { createExecutor } from "../../executors/registry.js";
 import { Progress } from "../progress.js";
@@ -80,6 +81,12 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       },
       onTransition: (run, from, to) => progress.transition(run, from, to),
       onError: (run, error) => progress.error(run, error),
+      onTrialPlanned: ({ entry }) => {
+        if (entry.disposition !== "skipped") progress.add(entry.runId, "PENDING");
+      },
+      onSweepLog: (message) => {
+        if (!options.json && !io.isTty) io.err(message);
+      },
       onController: (controller) => {
         cancelAll = () => controller.requestCancelAll();
         if (interrupted > 0) cancelAll();
@@ -133,7 +140,7 @@ function summaryRows(outcome: RunOutcome) {
 }
 
 function summaryJson(outcome: RunOutcome) {
-  return { stateRoot: outcome.stateRoot, dryRun: outcome.dryRun, allSucceeded: outcome.allSucceeded, runs: summaryRows(outcome) };
+  return { stateRoot: outcome.stateRoot, dryRun: outcome.dryRun, allSucceeded: outcome.allSucceeded, runs: summaryRows(outcome), sweeps: outcome.sweeps };
 }
 
 function summaryTable(outcome: RunOutcome): string {
@@ -143,5 +150,13 @@ function summaryTable(outcome: RunOutcome): string {
     rows.map((r) => [r.name, r.model, r.dataset, r.seed, r.disposition === "skipped" ? `${r.phase} (skipped)` : r.phase, r.reason, r.artifactDir ?? (r.phase === "FAILED" ? "see: multiverse describe run " + r.runId.slice(0, 8) : "")]),
   );
   const ok = rows.filter((r) => r.phase === "ARTIFACT_SUCCESS").length;
-  return `${body}\n\n${ok}/${rows.length} runs ARTIFACT_SUCCESS; state root ${outcome.stateRoot}`;
+  const sweeps = outcome.sweeps.map(sweepLine).join("\n");
+  return `${body}\n\n${sweeps ? `${sweeps}\n` : ""}${ok}/${rows.length} runs ARTIFACT_SUCCESS; state root ${outcome.stateRoot}`;
+}
+
+function sweepLine(sweep: SweepOutcome): string {
+  const count = (state: string) => sweep.trials.filter((t) => t.state === state).length;
+  const best = sweep.best ? `; best trial ${sweep.best.number}: ${sweep.optimizeMetric} = ${sweep.best.value} with ${JSON.stringify(sweep.best.params)}` : "";
+  const stopped = sweep.stoppedEarly ? `; stopped early: ${sweep.stoppedEarly}` : "";
+  return `study ${sweep.studyName} (${sweep.direction} ${sweep.optimizeMetric}, ${sweep.storage}): ${sweep.trials.length}/${sweep.nTrials} trials, ${count("COMPLETE")} complete, ${count("PRUNED")} pruned, ${count("FAIL")} failed${best}${stopped}`;
 }

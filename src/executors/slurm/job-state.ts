@@ -12,7 +12,17 @@ export function queuedState(state: string): "running" | "ended" {
 }
 
 /** The verdict of an ended job, given the exit code file the batch script writes (undefined if it never wrote one). */
-export function endedObservation(attemptId: string, slurmState: string | undefined, exitCode: number | undefined, detail: { startedAt?: string; finishedAt?: string; reason?: string }): AttemptObservation {
+/**
+ * slurmstepd's words when it kills a job above its --mem without cgroups (jobacct_gather with OverMemoryKill): the
+ * job then ends FAILED, not OUT_OF_MEMORY, and the batch script is killed before it writes its exit code.
+ */
+const MEMORY_KILL = /slurmstepd[^\n]*(exceeded memory limit|Exceeded job memory limit|oom-kill event)/i;
+
+export function memoryKillInLog(logTail: string): boolean {
+  return MEMORY_KILL.test(logTail);
+}
+
+export function endedObservation(attemptId: string, slurmState: string | undefined, exitCode: number | undefined, detail: { startedAt?: string; finishedAt?: string; reason?: string; memoryExceeded?: boolean }): AttemptObservation {
   const base = { attemptId, state: "exited" as const, ...(detail.startedAt ? { startedAt: detail.startedAt } : {}), ...(detail.finishedAt ? { finishedAt: detail.finishedAt } : {}) };
   switch (slurmState) {
     case "TIMEOUT":
@@ -30,7 +40,8 @@ export function endedObservation(attemptId: string, slurmState: string | undefin
     default:
       break;
   }
-  if (exitCode !== undefined) return { ...base, exitCode };
+  if (detail.memoryExceeded && exitCode !== 0) return { ...base, exitCode: exitCode ?? null, oomKilled: true };
+  if (exitCode !== undefined) return { ...base, exitCode, oomKilled: false };
   if (slurmState === "CANCELLED") return { ...base, exitCode: null, failure: { reason: "cancelled", message: "the job was cancelled in Slurm (scancel)" } };
   return { ...base, exitCode: null, error: slurmState ? `Slurm state ${slurmState} and no exit code file` : "the job left the queue without writing its exit code" };
 }

@@ -85,10 +85,11 @@ describe("planBenchmark", () => {
     assert.equal(plan.runs.length, 1);
   });
 
-  test("sweeps are refused clearly rather than run as plain jobs", () => {
+  test("a sweep job without its study is refused clearly rather than run as a plain job", () => {
     const plan = planBenchmark(benchmark([{ name: "j", dataset: "rna", model: "pca", params: {}, seeds: [0], mode: "sweep" }]), catalog());
-    assert.match(plan.errors[0]!.message, /mode "sweep" .* is not available/);
+    assert.match(plan.errors[0]!.message, /mode "sweep" needs a study: search_space, optimize_metric, direction and n_trials/);
     assert.equal(plan.runs.length, 0);
+    assert.equal(plan.sweeps.length, 0);
   });
 
   test("seed override replaces every job's seeds", () => {

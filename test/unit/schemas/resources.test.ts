@@ -37,6 +37,8 @@ const spec: Required<RunSpec> & { logicalId: string } = {
   timeoutSeconds: 60,
   entrypoint: ["python3", "container/run.py"],
   modelDirectory: "/repo/store/models/pca",
+  slurm: { partition: "gpu", account: "lab", qos: "normal", timeMinutes: 90, memGb: 16, cpusPerTask: 4, gpus: 1, extraDirectives: ["--constraint=a100"], useTmpdir: true },
+  tracking: { trackingUri: "http://127.0.0.1:25000", experimentName: "Bench", logEmbeddings: false, maxArtifactMb: 100, containerNetwork: false },
 };
 
 function run(overrides: Partial<RunResource> = {}): RunResource {

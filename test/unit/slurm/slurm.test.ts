@@ -105,8 +105,8 @@ describe("squeue parsing and job states", () => {
     assert.equal(endedObservation("a", "BOOT_FAIL", undefined, {}).failure?.reason, "launch_error");
     assert.equal(endedObservation("a", "OUT_OF_MEMORY", undefined, {}).oomKilled, true);
     assert.equal(endedObservation("a", "CANCELLED", undefined, {}).failure?.reason, "cancelled");
-    assert.deepEqual(endedObservation("a", "COMPLETED", 0, {}), { attemptId: "a", state: "exited", exitCode: 0 });
-    assert.deepEqual(endedObservation("a", "FAILED", 1, {}), { attemptId: "a", state: "exited", exitCode: 1 });
+    assert.deepEqual(endedObservation("a", "COMPLETED", 0, {}), { attemptId: "a", state: "exited", exitCode: 0, oomKilled: false });
+    assert.deepEqual(endedObservation("a", "FAILED", 1, {}), { attemptId: "a", state: "exited", exitCode: 1, oomKilled: false });
     assert.equal(endedObservation("a", undefined, undefined, {}).exitCode, null, "no exit file and no state: lost");
   });
 });
@@ -172,7 +172,7 @@ describe("SlurmExecutor against a recorded cluster", () => {
     cluster.jobs = [];
     assert.deepEqual(await executor.observe("r1-own-a1"), { attemptId: "r1-own-a1", state: "missing", error: "job 100 left the queue without an exit code file" });
     writeFileSync(join(dir, EXIT_FILE), "3\n");
-    assert.deepEqual(await executor.observe("r1-own-a1"), { attemptId: "r1-own-a1", state: "exited", exitCode: 3 });
+    assert.deepEqual(await executor.observe("r1-own-a1"), { attemptId: "r1-own-a1", state: "exited", exitCode: 3, oomKilled: false });
     assert.ok(cluster.calls.includes("sacct -n -X -P -o State -j 100"), "accounting is asked before giving up");
   });
 

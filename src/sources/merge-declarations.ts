@@ -1,0 +1,50 @@
+/**
+ * The desired state of a tree from what each file declares (pure). Files count in path order: when two files
+ * declare the same kind/name, the first wins and the other gets a problem naming both. Two identical inline
+ * Datasets or Models (same spec, as two seed manifests on the same data produce) are one declaration, not a
+ * conflict; two Benchmarks of one name are always a conflict, since deleting one file would not stop it.
+ */
+import { Errors } from "../domain/errors.js";
+import { problemOf } from "./load-documents.js";
+import type { SourcedResource, SourceProblem } from "./resource-source.js";
+
+export interface FileDeclarations {
+  file: string;
+  resources: SourcedResource[];
+  problems: SourceProblem[];
+  /** The file is broken or unreadable: what it declares is its last good version. */
+  stale: boolean;
+}
+
+export function mergeDeclarations(files: readonly FileDeclarations[], treeProblems: readonly SourceProblem[] = []): { resources: SourcedResource[]; problems: SourceProblem[] } {
+  const resources: SourcedResource[] = [];
+  const problems: SourceProblem[] = [...treeProblems];
+  const owners = new Map<string, SourcedResource>();
+  for (const declared of [...files].sort((a, b) => compare(a.file, b.file))) {
+    problems.push(...declared.problems);
+    for (const original of declared.resources) {
+      const resource = declared.stale && !original.stale ? { ...original, stale: true } : original;
+      const key = `${resource.kind}/${resource.name}`;
+      const owner = owners.get(key);
+      if (!owner) {
+        owners.set(key, resource);
+        resources.push(resource);
+        continue;
+      }
+      if (resource.kind !== "Benchmark" && resource.specHash === owner.specHash) continue;
+      const error = Errors.duplicate(`${key} is already declared in ${owner.file}:${owner.line}; this declaration is ignored`, {
+        location: { file: resource.file, line: resource.line, field: "metadata.name" },
+      });
+      problems.push(problemOf(error, resource.file));
+    }
+  }
+  return { resources, problems: problems.sort(byPlace) };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byPlace(a: SourceProblem, b: SourceProblem): number {
+  return compare(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || compare(a.message, b.message);
+}

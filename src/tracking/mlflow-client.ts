@@ -1,0 +1,409 @@
+/**
+ * A small typed client for the MLflow tracking REST API over fetch: experiments, runs, log-batch (chunked to
+ * MLflow's limits), tags, termination, metric history, artifact listing and upload through the tracking
+ * server's artifact proxy (`mlflow server --serve-artifacts`, the default). Transient failures (no answer,
+ * 5xx, 429) are retried with exponential backoff; every failure is typed (mlflow-errors.ts).
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { chunkLogBatch, type LogBatch } from "./log-batch-chunks.js";
+import { MlflowApiError, MlflowProtocolError, MlflowUnreachableError, isAlreadyExists, isNotFound } from "./mlflow-errors.js";
+import type { MlflowArtifactFile, MlflowExperiment, MlflowMetric, MlflowRun, MlflowRunInfo, MlflowRunStatus, MlflowTag } from "./mlflow-types.js";
+
+export interface MlflowClientOptions {
+  /** http(s)://host:port[/prefix] of the tracking server. */
+  trackingUri: string;
+  /** Tries after the first for a transient failure (default 3). */
+  retries?: number;
+  /** First backoff delay in ms, doubled per retry up to maxDelayMs (defaults 250 and 4000). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Per-request timeout in ms (default 15000; artifact uploads get 10x). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+type Json = Record<string, unknown>;
+
+interface CallOptions {
+  method: "GET" | "POST" | "PUT";
+  query?: Record<string, string | number | undefined>;
+  body?: Json;
+  rawBody?: Uint8Array;
+  /** Whether repeating a request whose answer was lost is harmless. */
+  idempotent: boolean;
+  timeoutMs?: number;
+}
+
+export interface SearchRunsRequest {
+  experimentIds: string[];
+  /** MLflow's search syntax, e.g. `tags."multiverse.physical_run_id" = 'abc'`. */
+  filter?: string;
+  maxResults?: number;
+  orderBy?: string[];
+  /** ACTIVE_ONLY (default), DELETED_ONLY or ALL. */
+  runViewType?: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
+}
+
+export interface CreateRunRequest {
+  experimentId: string;
+  runName?: string;
+  startTime?: number;
+  tags?: MlflowTag[];
+}
+
+export class MlflowClient {
+  readonly trackingUri: string;
+  private readonly retries: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: MlflowClientOptions) {
+    const uri = options.trackingUri.replace(/\/+$/, "");
+    if (!/^https?:\/\/[^/]+/.test(uri)) throw new Error(`MLflow tracking URI must be http(s)://host[:port], got "${options.trackingUri}"`);
+    this.trackingUri = uri;
+    this.retries = options.retries ?? 3;
+    this.baseDelayMs = options.baseDelayMs ?? 250;
+    this.maxDelayMs = options.maxDelayMs ?? 4000;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  // ---- experiments
+
+  async getExperimentByName(name: string): Promise<MlflowExperiment | undefined> {
+    try {
+      const body = await this.call("experiments/get-by-name", { method: "GET", query: { experiment_name: name }, idempotent: true });
+      return decodeExperiment(field(body, "experiment", "experiments/get-by-name"), "experiments/get-by-name");
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async createExperiment(name: string, tags: MlflowTag[] = []): Promise<string> {
+    const body = await this.call("experiments/create", { method: "POST", body: { name, tags }, idempotent: false });
+    return requireString(body.experiment_id, "experiments/create", "experiment_id");
+  }
+
+  /** The experiment's id, creating it when missing (a concurrent creator is tolerated). */
+  async ensureExperiment(name: string): Promise<string> {
+    const existing = await this.getExperimentByName(name);
+    if (existing) {
+      if (existing.lifecycleStage === "deleted") {
+        throw new MlflowApiError("experiments/get-by-name", 400, "INVALID_STATE", `experiment "${name}" is deleted (restore it or choose another experiment name)`);
+      }
+      return existing.experimentId;
+    }
+    try {
+      return await this.createExperiment(name);
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      const raced = await this.getExperimentByName(name);
+      if (!raced) throw error;
+      return raced.experimentId;
+    }
+  }
+
+  // ---- runs
+
+  async createRun(request: CreateRunRequest): Promise<MlflowRun> {
+    const body = await this.call("runs/create", {
+      method: "POST",
+      body: { experiment_id: request.experimentId, run_name: request.runName, start_time: request.startTime ?? Date.now(), tags: request.tags ?? [] },
+      idempotent: false,
+    });
+    return decodeRun(field(body, "run", "runs/create"), "runs/create");
+  }
+
+  async getRun(runId: string): Promise<MlflowRun> {
+    const body = await this.call("runs/get", { method: "GET", query: { run_id: runId }, idempotent: true });
+    return decodeRun(field(body, "run", "runs/get"), "runs/get");
+  }
+
+  async updateRun(runId: string, update: { status?: MlflowRunStatus; endTime?: number; runName?: string }): Promise<void> {
+    await this.call("runs/update", { method: "POST", body: { run_id: runId, status: update.status, end_time: update.endTime, run_name: update.runName }, idempotent: true });
+  }
+
+  async setTerminated(runId: string, status: "FINISHED" | "FAILED" | "KILLED", endTime = Date.now()): Promise<void> {
+    await this.updateRun(runId, { status, endTime });
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.call("runs/set-tag", { method: "POST", body: { run_id: runId, key, value }, idempotent: true });
+  }
+
+  /** Every run matching the filter (all pages). */
+  async searchRuns(request: SearchRunsRequest): Promise<MlflowRun[]> {
+    const runs: MlflowRun[] = [];
+    let pageToken: string | undefined;
+    do {
+      const body = await this.call("runs/search", {
+        method: "POST",
+        body: {
+          experiment_ids: request.experimentIds,
+          filter: request.filter,
+          max_results: request.maxResults ?? 1000,
+          order_by: request.orderBy,
+          run_view_type: request.runViewType ?? "ACTIVE_ONLY",
+          page_token: pageToken,
+        },
+        idempotent: true,
+      });
+      for (const run of optionalArray(body.runs, "runs/search", "runs")) runs.push(decodeRun(run, "runs/search"));
+      pageToken = typeof body.next_page_token === "string" && body.next_page_token !== "" ? body.next_page_token : undefined;
+      if (request.maxResults !== undefined && runs.length >= request.maxResults) break;
+    } while (pageToken);
+    return runs;
+  }
+
+  /** Metrics, params and tags in as many log-batch calls as MLflow's limits need. */
+  async logBatch(runId: string, batch: Partial<LogBatch>): Promise<void> {
+    for (const chunk of chunkLogBatch({ metrics: batch.metrics ?? [], params: batch.params ?? [], tags: batch.tags ?? [] })) {
+      await this.call("runs/log-batch", { method: "POST", body: { run_id: runId, metrics: chunk.metrics, params: chunk.params, tags: chunk.tags }, idempotent: true });
+    }
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<MlflowMetric[]> {
+    const points: MlflowMetric[] = [];
+    let pageToken: string | undefined;
+    do {
+      const body = await this.call("metrics/get-history", { method: "GET", query: { run_id: runId, metric_key: key, max_results: 25_000, page_token: pageToken }, idempotent: true });
+      for (const metric of optionalArray(body.metrics, "metrics/get-history", "metrics")) points.push(decodeMetric(metric, "metrics/get-history"));
+      pageToken = typeof body.next_page_token === "string" && body.next_page_token !== "" ? body.next_page_token : undefined;
+    } while (pageToken);
+    return points;
+  }
+
+  // ---- artifacts
+
+  async listArtifacts(runId: string, path?: string): Promise<MlflowArtifactFile[]> {
+    const body = await this.call("artifacts/list", { method: "GET", query: { run_id: runId, path }, idempotent: true });
+    return optionalArray(body.files, "artifacts/list", "files").map((file) => {
+      const f = asObject(file, "artifacts/list", "files[]");
+      return { path: requireString(f.path, "artifacts/list", "files[].path"), isDir: f.is_dir === true, fileSize: optionalNumber(f.file_size) };
+    });
+  }
+
+  /**
+   * Uploads one file into the run's artifact directory through the server's artifact proxy
+   * (`PUT /api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`).
+   */
+  async uploadArtifact(run: MlflowRunInfo, artifactPath: string, content: Uint8Array): Promise<void> {
+    const path = proxyRequestPath(run.artifactUri, artifactPath);
+    await this.request(`mlflow-artifacts/artifacts/${path}`, `${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${path}`, {
+      method: "PUT",
+      rawBody: content,
+      idempotent: true,
+      timeoutMs: this.timeoutMs * 10,
+    });
+  }
+
+  /** Downloads one artifact through the proxy (tests and verification). */
+  async downloadArtifact(run: MlflowRunInfo, artifactPath: string): Promise<Buffer> {
+    const path = proxyRequestPath(run.artifactUri, artifactPath);
+    const response = await this.send(`mlflow-artifacts/artifacts/${path}`, `${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: "GET", idempotent: true });
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  /** GET /health: true when the server answers OK. Never throws. */
+  async health(timeoutMs = 2000): Promise<boolean> {
+    try {
+      const response = await this.fetchImpl(`${this.trackingUri}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- transport
+
+  private async call(endpoint: string, options: CallOptions): Promise<Json> {
+    const url = new URL(`${this.trackingUri}/api/2.0/mlflow/${endpoint}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    return this.request(endpoint, url.toString(), options);
+  }
+
+  private async request(endpoint: string, url: string, options: CallOptions): Promise<Json> {
+    const response = await this.send(endpoint, url, options);
+    const text = await response.text();
+    if (text.trim() === "") return {};
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return asObject(parsed, endpoint, "response");
+    } catch (error) {
+      if (error instanceof MlflowProtocolError) throw error;
+      throw new MlflowProtocolError(endpoint, `response is not JSON: ${text.slice(0, 200)}`);
+    }
+  }
+
+  /** One request with retries; resolves with a 2xx response. */
+  private async send(endpoint: string, url: string, options: CallOptions): Promise<Response> {
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await this.once(endpoint, url, options);
+      } catch (error) {
+        const retryable =
+          error instanceof MlflowApiError ? error.transient : error instanceof MlflowUnreachableError ? options.idempotent || error.detail.startsWith("refused") : false;
+        if (!retryable || attempt >= this.retries) throw error;
+        await sleep(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt));
+        attempt += 1;
+      }
+    }
+  }
+
+  private async once(endpoint: string, url: string, options: CallOptions): Promise<Response> {
+    const headers: Record<string, string> = {};
+    let body: BodyInit | undefined;
+    if (options.rawBody) {
+      headers["Content-Type"] = "application/octet-stream";
+      body = new Blob([new Uint8Array(options.rawBody)]);
+    } else if (options.body) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.body);
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, { method: options.method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs) });
+    } catch (error) {
+      throw new MlflowUnreachableError(endpoint, this.trackingUri, describeFetchFailure(error), { cause: error });
+    }
+    if (response.ok) return response;
+    const text = await response.text().catch(() => "");
+    let errorCode = response.status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
+    let message = text.slice(0, 500) || response.statusText;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+        const o = parsed as Json;
+        if (typeof o.error_code === "string") errorCode = o.error_code;
+        if (typeof o.message === "string") message = o.message;
+      }
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new MlflowApiError(endpoint, response.status, errorCode, message);
+  }
+}
+
+/**
+ * The proxy path of a run's artifact root. With `--serve-artifacts`, MLflow gives runs an artifact URI of the
+ * form `mlflow-artifacts:/<experiment>/<run>/artifacts` (or with `//host:port` after the scheme).
+ */
+export function proxiedArtifactPath(artifactUri: string): string {
+  const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/.exec(artifactUri);
+  if (!match) {
+    throw new MlflowProtocolError(
+      "mlflow-artifacts",
+      `the run's artifact URI ${artifactUri} is not served through the tracking server's artifact proxy (start mlflow server with --artifacts-destination and without --no-serve-artifacts)`,
+    );
+  }
+  return (match[1] ?? "").replace(/\/+$/, "");
+}
+
+/** `<run's proxy path>/<artifact path>`, every segment URL-encoded. */
+function proxyRequestPath(artifactUri: string, artifactPath: string): string {
+  return [...proxiedArtifactPath(artifactUri).split("/"), ...artifactPath.split("/")]
+    .filter((segment) => segment !== "")
+    .map(encodeURIComponent)
+    .join("/");
+}
+
+function describeFetchFailure(error: unknown): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return "timed out";
+  const code = e?.cause?.code;
+  if (code === "ECONNREFUSED") return `refused (${code})`;
+  if (code) return `${code}: ${e.cause?.message ?? ""}`.trim();
+  return e?.cause?.message ?? e?.message ?? String(error);
+}
+
+// ---- decoding
+
+function asObject(value: unknown, endpoint: string, what: string): Json {
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw new MlflowProtocolError(endpoint, `${what} is not a JSON object`);
+  return value as Json;
+}
+
+function field(body: Json, key: string, endpoint: string): Json {
+  return asObject(body[key], endpoint, key);
+}
+
+function requireString(value: unknown, endpoint: string, what: string): string {
+  if (typeof value !== "string") throw new MlflowProtocolError(endpoint, `${what} is missing or not a string`);
+  return value;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+function optionalArray(value: unknown, endpoint: string, what: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new MlflowProtocolError(endpoint, `${what} is not a list`);
+  return value;
+}
+
+function keyValues(value: unknown, endpoint: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of optionalArray(value, endpoint, what)) {
+    const e = asObject(entry, endpoint, `${what}[]`);
+    out[requireString(e.key, endpoint, `${what}[].key`)] = typeof e.value === "string" ? e.value : "";
+  }
+  return out;
+}
+
+/** MLflow encodes NaN and infinities of metric values as the strings "NaN", "Infinity", "-Infinity". */
+function metricValue(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (value === "NaN") return Number.NaN;
+  if (value === "Infinity") return Infinity;
+  if (value === "-Infinity") return -Infinity;
+  return optionalNumber(value) ?? Number.NaN;
+}
+
+function decodeMetric(value: unknown, endpoint: string): MlflowMetric {
+  const m = asObject(value, endpoint, "metric");
+  return { key: requireString(m.key, endpoint, "metric.key"), value: metricValue(m.value), timestamp: optionalNumber(m.timestamp) ?? 0, step: optionalNumber(m.step) ?? 0 };
+}
+
+function decodeExperiment(e: Json, endpoint: string): MlflowExperiment {
+  return {
+    experimentId: requireString(e.experiment_id, endpoint, "experiment.experiment_id"),
+    name: requireString(e.name, endpoint, "experiment.name"),
+    artifactLocation: typeof e.artifact_location === "string" ? e.artifact_location : "",
+    lifecycleStage: typeof e.lifecycle_stage === "string" ? e.lifecycle_stage : "active",
+    tags: keyValues(e.tags, endpoint, "experiment.tags"),
+  };
+}
+
+function decodeRun(value: unknown, endpoint: string): MlflowRun {
+  const run = asObject(value, endpoint, "run");
+  const info = asObject(run.info, endpoint, "run.info");
+  const data = run.data === undefined ? {} : asObject(run.data, endpoint, "run.data");
+  const metrics: Record<string, MlflowMetric> = {};
+  for (const metric of optionalArray(data.metrics, endpoint, "run.data.metrics")) {
+    const decoded = decodeMetric(metric, endpoint);
+    metrics[decoded.key] = decoded;
+  }
+  const status = requireString(info.status, endpoint, "run.info.status") as MlflowRunStatus;
+  return {
+    info: {
+      runId: requireString(info.run_id ?? info.run_uuid, endpoint, "run.info.run_id"),
+      runName: typeof info.run_name === "string" ? info.run_name : "",
+      experimentId: requireString(info.experiment_id, endpoint, "run.info.experiment_id"),
+      status,
+      startTime: optionalNumber(info.start_time),
+      endTime: optionalNumber(info.end_time),
+      artifactUri: typeof info.artifact_uri === "string" ? info.artifact_uri : "",
+      lifecycleStage: typeof info.lifecycle_stage === "string" ? info.lifecycle_stage : "active",
+    },
+    params: keyValues(data.params, endpoint, "run.data.params"),
+    tags: keyValues(data.tags, endpoint, "run.data.tags"),
+    metrics,
+  };
+}

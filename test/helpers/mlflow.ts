@@ -1,0 +1,59 @@
+/** A real MLflow tracking server for integration tests: scripts/start-mlflow.sh in a temporary directory. */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { repoRoot } from "../../src/util/paths.js";
+
+export interface TestMlflowServer {
+  uri: string;
+  port: number;
+  dir: string;
+  stop(): void;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts (or restarts, on the same directory and port) a server; fails with the script's output if it cannot. */
+export function startMlflow(dir: string, port: number): TestMlflowServer {
+  const result = spawnSync("bash", [join(repoRoot(), "scripts", "start-mlflow.sh")], {
+    encoding: "utf8",
+    env: { ...process.env, MULTIVERSE_MLFLOW_DIR: dir, MULTIVERSE_MLFLOW_PORT: String(port), MULTIVERSE_MLFLOW_HOST: "127.0.0.1" },
+    timeout: 150_000,
+  });
+  if (result.status !== 0) {
+    throw new Error(`scripts/start-mlflow.sh failed (exit ${result.status}); run scripts/setup-mlflow.sh first.\n${result.stdout}\n${result.stderr}`);
+  }
+  const pid = Number(readFileSync(join(dir, "server.pid"), "utf8").trim());
+  return {
+    uri: result.stdout.trim(),
+    port,
+    dir,
+    stop: () => {
+      try {
+        process.kill(-pid, "SIGTERM"); // the server's own process group (setsid in the script)
+      } catch {
+        // already gone
+      }
+      for (let i = 0; i < 100; i += 1) {
+        try {
+          process.kill(-pid, 0);
+        } catch {
+          return;
+        }
+        spawnSync("sleep", ["0.1"]);
+      }
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    },
+  };
+}
