@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+import time
 
 _answers = sys.stdout
 sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol
@@ -61,6 +62,26 @@ def trial_json(trial):
     }
 
 
+def rdb_storage(storage):
+    """SQLite waits for a lock instead of failing at once: several studies of one run share the file."""
+    if storage.startswith("sqlite:"):
+        return optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}})
+    return storage
+
+
+def create_study(storage, study_name, direction):
+    # Two processes creating a fresh storage's tables at once race ("table ... already exists"); the loser retries
+    # and finds the schema the winner made.
+    for attempt in range(6):
+        try:
+            return optuna.create_study(storage=rdb_storage(storage), study_name=study_name, direction=direction, load_if_exists=True)
+        except Exception as error:  # sqlalchemy's OperationalError/IntegrityError, without importing sqlalchemy
+            retryable = "already exists" in str(error) or "database is locked" in str(error) or "UNIQUE constraint" in str(error)
+            if not retryable or attempt == 5:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def sqlite_parent(storage):
     prefix = "sqlite:///"
     if storage.startswith(prefix):
@@ -86,7 +107,7 @@ class Bridge:
         sqlite_parent(storage)
         direction = req["direction"]
         self.distributions = {name: distribution(name, spec) for name, spec in sorted(req["search_space"].items())}
-        study = optuna.create_study(storage=storage, study_name=req["study_name"], direction=direction, load_if_exists=True)
+        study = create_study(storage, req["study_name"], direction)
         trials = study.get_trials(deepcopy=False)
         # Seeded for reproducibility, offset by the trials the study already has: a resumed study must not replay
         # the random draws of the session before it.

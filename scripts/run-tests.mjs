@@ -22,11 +22,13 @@ function collect(dir) {
 }
 
 const files = roots.flatMap(collect);
+// A test that hangs fails after this long instead of eating CI's whole budget (the slowest passes in about a minute).
+const testTimeoutMs = Number(process.env.MULTIVERSE_TEST_TIMEOUT_MS ?? 10 * 60 * 1000);
 if (files.length === 0) {
   console.error(`no test files found under ${roots.join(", ")}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", `--test-timeout=${testTimeoutMs}`, "--test-reporter=spec", ...files], {
   stdio: "inherit",
 });
 process.exit(result.status ?? 1);

@@ -158,7 +158,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
           onTrialPlanned: request.onTrialPlanned,
           log: request.onSweepLog,
         });
-        const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined);
+        const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
         return { stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps };
       }
       const runs = await controller.runUntilSettled(entries.map((e) => e.runId));

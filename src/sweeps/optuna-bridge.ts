@@ -165,10 +165,16 @@ export class OptunaProcessBridge implements OptunaBridge {
     return (await this.request<RawTrial[]>("trials")).map(trialOf);
   }
 
-  async close(): Promise<void> {
+  /** Ends the bridge: stdin closed, then SIGKILL if it has not exited within `graceMs` (a call stuck on a lock). */
+  async close(graceMs = 5_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
     this.child.stdin.end();
-    await exited;
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -9,7 +9,7 @@ import type { PlanEntry, RunController } from "../../controllers/run-controller.
 import type { RunRecord } from "../../controllers/run-records.js";
 import { ControllerTrialRunner, type TrialPlanned } from "./controller-trial-runner.js";
 import { OptunaProcessBridge, type OptunaBridge } from "./optuna-bridge.js";
-import { SweepDriver, type SweepOutcome } from "./sweep-driver.js";
+import { failedSweepOutcome, SweepDriver, type SweepOutcome } from "./sweep-driver.js";
 import { emptyStudyLedger, foldSweepLedger, maskStorage, studyKey } from "./sweep-ledger.js";
 import { defaultStudyStorage, type PlannedSweep } from "./sweep-plan.js";
 
@@ -55,9 +55,15 @@ export async function runWithSweeps(input: SweepRunInput): Promise<SweepRunResul
   };
   const makeBridge = input.makeBridge ?? (() => new OptunaProcessBridge());
   const drive = async (sweep: PlannedSweep): Promise<SweepOutcome> => {
-    const bridge = makeBridge();
+    const storage = maskStorage(sweep.storage ?? defaultStudyStorage(input.stateRoot));
+    let bridge: OptunaBridge;
     try {
-      const storage = maskStorage(sweep.storage ?? defaultStudyStorage(input.stateRoot));
+      bridge = makeBridge();
+    } catch (error) {
+      log(`[sweep ${sweep.studyName}] failed: the Optuna bridge could not start: ${(error as Error).message}`);
+      return failedSweepOutcome(sweep, storage, `the Optuna bridge could not start: ${(error as Error).message}`);
+    }
+    try {
       const driver = new SweepDriver({
         sweep,
         stateRoot: input.stateRoot,

@@ -59,8 +59,26 @@ export interface SweepOutcome {
   best?: SweepTrialSummary;
   /** Logical runs of this sweep's trials (a run sampled twice appears once). */
   runIds: string[];
-  /** Why the driver stopped asking before n_trials (a cancelled trial run). */
+  /** Why the driver stopped asking before n_trials (a cancelled trial run, a failed study). */
   stoppedEarly?: string;
+  /** The study itself failed (its storage could not be opened, Optuna refused a call): the sweep did not finish. */
+  error?: string;
+}
+
+/** The outcome of a sweep whose study never opened. */
+export function failedSweepOutcome(sweep: PlannedSweep, storageDisplay: string, error: string): SweepOutcome {
+  return {
+    jobName: sweep.jobName,
+    studyName: sweep.studyName,
+    storage: storageDisplay,
+    direction: sweep.direction,
+    optimizeMetric: sweep.optimizeMetric,
+    nTrials: sweep.nTrials,
+    trials: [],
+    runIds: [],
+    stoppedEarly: error,
+    error,
+  };
 }
 
 export class SweepDriver {
@@ -69,6 +87,7 @@ export class SweepDriver {
   private readonly storageDisplay: string;
   private readonly runIds = new Map<number, string>();
   private stopReason: string | undefined;
+  private failure: string | undefined;
 
   constructor(private readonly options: SweepDriverOptions) {
     this.sweep = options.sweep;
@@ -76,58 +95,89 @@ export class SweepDriver {
     this.storageDisplay = maskStorage(this.storage);
   }
 
+  /**
+   * Never rejects: a failure of the study (its storage, Optuna) stops asking, lets the trials in flight settle, and
+   * is returned as the outcome's error, so one broken study neither orphans the others' runs nor hangs the caller.
+   */
   async run(): Promise<SweepOutcome> {
     const { sweep, bridge } = this.options;
-    const existing = await bridge.open({
-      storage: this.storage,
-      storageDisplay: this.storageDisplay,
-      studyName: sweep.studyName,
-      direction: sweep.direction,
-      sampler: sweep.sampler,
-      seed: sweep.seed,
-      searchSpace: sweep.searchSpace,
-      userAttrs: {
-        multiverse_benchmark: sweep.benchmark,
-        multiverse_job: sweep.jobName,
-        multiverse_optimize_metric: sweep.optimizeMetric,
-        multiverse_search_space: sweep.searchSpace,
-      },
-    });
-    // MLflow (issue 5, the tracking half): the study's parent run is opened here, once per study (its id kept in
-    // the study's user attributes so a resume finds it), and passed to every trial's run as its parent.
+    let existing: OptunaTrial[];
+    try {
+      existing = await bridge.open({
+        storage: this.storage,
+        storageDisplay: this.storageDisplay,
+        studyName: sweep.studyName,
+        direction: sweep.direction,
+        sampler: sweep.sampler,
+        seed: sweep.seed,
+        searchSpace: sweep.searchSpace,
+        userAttrs: {
+          multiverse_benchmark: sweep.benchmark,
+          multiverse_job: sweep.jobName,
+          multiverse_optimize_metric: sweep.optimizeMetric,
+          multiverse_search_space: sweep.searchSpace,
+        },
+      });
+    } catch (error) {
+      this.fail(`the study could not be opened in ${this.storageDisplay}: ${(error as Error).message}`);
+      return this.summary([]);
+    }
     const states = existing.map((t) => t.state);
     this.log(`study opened in ${this.storageDisplay}: ${existing.length} trials so far (${states.filter((s) => s === "COMPLETE").length} complete, ${states.filter((s) => s === "RUNNING" || s === "WAITING").length} unfinished); ${sweep.nTrials} wanted`);
     const ledger = this.options.ledger ?? emptyStudyLedger();
     for (const [number, asked] of ledger.asked) this.runIds.set(number, asked.runId);
     const inFlight = new Map<number, Promise<void>>();
-    const start = (number: number, work: Promise<void>) => {
-      const tracked = work.finally(() => inFlight.delete(number));
-      tracked.catch(() => undefined); // seen by Promise.race below; never an unhandled rejection after an early exit
+    const start = (number: number, work: () => Promise<void>) => {
+      const tracked = work()
+        .catch((error: unknown) => this.fail(`trial ${number}: ${(error as Error).message}`))
+        .finally(() => inFlight.delete(number));
       inFlight.set(number, tracked);
     };
-    for (const action of resumeActions(existing, ledger)) {
-      if (action.kind === "fail-unplanned") {
-        this.log(`trial ${action.trialNumber} was asked but never became a run (the sweep stopped in between): told FAIL`);
-        await this.tell(action.trialNumber, undefined, { state: "FAIL", message: "asked but never planned: the sweep stopped before the trial's run was journaled" });
-      } else if (action.kind === "record-told") {
-        this.options.runner.append([this.toldRecord(action.trialNumber, action.runId, action.state, action.value, "recorded from the study after a restart")]);
-      } else {
-        this.log(`trial ${action.trialNumber} continues with run ${action.runId.slice(0, 12)}`);
-        start(action.trialNumber, this.resumeTrial(action.trialNumber, action.runId, action.params));
+    try {
+      for (const action of resumeActions(existing, ledger)) {
+        if (action.kind === "fail-unplanned") {
+          this.log(`trial ${action.trialNumber} was asked but never became a run (the sweep stopped in between): told FAIL`);
+          await this.tell(action.trialNumber, undefined, { state: "FAIL", message: "asked but never planned: the sweep stopped before the trial's run was journaled" });
+        } else if (action.kind === "record-told") {
+          this.options.runner.append([this.toldRecord(action.trialNumber, action.runId, action.state, action.value, "recorded from the study after a restart")]);
+        } else {
+          this.log(`trial ${action.trialNumber} continues with run ${action.runId.slice(0, 12)}`);
+          start(action.trialNumber, () => this.resumeTrial(action.trialNumber, action.runId, action.params));
+        }
       }
+    } catch (error) {
+      this.fail(`resuming the study: ${(error as Error).message}`);
     }
     let asked = existing.length;
     const parallel = Math.max(1, this.options.parallel);
     for (;;) {
       while (this.stopReason === undefined && asked < sweep.nTrials && inFlight.size < parallel) {
-        const trial = await bridge.ask();
+        let trial: { number: number; params: Record<string, unknown> };
+        try {
+          trial = await bridge.ask();
+        } catch (error) {
+          this.fail(`asking for a trial: ${(error as Error).message}`);
+          break;
+        }
         asked += 1;
-        start(trial.number, this.newTrial(trial.number, trial.params));
+        start(trial.number, () => this.newTrial(trial.number, trial.params));
       }
       if (inFlight.size === 0) break;
       await Promise.race(inFlight.values());
     }
-    return this.summary(await bridge.trials());
+    let trials: OptunaTrial[] = [];
+    try {
+      trials = await bridge.trials();
+    } catch (error) {
+      this.fail(`listing the study's trials: ${(error as Error).message}`);
+    }
+    return this.summary(trials);
+  }
+
+  private fail(message: string): void {
+    this.failure ??= message;
+    this.stopReason ??= message;
+    this.log(`failed: ${message}`);
   }
 
   private async newTrial(number: number, params: Record<string, unknown>): Promise<void> {
@@ -241,6 +291,7 @@ export class SweepDriver {
     };
     if (best) outcome.best = best;
     if (this.stopReason) outcome.stoppedEarly = this.stopReason;
+    if (this.failure) outcome.error = this.failure;
     return outcome;
   }
 

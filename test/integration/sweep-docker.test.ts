@@ -28,6 +28,7 @@ interface SweepSummary {
   trials: { number: number; state: string; value: number | null; params: Record<string, unknown>; runId?: string }[];
   best?: { number: number; value: number };
   runIds: string[];
+  error?: string;
 }
 interface Summary {
   allSucceeded: boolean;
@@ -144,6 +145,22 @@ describe("Optuna sweeps on the real Docker engine", { skip }, () => {
     assert.deepEqual(failedStudy.trials.map((t) => [t.state, t.value]), [["FAIL", null], ["FAIL", null]]);
     const prunedStudy = loadStudy(sqlite(out), "pruned");
     assert.deepEqual(prunedStudy.trials.map((t) => [t.state, t.value]), [["PRUNED", null], ["PRUNED", null]]);
+  });
+
+  test("a study whose storage cannot be opened fails alone: the other study finishes, the command exits 1 and says why", async () => {
+    const out = join(work, "broken-storage");
+    assert.equal(cliSync(["register-model", CONTRACT_MODEL, "--state-root", out]).code, 0);
+    const broken = sweepJob("contract-test", "n_latent: {type: int, low: 2, high: 6}", "    optimize_metric: n_latent\n    n_trials: 2\n    study_name: broken\n    study_storage: sqlite:////proc/no-such-dir/studies.db\n");
+    const fine = sweepJob("contract-test", "n_latent: {type: int, low: 8, high: 12}", "    optimize_metric: n_latent\n    n_trials: 2\n    study_name: fine\n").replace("name: sweep", "name: sweep-fine");
+    const file = manifest("broken.yaml", "sw", `${broken}${fine}`);
+    const result = await cli(["run", "--manifest", file, "--output", out, "--json", "--max-concurrent", "2"]);
+    assert.equal(result.code, 1, result.stderr);
+    const summary = parseJson<Summary>(result);
+    const [failed, finished] = [summary.sweeps.find((s) => s.studyName === "broken")!, summary.sweeps.find((s) => s.studyName === "fine")!];
+    assert.match(failed.error ?? "", /the study could not be opened in sqlite:\/\/\/\/proc\/no-such-dir\/studies\.db: /);
+    assert.equal(failed.trials.length, 0);
+    assert.equal(finished.error, undefined);
+    assert.deepEqual(loadStudy(sqlite(out), "fine").trials.map((t) => t.state), ["COMPLETE", "COMPLETE"]);
   });
 
   test("a sweep killed mid-trial resumes its study: finished trials are not repeated, in-flight trials continue with their runs", async () => {

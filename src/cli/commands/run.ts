@@ -157,6 +157,6 @@ function summaryTable(outcome: RunOutcome): string {
 function sweepLine(sweep: SweepOutcome): string {
   const count = (state: string) => sweep.trials.filter((t) => t.state === state).length;
   const best = sweep.best ? `; best trial ${sweep.best.number}: ${sweep.optimizeMetric} = ${sweep.best.value} with ${JSON.stringify(sweep.best.params)}` : "";
-  const stopped = sweep.stoppedEarly ? `; stopped early: ${sweep.stoppedEarly}` : "";
+  const stopped = sweep.error ? `; FAILED: ${sweep.error}` : sweep.stoppedEarly ? `; stopped early: ${sweep.stoppedEarly}` : "";
   return `study ${sweep.studyName} (${sweep.direction} ${sweep.optimizeMetric}, ${sweep.storage}): ${sweep.trials.length}/${sweep.nTrials} trials, ${count("COMPLETE")} complete, ${count("PRUNED")} pruned, ${count("FAIL")} failed${best}${stopped}`;
 }
