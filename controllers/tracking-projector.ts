@@ -6,12 +6,15 @@
  * TRACKING_PROJECTION journal record (pending: retried with backoff; failed: refused by the server) and the
  * run goes on. `multiverse mlflow-sync` completes whatever is left pending.
  */
-import type { Backend } from "../src/domain/resources.js";
+import type { Backend, RunSpec } from "../src/domain/resources.js";
 import type { JournalRecord, NewJournalRecord } from "../src/journal/records.js";
 import type { StoreLayout } from "../src/artifacts/layout.js";
 import { MlflowClient } from "../src/tracking/mlflow-client.js";
 import { isTransientTrackingError } from "../src/tracking/mlflow-errors.js";
 import { openAttemptRun, projectBundle, projectFailure } from "../src/tracking/mlflow-projection.js";
+import { ensureStudyRun, finishStudyRun } from "../src/tracking/mlflow-study.js";
+import { studyRunKey, trialTags, type StudyOutcome, type StudySubject } from "../src/tracking/study-projection.js";
+import { applyStudyRecord, emptyStudyTrials, type StudyTrials } from "../src/tracking/study-trials.js";
 import { subjectFromSpec } from "../src/tracking/projection.js";
 import { applyProjectionRecord, type AttemptProjectionState } from "../src/tracking/projection-state.js";
 import { containerTracking, resolveTracking, type ResolvedTracking } from "../src/tracking/tracking-config.js";
@@ -56,13 +59,76 @@ export class TrackingProjector implements TrackingHooks {
   private readonly heldSamples = new Map<string, { samples: ResourceSample[]; source: string }>();
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; delayMs: number }>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Optuna studies by study key, and which study trial each sweep run is (from the journal). */
+  private readonly trials: StudyTrials = emptyStudyTrials();
+  private readonly parentRuns = new Map<string, Promise<string>>();
   private closed = false;
 
   constructor(private readonly options: TrackingProjectorOptions) {}
 
   /** Learns projection states from the journal (at start) and from records appended since. */
   observe(records: readonly JournalRecord[]): void {
-    for (const record of records) if (record.type === "TRACKING_PROJECTION") applyProjectionRecord(this.states, record);
+    for (const record of records) {
+      if (record.type === "TRACKING_PROJECTION") applyProjectionRecord(this.states, record);
+      else applyStudyRecord(this.trials, record);
+    }
+  }
+
+  /**
+   * A sweep session starts: its study's parent run is opened now (so it exists before the first trial) and every
+   * trial's attempt run becomes its child. `spec` is the sweep's base run (tracking settings, experiment).
+   */
+  openStudy(subject: StudySubject, spec: RunSpec): void {
+    const key = this.knowStudy(subject);
+    const tracking = resolveTracking(spec, this.options.env ?? process.env);
+    if (tracking && !this.closed) this.parentRun(key, tracking).catch(() => undefined);
+  }
+
+  /** A sweep session ended: the parent run gets the study's summary. Returns what happened, for the sweep's log. */
+  async finishStudy(subject: StudySubject, spec: RunSpec, outcome: StudyOutcome): Promise<string | undefined> {
+    const tracking = resolveTracking(spec, this.options.env ?? process.env);
+    if (!tracking || this.closed) return undefined;
+    const key = this.knowStudy(subject);
+    try {
+      const runId = await this.parentRun(key, tracking);
+      const status = await finishStudyRun(this.client(tracking, this.options.clientRetries ?? 2), runId, outcome, this.now());
+      return `MLflow parent run ${runId} of the study: ${status}`;
+    } catch (error) {
+      return `the study's MLflow parent run could not be updated: ${(error as Error).message}`;
+    }
+  }
+
+  /** The plan's description of a study is fuller than the journal's (direction, metric, search space). */
+  private knowStudy(subject: StudySubject): string {
+    const key = studyRunKey(subject);
+    const known = this.trials.studies.get(key);
+    if (known) known.subject = subject;
+    else this.trials.studies.set(key, { subject, asked: new Set(), told: new Map() });
+    return key;
+  }
+
+  private parentRun(key: string, tracking: ResolvedTracking): Promise<string> {
+    const cached = this.parentRuns.get(key);
+    if (cached) return cached;
+    const study = this.trials.studies.get(key);
+    if (!study) return Promise.reject(new Error(`unknown study ${key}`));
+    const opening = ensureStudyRun(this.client(tracking, OPEN_RETRIES), tracking.experimentName, study.subject).then((opened) => opened.runId);
+    this.parentRuns.set(key, opening);
+    opening.catch(() => this.parentRuns.delete(key)); // the next trial tries again
+    return opening;
+  }
+
+  /** mlflow.parentRunId and the trial's number when the run is a sweep trial; nothing when the parent cannot be had. */
+  private async studyTags(run: RunRecord, attemptId: string, tracking: ResolvedTracking): Promise<Record<string, string>> {
+    const trial = this.trials.trialOfRun.get(run.runId);
+    const study = trial ? this.trials.studies.get(trial.key) : undefined;
+    if (!trial || !study) return {};
+    try {
+      return trialTags(await this.parentRun(trial.key, tracking), study.subject, trial.trialNumber);
+    } catch (error) {
+      this.options.log(run, attemptId, `tracking: the study's parent run is not reachable (${(error as Error).message}); the trial's run is linked to it at its final projection`);
+      return {};
+    }
   }
 
   state(attemptId: string): AttemptProjectionState | undefined {
@@ -83,7 +149,8 @@ export class TrackingProjector implements TrackingHooks {
     let mlflowRunId = this.states.get(attemptId)?.mlflowRunId;
     if (!mlflowRunId) {
       try {
-        const opened = await openAttemptRun(this.client(tracking, OPEN_RETRIES), tracking.experimentName, subjectFromSpec(run, attemptId, this.attemptNumber(run, attemptId)));
+        const extraTags = await this.studyTags(run, attemptId, tracking);
+        const opened = await openAttemptRun(this.client(tracking, OPEN_RETRIES), tracking.experimentName, subjectFromSpec(run, attemptId, this.attemptNumber(run, attemptId)), { extraTags });
         mlflowRunId = opened.run.info.runId;
         this.record(run, attemptId, tracking, "pending", `MLflow run ${opened.created ? "opened" : "found"}; final projection after the attempt ends`, { experimentId: opened.experimentId, mlflowRunId });
       } catch (error) {
@@ -130,6 +197,7 @@ export class TrackingProjector implements TrackingHooks {
     const system = held && held.samples.length > 0 ? { systemMetrics: systemMetrics(held.samples), systemMetricsSource: held.source } : {};
     const phase = run.snapshot.value;
     try {
+      const extraTags = await this.studyTags(run, attemptId, tracking);
       if (phase === "ARTIFACT_SUCCESS") {
         const bundleDir = run.promotions.find((p) => p.attemptId === attemptId)?.artifactDir ?? run.snapshot.context.artifactDir;
         if (!bundleDir) throw new Error(`no promoted bundle of attempt ${attemptId} is journaled`);
@@ -138,6 +206,7 @@ export class TrackingProjector implements TrackingHooks {
           runName: run.name,
           logEmbeddings: tracking.logEmbeddings,
           maxArtifactBytes: tracking.maxArtifactBytes,
+          extraTags,
           ...system,
         });
         this.record(run, attemptId, tracking, "synced", `${result.action}: ${result.metricsLogged} metric points, ${result.uploaded.length} artifacts, status FINISHED`, { experimentId: result.experimentId, mlflowRunId: result.mlflowRunId });
@@ -150,6 +219,7 @@ export class TrackingProjector implements TrackingHooks {
           endTime: this.now(),
           evidenceDir: this.options.layout.workspaceDir(attemptId),
           maxArtifactBytes: tracking.maxArtifactBytes,
+          extraTags,
           ...system,
         });
         this.record(run, attemptId, tracking, "synced", `status ${phase === "FAILED" ? "FAILED" : "KILLED"}${reason ? ` (${reason})` : ""}`, { experimentId: result.experimentId, mlflowRunId: result.mlflowRunId });

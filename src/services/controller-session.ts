@@ -37,6 +37,8 @@ export interface ControllerSession {
   journal: Journal;
   /** The journal's records when the session opened (for other controllers to load). */
   history: readonly JournalRecord[];
+  /** The MLflow projection (sweeps open their studies' parent runs through it). */
+  tracking: TrackingProjector;
   close(): void;
 }
 
@@ -65,7 +67,10 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
         executors: options.executors,
         onTransition: options.onTransition,
         onError: options.onError,
-        onAppend: options.onAppend,
+        onAppend: (records) => {
+          tracking.observe(records);
+          options.onAppend?.(records);
+        },
         tracking,
       },
       {
@@ -82,6 +87,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
       index,
       journal,
       history: history.records,
+      tracking,
       close: () => {
         tracking.close();
         index.close();

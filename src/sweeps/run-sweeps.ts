@@ -13,6 +13,13 @@ import { failedSweepOutcome, SweepDriver, type SweepOutcome } from "./sweep-driv
 import { emptyStudyLedger, foldSweepLedger, maskStorage, studyKey } from "./sweep-ledger.js";
 import { defaultStudyStorage, type PlannedSweep } from "./sweep-plan.js";
 
+/** Tracking of studies (the MLflow parent run per study): told when a study's session opens and ends. */
+export interface SweepStudyHooks {
+  opened(sweep: PlannedSweep, storageDisplay: string): void;
+  /** Returns a line for the sweep's log, if there is something to say. */
+  finished(sweep: PlannedSweep, storageDisplay: string, outcome: SweepOutcome): Promise<string | undefined>;
+}
+
 export interface SweepRunInput {
   controller: RunController;
   /** Plain (non-sweep) runs of the plan, reconciled alongside. */
@@ -25,6 +32,7 @@ export interface SweepRunInput {
   parallel: number;
   makeBridge?: () => OptunaBridge;
   onTrialPlanned?: (planned: TrialPlanned) => void;
+  studies?: SweepStudyHooks;
   log?: (message: string) => void;
 }
 
@@ -64,6 +72,7 @@ export async function runWithSweeps(input: SweepRunInput): Promise<SweepRunResul
       return failedSweepOutcome(sweep, storage, `the Optuna bridge could not start: ${(error as Error).message}`);
     }
     try {
+      input.studies?.opened(sweep, storage);
       const driver = new SweepDriver({
         sweep,
         stateRoot: input.stateRoot,
@@ -73,7 +82,10 @@ export async function runWithSweeps(input: SweepRunInput): Promise<SweepRunResul
         parallel: input.parallel,
         log,
       });
-      return await driver.run();
+      const outcome = await driver.run();
+      const note = await input.studies?.finished(sweep, storage, outcome);
+      if (note) log(`[sweep ${sweep.studyName}] ${note}`);
+      return outcome;
     } finally {
       await bridge.close();
     }

@@ -20,7 +20,7 @@ export interface OpenedRun {
 }
 
 /** MLflow's search syntax quotes values with single quotes; a quote inside is escaped by a backslash. */
-function quoted(value: string): string {
+export function quoted(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 

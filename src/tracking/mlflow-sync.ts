@@ -18,6 +18,9 @@ import { isTransientTrackingError } from "./mlflow-errors.js";
 import { projectBundle, projectFailure } from "./mlflow-projection.js";
 import { subjectFromSpec } from "./projection.js";
 import { foldProjectionStates } from "./projection-state.js";
+import { ensureStudyRun, finishStudyRun } from "./mlflow-study.js";
+import { trialTags } from "./study-projection.js";
+import { foldStudyTrials, journaledStudyOutcome, type StudyTrials } from "./study-trials.js";
 import { DEFAULT_MAX_ARTIFACT_MB, resolveTracking } from "./tracking-config.js";
 
 export interface SyncRequest {
@@ -70,6 +73,7 @@ interface OutputState {
   layout: StoreLayout;
   runs: Map<string, RunRecord>;
   projections: ReturnType<typeof foldProjectionStates>;
+  studies: StudyTrials;
 }
 
 function readOutput(output: string): OutputState {
@@ -77,7 +81,7 @@ function readOutput(output: string): OutputState {
   const simple = existsSync(join(root, SIMPLE_STATE_DIR_NAME));
   const stateRoot = simple ? join(root, SIMPLE_STATE_DIR_NAME) : root;
   const records = existsSync(join(stateRoot, "journal")) ? readJournal(stateRoot).records : [];
-  return { stateRoot, layout: storeLayout(root, simple ? "simple" : "store"), runs: replayRecords(records), projections: foldProjectionStates(records) };
+  return { stateRoot, layout: storeLayout(root, simple ? "simple" : "store"), runs: replayRecords(records), projections: foldProjectionStates(records), studies: foldStudyTrials(records) };
 }
 
 export async function syncToMlflow(request: SyncRequest): Promise<SyncOutcome> {
@@ -106,6 +110,7 @@ export async function syncToMlflow(request: SyncRequest): Promise<SyncOutcome> {
   const byAttempt = new Map<string, RunRecord>();
   for (const run of state.runs.values()) for (const p of run.promotions) byAttempt.set(p.attemptId, run);
   const done = new Set<string>();
+  const parents = new StudyParents(client, state.studies);
 
   for (const dir of listBundles(state.layout)) {
     const manifest = peekManifest(dir);
@@ -116,6 +121,7 @@ export async function syncToMlflow(request: SyncRequest): Promise<SyncOutcome> {
       runName: run?.name,
       logEmbeddings: settings?.logEmbeddings ?? false,
       maxArtifactBytes: settings?.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_MB * 1024 * 1024,
+      extraTags: run ? await parents.tagsOf(run.runId, request.experimentName ?? settings?.experimentName ?? manifest?.experiment_name ?? run.spec.experimentName) : {},
     });
     items.push(item);
     if (item.physicalRunId) done.add(item.physicalRunId);
@@ -139,6 +145,7 @@ export async function syncToMlflow(request: SyncRequest): Promise<SyncOutcome> {
         message: run.snapshot.context.message,
         evidenceDir: existsSync(source) ? source : undefined,
         maxArtifactBytes: DEFAULT_MAX_ARTIFACT_MB * 1024 * 1024,
+        extraTags: await parents.tagsOf(run.runId, experimentName),
       });
       item = { source, physicalRunId: attemptId, logicalRunId: run.runId, experimentName, mlflowRunId: result.mlflowRunId, action: result.created ? "created" : "updated", message: `status ${phase === "FAILED" ? "FAILED" : "KILLED"}` };
     } catch (error) {
@@ -148,14 +155,58 @@ export async function syncToMlflow(request: SyncRequest): Promise<SyncOutcome> {
     journalRecords.push(projectionRecord(run.runId, item, client.trackingUri));
   }
 
+  items.push(...(await parents.finishAll()));
   const journaled = journalOutcome(state.stateRoot, journalRecords);
   return { trackingUri: client.trackingUri, items, journaled: journaled === true, ...(typeof journaled === "string" ? { note: journaled } : {}) };
+}
+
+/**
+ * Sweep trials are synced as children of their study's parent run (created when missing, found when not). A parent
+ * this sync touched is closed once every trial the journal asked for has been told.
+ */
+class StudyParents {
+  private readonly opened = new Map<string, Promise<{ runId: string; experimentName: string; status: string } | undefined>>();
+
+  constructor(private readonly client: MlflowClient, private readonly trials: StudyTrials) {}
+
+  async tagsOf(runId: string, experimentName: string): Promise<Record<string, string>> {
+    const trial = this.trials.trialOfRun.get(runId);
+    const study = trial ? this.trials.studies.get(trial.key) : undefined;
+    if (!trial || !study) return {};
+    let opening = this.opened.get(trial.key);
+    if (!opening) {
+      opening = ensureStudyRun(this.client, experimentName, study.subject, { reopen: false })
+        .then((opened) => ({ runId: opened.runId, experimentName, status: opened.status }))
+        .catch(() => undefined); // the trial is synced without its parent; the next sync links it
+      this.opened.set(trial.key, opening);
+    }
+    const parent = await opening;
+    return parent ? trialTags(parent.runId, study.subject, trial.trialNumber) : {};
+  }
+
+  async finishAll(): Promise<SyncItem[]> {
+    const items: SyncItem[] = [];
+    for (const [key, opening] of this.opened) {
+      const parent = await opening;
+      const study = this.trials.studies.get(key);
+      if (!parent || !study || parent.status !== "RUNNING") continue;
+      const outcome = journaledStudyOutcome(study);
+      if (outcome.trials.some((t) => t.state === "RUNNING")) continue; // trials still in flight: a live sweep closes it
+      try {
+        await finishStudyRun(this.client, parent.runId, outcome);
+        items.push({ source: `optuna study ${study.subject.studyName} (${study.subject.storage})`, experimentName: parent.experimentName, mlflowRunId: parent.runId, action: "updated", message: "study parent run FINISHED" });
+      } catch (error) {
+        items.push({ source: `optuna study ${study.subject.studyName}`, experimentName: parent.experimentName, mlflowRunId: parent.runId, action: "failed", message: (error as Error).message, transient: isTransientTrackingError(error) });
+      }
+    }
+    return items;
+  }
 }
 
 async function syncBundle(
   client: MlflowClient,
   dir: string,
-  options: { experimentName?: string; runName?: string; logEmbeddings: boolean; maxArtifactBytes: number },
+  options: { experimentName?: string; runName?: string; logEmbeddings: boolean; maxArtifactBytes: number; extraTags?: Record<string, string> },
 ): Promise<SyncItem> {
   const manifest = peekManifest(dir);
   try {

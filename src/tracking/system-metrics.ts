@@ -5,6 +5,7 @@
 import Docker from "dockerode";
 import { attemptHandle } from "../executors/executor.js";
 import type { MlflowMetric } from "./mlflow-types.js";
+import { gpusOfAttempt, NvidiaSmiReader, requestedGpus, type DeviceRequestShape, type GpuReader } from "./gpu-metrics.js";
 
 export interface GpuSample {
   index: number;
@@ -81,13 +82,18 @@ interface DockerErrorShape {
   statusCode?: number;
 }
 
-/** The Docker engine's own accounting of the attempt's container (cgroup numbers, as `docker stats`). */
+/**
+ * The Docker engine's own accounting of the attempt's container (cgroup numbers, as `docker stats`), plus the
+ * utilisation and memory of the GPUs the container was given, from nvidia-smi, where the host has GPUs.
+ */
 export class DockerStatsSampler implements ResourceSampler {
   readonly source = "docker stats";
   private readonly docker: Docker;
+  private readonly gpus: GpuReader;
 
-  constructor(options: { socketPath?: string; docker?: Docker } = {}) {
+  constructor(options: { socketPath?: string; docker?: Docker; gpus?: GpuReader } = {}) {
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+    this.gpus = options.gpus ?? new NvidiaSmiReader();
   }
 
   async sample(attemptId: string): Promise<ResourceSample | "gone" | undefined> {
@@ -97,7 +103,13 @@ export class DockerStatsSampler implements ResourceSampler {
       if (info.State.Status === "created") return undefined;
       if (info.State.Status !== "running") return "gone";
       const stats = (await container.stats({ stream: false })) as unknown as DockerStatsDocument;
-      return sampleFromDockerStats(stats, Date.now());
+      const sample = sampleFromDockerStats(stats, Date.now());
+      const given = requestedGpus(info.HostConfig?.DeviceRequests as DeviceRequestShape[] | undefined);
+      if (given !== "none") {
+        const readings = await this.gpus.read();
+        if (readings) sample.gpus = gpusOfAttempt(readings, given);
+      }
+      return sample;
     } catch (error) {
       if ((error as DockerErrorShape)?.statusCode === 404) return undefined; // not created yet, or already released
       return undefined;

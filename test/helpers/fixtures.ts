@@ -57,3 +57,16 @@ export function transition(runId: string, from: RunPhase, to: RunPhase, event: s
     snapshot: { machineVersion: RUN_MACHINE_VERSION, value: to, context: ctx },
   };
 }
+
+/** A run_manifest.yaml over one small dataset called `tiny` (batch and label columns), with the given jobs. */
+export function tinyManifestYaml(options: { experiment: string; dataset: string; jobs: string; globals?: string }): string {
+  return `globals:
+  experiment_name: ${options.experiment}
+${options.globals ?? ""}datasets:
+  tiny:
+    path: ${options.dataset}
+    batch_key: batch
+    label_key: label
+jobs:
+${options.jobs}`;
+}

@@ -15,6 +15,7 @@ import { MlflowClient } from "../../src/tracking/mlflow-client.js";
 import type { MlflowRun } from "../../src/tracking/mlflow-types.js";
 import { cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
+import { tinyManifestYaml } from "../helpers/fixtures.js";
 import { freePort, startMlflow, type TestMlflowServer } from "../helpers/mlflow.js";
 
 const EPOCH_IMAGE = "multiverse-epoch-test:dev";
@@ -46,16 +47,7 @@ let server: TestMlflowServer;
 let client: MlflowClient;
 
 function manifest(experiment: string, uri: string, jobs: string): string {
-  return `globals:
-  experiment_name: ${experiment}
-  mlflow_tracking_uri: ${uri}
-datasets:
-  tiny:
-    path: ${dataset}
-    batch_key: batch
-    label_key: label
-jobs:
-${jobs}`;
+  return tinyManifestYaml({ experiment, dataset, globals: `  mlflow_tracking_uri: ${uri}\n`, jobs });
 }
 
 function register(out: string): void {

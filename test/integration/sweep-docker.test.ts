@@ -13,6 +13,7 @@ import { writeH5mu } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
+import { tinyManifestYaml } from "../helpers/fixtures.js";
 import { journalRecords } from "../helpers/journal.js";
 import { loadStudy, requireOptunaOrSkip } from "../helpers/optuna.js";
 
@@ -43,15 +44,7 @@ let dataset: string;
 
 function manifest(name: string, experiment: string, jobs: string): string {
   const file = join(work, name);
-  writeFileSync(file, `globals:
-  experiment_name: ${experiment}
-datasets:
-  tiny:
-    path: ${dataset}
-    batch_key: batch
-    label_key: label
-jobs:
-${jobs}`);
+  writeFileSync(file, tinyManifestYaml({ experiment, dataset, jobs }));
   return file;
 }
 
