@@ -132,6 +132,24 @@ export const runDetailSchema = {
     manifestSha256: nullableString,
     manifestMatchesSidecar: { type: ["boolean", "null"] },
     artifactProblems: { type: "array", items: { type: "string" } },
+    tracking: {
+      type: "array",
+      description: "the MLflow projection of each attempt: pending (retried with backoff), synced, or failed with the reason",
+      items: {
+        type: "object",
+        properties: {
+          attemptId: { type: "string" },
+          target: { type: "string" },
+          state: { type: "string", enum: ["pending", "synced", "failed"] },
+          trackingUri: { type: "string" },
+          experimentName: { type: "string" },
+          experimentId: nullableString,
+          mlflowRunId: nullableString,
+          message: nullableString,
+          updatedAt: { type: "string" },
+        },
+      },
+    },
   },
 } as const;
 

@@ -204,7 +204,7 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
 
   app.get<{ Params: { id: string } }>(
     "/api/v1/runs/:id",
-    { schema: declare({ method: "GET", url: "/api/v1/runs/:id", summary: "a run with its attempts, transitions and artifacts (with checksums)", params: idParamsSchema, response: { 200: runDetailSchema, 404: errorSchema, 409: errorSchema } }) },
+    { schema: declare({ method: "GET", url: "/api/v1/runs/:id", summary: "a run with its attempts, transitions, artifacts (with checksums) and MLflow projection state", params: idParamsSchema, response: { 200: runDetailSchema, 404: errorSchema, 409: errorSchema } }) },
     async (request) => {
       const run = index.getRun(request.params.id);
       const bundle = run.artifactDir ? await readBundleArtifacts(run.artifactDir) : undefined;
@@ -216,6 +216,7 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
         manifestSha256: bundle?.manifestSha256 ?? null,
         manifestMatchesSidecar: bundle?.manifestMatchesSidecar ?? null,
         artifactProblems: bundle?.problems ?? [],
+        tracking: index.trackingProjections(run.runId),
       };
     },
   );

@@ -6,7 +6,7 @@ import { Errors } from "../domain/errors.js";
 import type { Condition } from "../domain/resources.js";
 import type { JournalRecord } from "../journal/records.js";
 import { createProjector, type Projector } from "./projection.js";
-import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
 
 export interface RunRow {
   runId: string;
@@ -82,6 +82,21 @@ export interface SweepTrialRow {
   toldAt: string | null;
 }
 
+/** The MLflow projection of one attempt (TRACKING_PROJECTION). */
+export interface TrackingProjectionRow {
+  attemptId: string;
+  runId: string;
+  target: string;
+  /** pending (retried), synced, or failed (refused by the server, with the reason). */
+  state: string;
+  trackingUri: string;
+  experimentName: string;
+  experimentId: string | null;
+  mlflowRunId: string | null;
+  message: string | null;
+  updatedAt: string;
+}
+
 export interface BenchmarkRow {
   name: string;
   generation: number;
@@ -143,6 +158,7 @@ function prepareQueries(db: Db) {
     benchmark: db.prepare(`SELECT ${BENCHMARK_COLUMNS} FROM benchmarks WHERE name = ?`),
     phaseCounts: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs WHERE benchmark = ? GROUP BY phase`),
     phaseTotals: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs GROUP BY phase`),
+    trackingOfRun: db.prepare(`SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections WHERE run_id = ? ORDER BY attempt_id`),
     sweepTrialsOfRuns: db.prepare(`SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY study, trial_number`),
   };
 }
@@ -171,6 +187,7 @@ const DUMP_QUERIES: Record<IndexTable, string> = {
   transitions: `SELECT ${TRANSITION_COLUMNS} FROM transitions ORDER BY seq`,
   benchmarks: `SELECT ${BENCHMARK_COLUMNS} FROM benchmarks ORDER BY name`,
   sweep_trials: `SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials ORDER BY trial_key`,
+  tracking_projections: `SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections ORDER BY attempt_id`,
 };
 
 export class RunIndex {
@@ -301,6 +318,11 @@ export class RunIndex {
       }
     }
     throw Errors.notFound(`no run matches "${idOrPrefix}"`, { details: ["list runs with: multiverse get runs --output <state root>"] });
+  }
+
+  /** The MLflow projection of each of the run's attempts. */
+  trackingProjections(runId: string): TrackingProjectionRow[] {
+    return this.queries.trackingOfRun.all(runId) as TrackingProjectionRow[];
   }
 
   attempts(runId: string): AttemptRow[] {

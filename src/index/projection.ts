@@ -49,6 +49,12 @@ export function createProjector(db: Database.Database): Projector {
       VALUES (@trialKey, @study, @storage, @trialNumber, @runId, @state, @value, @message, @ts)
       ON CONFLICT(trial_key) DO UPDATE SET run_id = COALESCE(excluded.run_id, run_id), state = excluded.state, value = excluded.value,
         message = excluded.message, told_at = excluded.told_at`),
+    trackingProjection: db.prepare(`INSERT INTO tracking_projections (attempt_id, run_id, target, state, tracking_uri, experiment_name, experiment_id,
+        mlflow_run_id, message, updated_at)
+      VALUES (@attemptId, @runId, @target, @state, @trackingUri, @experimentName, @experimentId, @mlflowRunId, @message, @ts)
+      ON CONFLICT(attempt_id) DO UPDATE SET state = excluded.state, tracking_uri = excluded.tracking_uri, experiment_name = excluded.experiment_name,
+        experiment_id = COALESCE(excluded.experiment_id, experiment_id), mlflow_run_id = COALESCE(excluded.mlflow_run_id, mlflow_run_id),
+        message = excluded.message, updated_at = excluded.updated_at`),
     benchmarkStatus: db.prepare(`UPDATE benchmarks SET observed_generation = @observedGeneration, conditions = @conditions, run_ids = @runIds,
       updated_at = @ts WHERE name = @name`),
   };
@@ -169,6 +175,21 @@ export function createProjector(db: Database.Database): Projector {
           runId: record.trialRunId ?? null,
           state: record.state,
           value: record.value ?? null,
+          message: record.message ?? null,
+          ts: record.ts,
+        });
+        return;
+      case "TRACKING_PROJECTION":
+        if (record.attemptId === "") return; // a bundle synced without a journaled attempt
+        s.trackingProjection.run({
+          attemptId: record.attemptId,
+          runId: record.runId,
+          target: record.target,
+          state: record.state,
+          trackingUri: record.trackingUri,
+          experimentName: record.experimentName,
+          experimentId: record.experimentId ?? null,
+          mlflowRunId: record.mlflowRunId ?? null,
           message: record.message ?? null,
           ts: record.ts,
         });

@@ -4,10 +4,10 @@
  */
 import type Database from "better-sqlite3";
 
-export const INDEX_SCHEMA_VERSION = 5;
+export const INDEX_SCHEMA_VERSION = 6;
 
 /** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
-export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey" } as const;
+export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey", tracking_projections: "attemptId" } as const;
 export type IndexTable = keyof typeof ROW_KEYS;
 
 const DDL = `
@@ -103,6 +103,20 @@ CREATE TABLE sweep_trials (
   told_at TEXT
 );
 CREATE INDEX sweep_trials_run ON sweep_trials (run_id, study, trial_number);
+-- The MLflow projection of each attempt: pending, synced or failed, with the MLflow ids once known (TRACKING_PROJECTION).
+CREATE TABLE tracking_projections (
+  attempt_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL,
+  tracking_uri TEXT NOT NULL,
+  experiment_name TEXT NOT NULL,
+  experiment_id TEXT,
+  mlflow_run_id TEXT,
+  message TEXT,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX tracking_projections_run ON tracking_projections (run_id);
 `;
 
 /** Column lists that give rows the shape of the exported row types. */
@@ -119,6 +133,9 @@ export const BENCHMARK_COLUMNS = `name, generation, observed_generation AS obser
 
 export const SWEEP_TRIAL_COLUMNS = `trial_key AS trialKey, study, storage, trial_number AS trialNumber, benchmark, job_name AS jobName, run_id AS runId,
   params, state, value, message, asked_at AS askedAt, told_at AS toldAt`;
+
+export const TRACKING_PROJECTION_COLUMNS = `attempt_id AS attemptId, run_id AS runId, target, state, tracking_uri AS trackingUri,
+  experiment_name AS experimentName, experiment_id AS experimentId, mlflow_run_id AS mlflowRunId, message, updated_at AS updatedAt`;
 
 export const TRANSITION_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, from_phase AS "from", to_phase AS "to", reason, message, ts`;
 

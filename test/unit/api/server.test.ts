@@ -160,6 +160,29 @@ describe("status API", { timeout: 30_000 }, () => {
     });
   }
 
+  test("a run's MLflow projection state per attempt: pending with why, then synced with its MLflow ids", async () => {
+    const projection = (state: "pending" | "synced", message: string, ids: { experimentId?: string; mlflowRunId?: string } = {}): NewJournalRecord => ({
+      type: "TRACKING_PROJECTION",
+      runId: RUN_B,
+      attemptId: `${RUN_B.slice(0, 12)}-own1-a1`,
+      target: "mlflow",
+      state,
+      trackingUri: "http://127.0.0.1:25000",
+      experimentName: "demo",
+      ...ids,
+      message,
+    });
+    type Detail = { tracking: { attemptId: string; state: string; experimentId: string | null; mlflowRunId: string | null; message: string }[] };
+    assert.deepEqual((await getJson<Detail>(`/api/v1/runs/${RUN_B}`)).tracking, []);
+    controller.append([projection("pending", "MLflow run opened", { experimentId: "7", mlflowRunId: "abc" }), projection("pending", "connection refused; retrying in 5 s")]);
+    let tracking = (await getJson<Detail>(`/api/v1/runs/${RUN_B}`)).tracking;
+    assert.equal(tracking.length, 1);
+    assert.deepEqual([tracking[0]!.state, tracking[0]!.message, tracking[0]!.mlflowRunId, tracking[0]!.experimentId], ["pending", "connection refused; retrying in 5 s", "abc", "7"], "a later record without ids keeps the ids learnt");
+    controller.append([projection("synced", "updated: 12 metric points")]);
+    tracking = (await getJson<Detail>(`/api/v1/runs/${RUN_B}`)).tracking;
+    assert.deepEqual([tracking[0]!.state, tracking[0]!.mlflowRunId], ["synced", "abc"]);
+  });
+
   test("a run by id, prefix or name, with attempts, transitions and its artifacts' checksums", async () => {
     const detail = await getJson<{ run: { runId: string; phase: string }; attempts: { attemptId: string }[]; transitions: unknown[]; artifacts: null }>(`/api/v1/runs/${RUN_A.slice(0, 10)}`);
     assert.equal(detail.run.runId, RUN_A);
