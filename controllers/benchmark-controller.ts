@@ -9,19 +9,23 @@ import { isTerminal } from "../src/domain/run-states.js";
 import type { JournalRecord } from "../src/journal/records.js";
 import type { DesiredState, SourcedResource } from "../src/sources/resource-source.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
+import type { PlannedSweep } from "../src/sweeps/sweep-plan.js";
 import { reconcileBenchmark, type DeclaredBenchmark, type KnownBenchmark, type PlanOutcome } from "../reconcilers/benchmark-reconciler.js";
 import { applyBenchmarkRecord } from "./benchmark-records.js";
 import type { RunController } from "./run-controller.js";
+import type { SweepSupervisor } from "./sweep-supervisor.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface BenchmarkPlanner {
   /** Plans a Benchmark against the declared catalog; throws a MultiverseError when it cannot be planned. */
-  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }): Promise<PlannedRun[]>;
+  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }): Promise<{ runs: PlannedRun[]; sweeps: PlannedSweep[] }>;
 }
 
 export interface BenchmarkControllerDeps {
   runs: RunController;
   planner: BenchmarkPlanner;
+  /** Runs the Benchmarks' sweep jobs; without it a plan with sweeps fails. */
+  sweeps?: SweepSupervisor;
   clock?: () => Date;
   onError?: (name: string, error: unknown) => void;
   /** Told after each reconcile of a Benchmark (for logs and readiness). */
@@ -32,6 +36,7 @@ interface CachedPlan {
   key: string;
   outcome: PlanOutcome;
   runs: PlannedRun[];
+  sweeps: PlannedSweep[];
 }
 
 export class BenchmarkController {
@@ -141,7 +146,16 @@ export class BenchmarkController {
       .all()
       .filter((r) => r.spec.benchmark === name)
       .map((r) => ({ runId: r.runId, phase: r.snapshot.value }));
-    const decision = reconcileBenchmark({ name, declared, known, plan: plan?.outcome, runs, now: this.clock().toISOString() });
+    // Trial runs of the current studies are wanted like planned runs (every trial the journal asked for).
+    const sweeps = plan?.outcome.ok ? plan.sweeps : [];
+    let outcome = plan?.outcome;
+    if (plan?.outcome.ok && sweeps.length > 0 && this.deps.sweeps) {
+      const planned = new Set(plan.outcome.runIds);
+      outcome = { ok: true, runIds: [...plan.outcome.runIds, ...this.deps.sweeps.trialRunIds(sweeps).filter((id) => !planned.has(id))] };
+    }
+    const sweepsInProgress = this.deps.sweeps && sweeps.length > 0 ? this.deps.sweeps.unfinished(name, sweeps) : 0;
+    const sweepErrors = this.deps.sweeps && sweeps.length > 0 ? this.deps.sweeps.errors(name, sweeps) : [];
+    const decision = reconcileBenchmark({ name, declared, known, plan: outcome, runs, sweepsInProgress, sweepErrors, now: this.clock().toISOString() });
     // APPLIED/DELETED first, then the runs, then the status that describes them.
     const status = decision.records.filter((r) => r.type === "BENCHMARK_STATUS");
     const written = this.deps.runs.append(decision.records.filter((r) => r.type !== "BENCHMARK_STATUS"));
@@ -152,6 +166,8 @@ export class BenchmarkController {
       const active = entries.filter((e) => !isTerminal(this.deps.runs.get(e.runId)?.snapshot.value ?? "PENDING")).map((e) => e.runId);
       this.deps.runs.track(active);
     }
+    if (!sourced) this.deps.sweeps?.forget(name);
+    else if (plan?.outcome.ok) this.deps.sweeps?.ensure(name, sweeps);
     for (const runId of decision.cancelRunIds) this.deps.runs.requestCancel(runId);
     this.observe(this.deps.runs.append(status));
     this.deps.onReconciled?.(name, decision.generation);
@@ -167,10 +183,11 @@ export class BenchmarkController {
     };
     let entry: CachedPlan;
     try {
-      const runs = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog);
-      entry = { key, outcome: { ok: true, runIds: runs.map((r) => r.runId) }, runs };
+      const { runs, sweeps } = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog);
+      if (sweeps.length > 0 && !this.deps.sweeps) throw new Error(`jobs ${sweeps.map((s) => s.jobName).join(", ")}: this controller does not run sweeps`);
+      entry = { key, outcome: { ok: true, runIds: runs.map((r) => r.runId) }, runs, sweeps };
     } catch (error) {
-      entry = { key, outcome: { ok: false, message: (error as Error).message }, runs: [] };
+      entry = { key, outcome: { ok: false, message: (error as Error).message }, runs: [], sweeps: [] };
     }
     this.plans.set(sourced.name, entry);
     return entry;

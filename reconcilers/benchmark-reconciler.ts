@@ -37,6 +37,10 @@ export interface BenchmarkInput {
   plan?: PlanOutcome;
   /** Every run of this benchmark the controller knows, any generation. */
   runs: readonly { runId: string; phase: RunPhase }[];
+  /** Sweeps of the plan whose study session has not ended (they will ask for more trial runs). */
+  sweepsInProgress?: number;
+  /** Why sweeps of the plan failed (their study could not be run). */
+  sweepErrors?: readonly string[];
   now: string;
 }
 
@@ -77,7 +81,7 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
   const cancelRunIds = plan.ok ? input.runs.filter((r) => !wanted.has(r.runId) && !isTerminal(r.phase)).map((r) => r.runId) : [];
   const phases = new Map(input.runs.map((r) => [r.runId, r.phase] as const));
   const planned = runIds.map((runId) => phases.get(runId) ?? "PENDING");
-  const conditions = mergeConditions(known?.conditions ?? [], declaredConditions(declared, plan, planned, cancelRunIds.length), input.now, generation);
+  const conditions = mergeConditions(known?.conditions ?? [], declaredConditions(declared, plan, planned, cancelRunIds.length, input.sweepsInProgress ?? 0, input.sweepErrors ?? []), input.now, generation);
   if (statusChanged(known, generation, conditions, runIds)) {
     records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds });
   }
@@ -86,7 +90,7 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
 
 type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
 
-function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, planned: readonly RunPhase[], cancelling: number): ConditionDraft[] {
+function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, planned: readonly RunPhase[], cancelling: number, sweeps: number, sweepErrors: readonly string[]): ConditionDraft[] {
   const source: ConditionDraft = declared.stale
     ? { type: "SourceValid", status: "False", reason: "SourceError", message: `${declared.file} is broken; acting on its last good version: ${declared.sourceProblems.join("; ") || "unreadable"}` }
     : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${declared.file}:${declared.line}` };
@@ -105,13 +109,15 @@ function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, plan
   const cancelled = planned.filter((p) => p === "CANCELLED").length;
   const recovery = planned.filter((p) => p === "RECOVERY_PENDING").length;
   const inProgress = total - terminal;
-  const progress = `${terminal} of ${total} runs terminal (${succeeded} succeeded, ${failed} failed, ${cancelled} cancelled)`;
+  const progress = `${terminal} of ${total} runs terminal (${succeeded} succeeded, ${failed} failed, ${cancelled} cancelled)${sweeps > 0 ? `; ${sweeps} sweeps asking for trials` : ""}`;
+  const busyReason = recovery > 0 ? "RecoveryPending" : inProgress > 0 ? "RunsInProgress" : "SweepsInProgress";
   const progressing: ConditionDraft =
-    inProgress > 0 || cancelling > 0
-      ? { type: "Progressing", status: "True", reason: recovery > 0 ? "RecoveryPending" : "RunsInProgress", message: `${progress}${cancelling > 0 ? `; cancelling ${cancelling} superseded runs` : ""}${recovery > 0 ? `; ${recovery} waiting for recover adopt|discard` : ""}` }
+    inProgress > 0 || cancelling > 0 || sweeps > 0
+      ? { type: "Progressing", status: "True", reason: busyReason, message: `${progress}${cancelling > 0 ? `; cancelling ${cancelling} superseded runs` : ""}${recovery > 0 ? `; ${recovery} waiting for recover adopt|discard` : ""}` }
       : { type: "Progressing", status: "False", reason: "Settled", message: progress };
   let ready: ConditionDraft;
-  if (inProgress > 0) ready = { type: "Ready", status: "False", reason: recovery > 0 ? "RecoveryPending" : "RunsInProgress", message: progress };
+  if (inProgress > 0 || sweeps > 0) ready = { type: "Ready", status: "False", reason: busyReason, message: progress };
+  else if (sweepErrors.length > 0) ready = { type: "Ready", status: "False", reason: "SweepFailed", message: `${progress}; ${sweepErrors.join("; ")}` };
   else if (succeeded === total) ready = { type: "Ready", status: "True", reason: "AllRunsSucceeded", message: progress };
   else ready = { type: "Ready", status: "False", reason: failed > 0 ? "RunsFailed" : "RunsCancelled", message: progress };
   return [source, { type: "Planned", status: "True", reason: "Planned", message: `${total} runs from ${declared.jobs} jobs` }, progressing, ready];

@@ -4,6 +4,7 @@
  * controllers until stopped. Stopping leaves attempts running; the next start adopts them.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Backend, BenchmarkResource, DatasetResource, ModelResource } from "../domain/resources.js";
 import { isTerminal } from "../domain/run-states.js";
@@ -16,6 +17,9 @@ import type { ControllerPort } from "../api/controller-port.js";
 import type { DesiredState, ResourceSource } from "../sources/resource-source.js";
 import { planBenchmark } from "../../reconcilers/plan.js";
 import { BenchmarkController } from "../../controllers/benchmark-controller.js";
+import { SweepSupervisor } from "../../controllers/sweep-supervisor.js";
+import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
+import { studyTrackingHooks } from "../sweeps/study-subject.js";
 import { openControllerSession } from "./controller-session.js";
 import { resolveCatalog } from "./resolve-catalog.js";
 import { hostCapacity } from "./run-service.js";
@@ -91,6 +95,7 @@ export async function startController(options: ControllerServiceOptions): Promis
   const listeners = new Set<(records: readonly JournalRecord[]) => void>();
   // The Benchmark controller needs the Run controller, and the Run controller's hooks need it back.
   const benchmarksRef: { current?: BenchmarkController } = {};
+  const sweepsRef: { current?: SweepSupervisor } = {};
   let ready = false;
 
   const session = openControllerSession({
@@ -107,6 +112,7 @@ export async function startController(options: ControllerServiceOptions): Promis
     },
     onError: (run, error) => log(`run ${run.name}: reconcile error: ${(error as Error).message}`),
     onAppend: (records) => {
+      sweepsRef.current?.observe(records);
       for (const listener of listeners) {
         try {
           listener(records);
@@ -119,6 +125,17 @@ export async function startController(options: ControllerServiceOptions): Promis
   const runs = session.controller;
   runs.executorsFallback(executorFor);
 
+  const sweeps = new SweepSupervisor({
+    runs,
+    stateRoot,
+    parallel: options.maxConcurrent ?? availableParallelism(),
+    studies: studyTrackingHooks(session.tracking),
+    log,
+    onSessionEnded: (benchmark) => benchmarksRef.current?.runChanged(benchmark),
+  });
+  sweeps.observe(session.history);
+  sweepsRef.current = sweeps;
+
   const benchmarkController = new BenchmarkController({
     runs,
     planner: {
@@ -129,6 +146,7 @@ export async function startController(options: ControllerServiceOptions): Promis
           modelRoots: options.modelRoots,
         }),
     },
+    sweeps,
     onError: (name, error) => log(`benchmark ${name}: reconcile error: ${(error as Error).message}`),
   });
   benchmarkController.load(session.history);
@@ -215,6 +233,7 @@ export async function startController(options: ControllerServiceOptions): Promis
     clearInterval(resyncTimer);
     await options.source.stop();
     await benchmarkController.stop();
+    await sweeps.stop();
     await runs.stop();
     session.close();
     lock.release();
@@ -234,6 +253,7 @@ export async function startController(options: ControllerServiceOptions): Promis
       await options.source.stop();
       await api?.close();
       await benchmarkController.stop();
+      await sweeps.stop();
       await runs.stop();
       session.close();
       rmSync(controllerInfoPath(stateRoot), { force: true });
@@ -265,16 +285,12 @@ async function planFor(
     modelRoots: context.modelRoots,
   });
   const plan = planBenchmark(benchmark, catalog, {});
-  for (const sweep of plan.sweeps) {
-    plan.errors.push(Errors.schema(`jobs[${sweep.jobIndex}] (${sweep.jobName}): mode "sweep" runs with \`multiverse run\`; the long-running controller does not drive Optuna studies yet`, {
-      location: { field: `jobs[${sweep.jobIndex}].mode` },
-    }));
-  }
   if (plan.errors.length > 0) {
     if (plan.errors.length === 1) throw plan.errors[0];
     throw Errors.schema(`${plan.errors.length} jobs cannot be planned: ${plan.errors.map((e) => e.message).join("; ")}`);
   }
-  return plan.runs;
+  if (plan.sweeps.length > 0) requireOptunaPython();
+  return { runs: plan.runs, sweeps: plan.sweeps };
 }
 
 function writeAtomically(file: string, text: string): void {

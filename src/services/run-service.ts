@@ -22,8 +22,7 @@ import { slurmCapacity } from "../executors/slurm/capacity.js";
 import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
 import { runWithSweeps } from "../sweeps/run-sweeps.js";
 import type { SweepOutcome } from "../sweeps/sweep-driver.js";
-import type { PlannedSweep } from "../sweeps/sweep-plan.js";
-import type { StudySubject } from "../tracking/study-projection.js";
+import { studyTrackingHooks } from "../sweeps/study-subject.js";
 import type { TrialPlanned } from "../sweeps/controller-trial-runner.js";
 
 export interface RunRequest {
@@ -158,10 +157,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
           stateRoot,
           parallel: request.maxConcurrent ?? availableParallelism(),
           onTrialPlanned: request.onTrialPlanned,
-          studies: {
-            opened: (sweep, storage) => session.tracking.openStudy(studySubject(sweep, storage), sweep.base),
-            finished: (sweep, storage, outcome) => session.tracking.finishStudy(studySubject(sweep, storage), sweep.base, outcome),
-          },
+          studies: studyTrackingHooks(session.tracking),
           log: request.onSweepLog,
         });
         const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
@@ -175,18 +171,4 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
   } finally {
     lock.release();
   }
-}
-
-function studySubject(sweep: PlannedSweep, storage: string): StudySubject {
-  return {
-    studyName: sweep.studyName,
-    storage,
-    benchmark: sweep.benchmark,
-    jobName: sweep.jobName,
-    direction: sweep.direction,
-    optimizeMetric: sweep.optimizeMetric,
-    nTrials: sweep.nTrials,
-    sampler: sweep.sampler,
-    searchSpace: sweep.searchSpace,
-  };
 }

@@ -88,6 +88,7 @@ export class SweepDriver {
   private readonly runIds = new Map<number, string>();
   private stopReason: string | undefined;
   private failure: string | undefined;
+  private abandonedAt: string | undefined;
 
   constructor(private readonly options: SweepDriverOptions) {
     this.sweep = options.sweep;
@@ -166,12 +167,23 @@ export class SweepDriver {
       await Promise.race(inFlight.values());
     }
     let trials: OptunaTrial[] = [];
+    if (this.abandoned) return this.summary(trials);
     try {
       trials = await bridge.trials();
     } catch (error) {
       this.fail(`listing the study's trials: ${(error as Error).message}`);
     }
     return this.summary(trials);
+  }
+
+  /** The caller no longer wants this session: ask nothing more and tell nothing more (trials stay RUNNING). */
+  abandon(reason = "the session was abandoned"): void {
+    this.abandonedAt ??= reason;
+    this.stopReason ??= reason;
+  }
+
+  get abandoned(): boolean {
+    return this.abandonedAt !== undefined;
   }
 
   private fail(message: string): void {
@@ -216,6 +228,7 @@ export class SweepDriver {
 
   private async settle(number: number, planned: TrialRun, resumed: boolean): Promise<void> {
     const record = await this.options.runner.run(planned, { resumed, study: this.sweep.studyName, trialNumber: number });
+    if (this.abandoned) return;
     const phase: RunPhase = record.snapshot.value;
     if (phase === "CANCELLED") {
       // No outcome: the trial stays RUNNING in the study and the next `multiverse run` re-runs it.

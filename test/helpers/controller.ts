@@ -1,7 +1,10 @@
 /** Starts `multiverse controller` as a child process and waits on what it logs and what the index says. */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeH5mu } from "../../src/h5/index.js";
+import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cliSync, parseJson } from "./cli.js";
 
 export interface ControllerProcess {
@@ -89,4 +92,54 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A Dataset and a Benchmark resource (`<name>-data`, `<name>`) as one YAML file; `jobLines` are the jobs' lines. */
+export function benchmarkResourceYaml(name: string, dataset: string, jobLines: string[]): string {
+  return [
+    `apiVersion: multiverse.io/v1alpha1`,
+    `kind: Dataset`,
+    `metadata: {name: ${name}-data}`,
+    `spec: {path: ${dataset}}`,
+    `---`,
+    `apiVersion: multiverse.io/v1alpha1`,
+    `kind: Benchmark`,
+    `metadata: {name: ${name}}`,
+    `spec:`,
+    `  experimentName: ${name}`,
+    `  jobs:`,
+    ...jobLines,
+    ``,
+  ].join("\n");
+}
+
+export interface ControllerWorkspace {
+  work: string;
+  /** A small RNA dataset. */
+  dataset: string;
+  state: string;
+  /** The directory the controller watches. */
+  watch: string;
+}
+
+/** A temporary work directory with a dataset, a state root with the contract-test model registered, and a watch dir. */
+export async function makeControllerWorkspace(prefix: string): Promise<ControllerWorkspace> {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const dataset = join(work, "d.h5mu");
+  await writeH5mu(dataset, { nObs: 24, modalities: { rna: { nVars: 8 } }, seed: 3 });
+  const state = join(work, "state");
+  const watch = join(work, "benchmarks");
+  mkdirSync(watch);
+  const registered = cliSync(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", state]);
+  if (registered.code !== 0) throw new Error(`register-model failed: ${registered.stderr}`);
+  return { work, dataset, state, watch };
+}
+
+/** Kills the controller, removes the containers it owned, and the work directory (unless MULTIVERSE_KEEP_TEST_DIRS). */
+export async function removeControllerWorkspace(workspace: ControllerWorkspace, controller: ControllerProcess | undefined): Promise<void> {
+  await controller?.stop("SIGKILL");
+  spawnSync("sh", ["-c", `docker rm -f $(docker ps -aq --filter label=io.multiverse.owner=$(cat ${join(workspace.state, "owner-id")} 2>/dev/null) ) 2>/dev/null`]);
+  if (process.env.MULTIVERSE_KEEP_TEST_DIRS) return;
+  spawnSync("chmod", ["-R", "u+w", workspace.work]);
+  rmSync(workspace.work, { recursive: true, force: true });
 }

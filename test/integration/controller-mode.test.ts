@@ -5,36 +5,18 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeH5mu } from "../../src/h5/index.js";
 import { verifyBundle } from "../../src/artifacts/verify.js";
-import { repoRoot } from "../../src/util/paths.js";
 import { cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
-import { listRuns, startControllerProcess, waitFor, type ControllerProcess } from "../helpers/controller.js";
+import { benchmarkResourceYaml, listRuns, makeControllerWorkspace, removeControllerWorkspace, startControllerProcess, waitFor, type ControllerProcess } from "../helpers/controller.js";
 
 const skip = requireDockerOrSkip();
 
 function benchmarkYaml(name: string, dataset: string, jobs: { name: string; params: Record<string, unknown>; seeds: number[] }[]): string {
-  return [
-    `apiVersion: multiverse.io/v1alpha1`,
-    `kind: Dataset`,
-    `metadata: {name: ${name}-data}`,
-    `spec: {path: ${dataset}}`,
-    `---`,
-    `apiVersion: multiverse.io/v1alpha1`,
-    `kind: Benchmark`,
-    `metadata: {name: ${name}}`,
-    `spec:`,
-    `  experimentName: ${name}`,
-    `  jobs:`,
-    ...jobs.map((j) => `    - {name: ${j.name}, dataset: ${name}-data, model: contract-test, seeds: [${j.seeds.join(", ")}], params: ${JSON.stringify(j.params)}}`),
-    ``,
-  ].join("\n");
+  return benchmarkResourceYaml(name, dataset, jobs.map((j) => `    - {name: ${j.name}, dataset: ${name}-data, model: contract-test, seeds: [${j.seeds.join(", ")}], params: ${JSON.stringify(j.params)}}`));
 }
 
 interface BenchmarkView {
@@ -60,21 +42,9 @@ describe("controller mode", { skip }, () => {
   let controller: ControllerProcess | undefined;
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), "mv-controller-"));
-    dataset = join(work, "d.h5mu");
-    await writeH5mu(dataset, { nObs: 24, modalities: { rna: { nVars: 8 } }, seed: 3 });
-    state = join(work, "state");
-    watch = join(work, "benchmarks");
-    mkdirSync(watch);
-    assert.equal(cliSync(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", state]).code, 0);
+    ({ work, dataset, state, watch } = await makeControllerWorkspace("mv-controller-"));
   });
-  after(async () => {
-    await controller?.stop("SIGKILL");
-    spawnSync("sh", ["-c", `docker rm -f $(docker ps -aq --filter label=io.multiverse.owner=$(cat ${join(state, "owner-id")} 2>/dev/null) ) 2>/dev/null`]);
-    if (process.env.MULTIVERSE_KEEP_TEST_DIRS) return;
-    spawnSync("chmod", ["-R", "u+w", work]);
-    rmSync(work, { recursive: true, force: true });
-  });
+  after(() => removeControllerWorkspace({ work, dataset, state, watch }, controller));
 
   test("a file drop converges to promoted runs; an edit adds only what changed; status carries observedGeneration", { timeout: 120_000 }, async () => {
     controller = await startControllerProcess(state, watch, ["--max-concurrent", "2", "--listen", "127.0.0.1:0"]);

@@ -6,7 +6,7 @@ import { RUN_PHASES, isTerminal, type RunPhase } from "../../../src/domain/run-s
 const NOW = "2026-11-24T10:00:00.000Z";
 const declared = (over: Partial<DeclaredBenchmark> = {}): DeclaredBenchmark => ({ specHash: "h1", file: "/w/b.yaml", line: 1, jobs: 2, stale: false, sourceProblems: [], ...over });
 const known = (over: Partial<KnownBenchmark> = {}): KnownBenchmark => ({ generation: 1, specHash: "h1", deleted: false, observedGeneration: 1, conditions: [], runIds: ["r1", "r2"], ...over });
-const condition = (conditions: { type: string; status: string; reason: string }[], type: string) => conditions.find((c) => c.type === type);
+const condition = (conditions: { type: string; status: string; reason: string; message?: string }[], type: string) => conditions.find((c) => c.type === type);
 
 describe("reconcileBenchmark: generations", () => {
   test("a first declaration is generation 1, journaled before its status, and applies the plan", () => {
@@ -55,6 +55,22 @@ describe("reconcileBenchmark: generations", () => {
     assert.deepEqual(d.cancelRunIds, ["r2"]);
     assert.deepEqual(d.applyRunIds, ["r1", "r3"]);
     assert.match(condition(d.conditions, "Progressing")!.reason, /RunsInProgress/);
+  });
+
+  test("sweeps still asking for trials keep the benchmark Progressing and not Ready, even when every run so far is terminal", () => {
+    const runs = [{ runId: "r1", phase: "ARTIFACT_SUCCESS" as RunPhase }, { runId: "t1", phase: "ARTIFACT_SUCCESS" as RunPhase }];
+    const busy = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: true, runIds: ["r1", "t1"] }, runs, sweepsInProgress: 1, now: NOW });
+    assert.deepEqual(condition(busy.conditions, "Ready"), { ...condition(busy.conditions, "Ready"), status: "False", reason: "SweepsInProgress" });
+    assert.equal(condition(busy.conditions, "Progressing")?.status, "True");
+    assert.match(condition(busy.conditions, "Progressing")!.message ?? "", /2 of 2 runs terminal .*; 1 sweeps asking for trials/);
+    assert.deepEqual(busy.cancelRunIds, [], "trial runs handed in with the plan are wanted");
+    const done = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: true, runIds: ["r1", "t1"] }, runs, sweepsInProgress: 0, now: NOW });
+    assert.equal(condition(done.conditions, "Ready")?.reason, "AllRunsSucceeded");
+    const running = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: true, runIds: ["r1", "t1"] }, runs: [runs[0]!, { runId: "t1", phase: "RUNNING" }], sweepsInProgress: 1, now: NOW });
+    assert.equal(condition(running.conditions, "Ready")?.reason, "RunsInProgress", "running runs are the more specific reason");
+    const failed = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: true, runIds: ["r1"] }, runs: [runs[0]!], sweepErrors: ["study s: the study could not be opened"], now: NOW });
+    assert.equal(condition(failed.conditions, "Ready")?.reason, "SweepFailed");
+    assert.match(condition(failed.conditions, "Ready")?.message ?? "", /study s: the study could not be opened/);
   });
 
   test("a deleted benchmark cancels its non-terminal runs, keeps terminal ones, and is not deleted twice", () => {
