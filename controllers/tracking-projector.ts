@@ -103,7 +103,7 @@ export class TrackingProjector implements TrackingHooks {
     const key = studyRunKey(subject);
     const known = this.trials.studies.get(key);
     if (known) known.subject = subject;
-    else this.trials.studies.set(key, { subject, asked: new Set(), told: new Map() });
+    else this.trials.studies.set(key, { subject, asked: new Set(), params: new Map(), told: new Map() });
     return key;
   }
 

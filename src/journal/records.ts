@@ -143,6 +143,9 @@ export interface SweepTrialAskedRecord extends RecordBase {
   trialNumber: number;
   params: Record<string, unknown>;
   runId: string;
+  /** The study's direction and metric (absent in journals written before they were recorded). */
+  direction?: "minimize" | "maximize";
+  optimizeMetric?: string;
 }
 
 /** What Optuna was told about a sweep's trial: the run's metric, PRUNED for a missing metric, FAIL for a failed run. */

@@ -266,6 +266,8 @@ export class SweepDriver {
       trialNumber: number,
       params,
       runId,
+      direction: this.sweep.direction,
+      optimizeMetric: this.sweep.optimizeMetric,
     };
   }
 

@@ -8,6 +8,7 @@ import { studyRunKey, type StudyOutcome, type StudySubject } from "./study-proje
 export interface JournaledStudy {
   subject: StudySubject;
   asked: Set<number>;
+  params: Map<number, Record<string, unknown>>;
   told: Map<number, { state: string; value: number | null }>;
 }
 
@@ -26,10 +27,13 @@ export function applyStudyRecord(state: StudyTrials, record: JournalRecord): voi
     const key = studyRunKey({ storage: record.storage, studyName: record.study });
     let study = state.studies.get(key);
     if (!study) {
-      study = { subject: { studyName: record.study, storage: record.storage, benchmark: record.benchmark, jobName: record.jobName }, asked: new Set(), told: new Map() };
+      study = { subject: { studyName: record.study, storage: record.storage, benchmark: record.benchmark, jobName: record.jobName }, asked: new Set(), params: new Map(), told: new Map() };
       state.studies.set(key, study);
     }
+    if (record.direction && !study.subject.direction) study.subject.direction = record.direction;
+    if (record.optimizeMetric && !study.subject.optimizeMetric) study.subject.optimizeMetric = record.optimizeMetric;
     study.asked.add(record.trialNumber);
+    study.params.set(record.trialNumber, record.params);
     if (!state.trialOfRun.has(record.runId)) state.trialOfRun.set(record.runId, { key, trialNumber: record.trialNumber });
   } else if (record.type === "SWEEP_TRIAL_TOLD") {
     const study = state.studies.get(studyRunKey({ storage: record.storage, studyName: record.study }));
@@ -43,11 +47,19 @@ export function foldStudyTrials(records: readonly JournalRecord[]): StudyTrials 
   return state;
 }
 
-/** A study's outcome as far as the journal knows it (no direction there, so no best trial). */
+/** A study's outcome as far as the journal knows it (the best trial only where the journal has the direction). */
 export function journaledStudyOutcome(study: JournaledStudy): StudyOutcome {
   const trials = [...study.asked].sort((a, b) => a - b).map((number) => {
     const told = study.told.get(number);
-    return { number, state: told?.state ?? "RUNNING", value: told?.value ?? null, params: {} };
+    return { number, state: told?.state ?? "RUNNING", value: told?.value ?? null, params: study.params.get(number) ?? {} };
   });
-  return { optimizeMetric: study.subject.optimizeMetric ?? "", nTrials: trials.length, trials };
+  const outcome: StudyOutcome = { optimizeMetric: study.subject.optimizeMetric ?? "", nTrials: trials.length, trials };
+  const sign = study.subject.direction === "maximize" ? 1 : study.subject.direction === "minimize" ? -1 : 0;
+  if (sign !== 0 && study.subject.optimizeMetric) {
+    for (const trial of trials) {
+      if (trial.state !== "COMPLETE" || trial.value === null) continue;
+      if (outcome.best === undefined || sign * (trial.value - outcome.best.value!) > 0) outcome.best = trial;
+    }
+  }
+  return outcome;
 }

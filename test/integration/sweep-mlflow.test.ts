@@ -137,6 +137,9 @@ describe("Optuna studies in MLflow (real tracking server, real Optuna, real Dock
     const parents = parentsOf(runs);
     assert.equal(parents.length, 1, "one parent run, however often it is synced");
     assert.equal(parents[0]!.info.status, "FINISHED", "every asked trial was told, so the parent is closed");
+    assert.equal(parents[0]!.params.direction, "maximize", "the journal carries the study's direction and metric");
+    const best = Math.max(...summary.sweeps[0]!.trials.map((t) => t.value ?? -Infinity));
+    assert.equal(parents[0]!.metrics.best_n_latent?.value, best);
     const children = runs.filter((r) => r.tags["mlflow.parentRunId"] === parents[0]!.info.runId);
     assert.equal(children.length, summary.runs.length, "one child per trial run, no duplicates");
     assert.deepEqual(new Set(children.map((c) => c.tags["multiverse.physical_run_id"])), new Set(summary.runs.map((r) => r.attemptId)));

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { STUDY_TAGS, studyRunFinal, studyRunKey, studyRunOpening, trialTags, type StudyOutcome, type StudySubject } from "../../../src/tracking/study-projection.js";
 import { foldStudyTrials, journaledStudyOutcome } from "../../../src/tracking/study-trials.js";
-import type { JournalRecord } from "../../../src/journal/records.js";
+import type { JournalRecord, SweepTrialAskedRecord } from "../../../src/journal/records.js";
 
 const subject: StudySubject = {
   studyName: "exp__pbmc__pca",
@@ -108,5 +108,18 @@ describe("sweep trials folded from the journal", () => {
     const outcome = journaledStudyOutcome(state.studies.get("sqlite:///x.db::s")!);
     assert.deepEqual(outcome.trials.map((t) => [t.number, t.state, t.value]), [[0, "COMPLETE", 3], [1, "RUNNING", null], [2, "PRUNED", null]]);
     assert.equal(studyRunFinal(outcome, 1).status, "RUNNING");
+    assert.equal(outcome.best, undefined, "journals without the direction give no best trial");
+  });
+
+  test("with the direction and metric journaled, the best complete trial is known", () => {
+    const withDirection = (trialNumber: number, runId: string, direction: "minimize" | "maximize"): JournalRecord =>
+      ({ ...(asked(trialNumber, runId) as SweepTrialAskedRecord), params: { k: trialNumber }, direction, optimizeMetric: "ari" });
+    for (const [direction, bestNumber] of [["maximize", 1], ["minimize", 0]] as const) {
+      const state = foldStudyTrials([withDirection(0, "r1", direction), withDirection(1, "r2", direction), withDirection(2, "r3", direction), told(0, "COMPLETE", 0.2), told(1, "COMPLETE", 0.9), told(2, "FAIL")]);
+      const outcome = journaledStudyOutcome(state.studies.get("sqlite:///x.db::s")!);
+      assert.equal(outcome.best?.number, bestNumber, direction);
+      assert.deepEqual(outcome.best?.params, { k: bestNumber });
+      assert.equal(studyRunFinal(outcome, 1).metrics.find((m) => m.key === "best_ari")?.value, bestNumber === 1 ? 0.9 : 0.2);
+    }
   });
 });
