@@ -23,6 +23,7 @@ import { formatMemLimit } from "../src/manifest/mem-limit.js";
 import { explainCacheMiss } from "../reconcilers/cache-miss.js";
 import { admit, demandOf, type Admission, type Capacity, type Reservation } from "../reconcilers/broker.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
+import { leftoverAttempts, type AttemptOwner } from "../reconcilers/leftovers.js";
 import { applyRecord, type RunRecord } from "./run-records.js";
 import { WorkQueue } from "./work-queue.js";
 import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js";
@@ -671,6 +672,36 @@ export class RunController {
   private executorFactory: ((backend: Backend) => Executor) | undefined;
 
   /** Creates executors on first use for backends the controller was not given (recovery of any run). */
+  /**
+   * Releases what the engines still hold of attempts whose outcome is journaled (a crash between the transition
+   * that records an exit and the release leaves it behind). Returns the released attempt ids.
+   */
+  async releaseLeftovers(): Promise<string[]> {
+    const owners = new Map<string, AttemptOwner>();
+    for (const run of this.runs.values()) {
+      for (const attemptId of run.launched) owners.set(attemptId, { phase: run.snapshot.value, attemptId: run.snapshot.context.attemptId ?? null });
+    }
+    const released: string[] = [];
+    for (const executor of Object.values(this.deps.executors)) {
+      if (!executor) continue;
+      let owned: AttemptObservation[];
+      try {
+        owned = await executor.listOwned(this.deps.ownerId);
+      } catch {
+        continue; // an engine that cannot answer now: its leftovers are found next time
+      }
+      for (const attemptId of leftoverAttempts(owned, (id) => owners.get(id))) {
+        try {
+          await executor.release(attemptId);
+          released.push(attemptId);
+        } catch {
+          // left for the next start
+        }
+      }
+    }
+    return released;
+  }
+
   executorsFallback(factory: (backend: Backend) => Executor): void {
     this.executorFactory = factory;
   }

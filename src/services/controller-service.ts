@@ -177,6 +177,10 @@ export async function startController(options: ControllerServiceOptions): Promis
     return active.length;
   };
 
+  // Leftovers of attempts already recorded go before the workers start (they never race a worker's own release).
+  for (const backend of new Set(runs.all().map((r) => r.spec.backend))) executorFor(backend);
+  const leftovers = await runs.releaseLeftovers();
+  if (leftovers.length > 0) log(`released ${leftovers.length} leftover containers of attempts already recorded: ${leftovers.join(", ")}`);
   // Adoption: every run the journal left unfinished is reconciled again; running attempts are observed, not relaunched.
   runs.start();
   const unfinished = runs.all().filter((r) => !isTerminal(r.snapshot.value) && r.snapshot.value !== "RECOVERY_PENDING");

@@ -143,6 +143,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       const controller = session.controller;
       request.onController?.(controller);
       const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
+      if (!request.dryRun) await controller.releaseLeftovers();
       const entries = await controller.applyPlan(plan.runs, { skipCompleted });
       request.onPlan?.(entries);
       if (request.dryRun) {

@@ -228,6 +228,30 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     assert.ok(parseJson<Summary>(sixth).runs.every((r) => r.seed === 1), "--seed overrides every job's seeds");
   });
 
+  test("a container left behind by a crash after its exit was recorded is released by the next run; unknown ones are not touched", async () => {
+    const out = join(work, "leftovers");
+    registerTestModel(out);
+    const file = writeManifest("leftovers.yaml", manifest("  - name: a\n    dataset_slug: tiny\n    model_name: contract-test\n    seeds: [0]\n"));
+    const first = await cli(["run", "--manifest", file, "--output", out, "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    const [run] = parseJson<Summary>(first).runs;
+    const owner = readFileSync(join(out, "owner-id"), "utf8").trim();
+    const create = (attemptId: string) =>
+      spawnSync("docker", ["create", "--name", `mv-${attemptId}`, "--label", `io.multiverse.owner=${owner}`, "--label", `io.multiverse.attempt-id=${attemptId}`, "--label", "io.multiverse.managed=true", "multiverse-contract-test:dev", "true"], { encoding: "utf8" });
+    // The window: the promoted attempt's container is still there (a kill between PROMOTED and the release).
+    assert.equal(create(run!.attemptId!).status, 0);
+    const stranger = `${"f".repeat(12)}-${owner.slice(0, 6)}-a1`;
+    assert.equal(create(stranger).status, 0);
+    try {
+      const again = await cli(["run", "--manifest", file, "--output", out, "--json", "--skip-completed"]);
+      assert.equal(again.code, 0, again.stderr);
+      const left = spawnSync("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=io.multiverse.owner=${owner}`], { encoding: "utf8" }).stdout.trim().split("\n");
+      assert.deepEqual(left, [`mv-${stranger}`], "the recorded attempt's container is gone; one the journal does not know stays");
+    } finally {
+      spawnSync("docker", ["rm", "-f", `mv-${stranger}`, `mv-${run!.attemptId!}`]);
+    }
+  });
+
   test("rebuild-index after deleting the index gives the same listing; --verify detects a tampered row", async () => {
     const out = join(work, "resume");
     const before = cliSync(["get", "runs", "--output", out, "-o", "json"]);
