@@ -5,8 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chownSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { verifyBundle } from "../../../src/artifacts/verify.js";
+import { repoRoot } from "../../../src/util/paths.js";
 import { stateRoot, workspace } from "./fixtures.js";
 
 const NOBODY = 65534;
@@ -31,13 +34,28 @@ const quarantine = readdirSync(join(layout.storeDir, "quarantine"));
 process.stdout.write(JSON.stringify({ first, second, third, quarantine }));
 `;
 
+/**
+ * The child imports the compiled code as "nobody", who cannot read a checkout under a private directory (a clone in
+ * `mktemp -d`): it gets a world-readable copy of dist/ and of the two packages that code imports.
+ */
+function readableCodeCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "mv-unprivileged-code-"));
+  chmodSync(dir, 0o755);
+  cpSync(join(repoRoot(), "package.json"), join(dir, "package.json")); // read for the tool's version
+  mkdirSync(join(dir, "store")); // with package.json, how the code finds its root
+  cpSync(join(repoRoot(), "dist"), join(dir, "dist"), { recursive: true });
+  for (const pkg of ["h5wasm", "xstate"]) cpSync(join(repoRoot(), "node_modules", pkg), join(dir, "node_modules", pkg), { recursive: true });
+  return dir;
+}
+
 test("the saga works for an ordinary user: promote, reuse, quarantine a tampered bundle", { skip: isRoot && !hasSetpriv ? "setpriv is not available" : !isRoot ? "the other tests already run unprivileged" : false }, async () => {
   const state = stateRoot("store");
+  const code = readableCodeCopy();
   try {
     await workspace(state.layout);
     assert.equal(spawnSync("chown", ["-R", `${NOBODY}:${NOBODY}`, state.root]).status, 0);
     chownSync(state.root, NOBODY, NOBODY);
-    const here = (path: string) => new URL(path, import.meta.url).href;
+    const compiled = (path: string) => new URL(`file://${join(code, "dist", path)}`).href;
     const child = spawnSync(
       "setpriv",
       [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, "--input-type=module", "-e", SCRIPT],
@@ -47,9 +65,9 @@ test("the saga works for an ordinary user: promote, reuse, quarantine a tampered
         env: {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           MV_ROOT: state.root,
-          MV_LAYOUT: here("../../../src/artifacts/layout.js"),
-          MV_PROMOTE: here("../../../src/artifacts/promote.js"),
-          MV_FIXTURES: here("./fixtures.js"),
+          MV_LAYOUT: compiled("src/artifacts/layout.js"),
+          MV_PROMOTE: compiled("src/artifacts/promote.js"),
+          MV_FIXTURES: compiled("test/unit/artifacts/fixtures.js"),
         },
       },
     );
@@ -64,5 +82,6 @@ test("the saga works for an ordinary user: promote, reuse, quarantine a tampered
     assert.equal((await verifyBundle(result.first.artifactDir)).ok, true);
   } finally {
     state.cleanup();
+    rmSync(code, { recursive: true, force: true });
   }
 });
