@@ -146,15 +146,17 @@ export class BenchmarkController {
       .all()
       .filter((r) => r.spec.benchmark === name)
       .map((r) => ({ runId: r.runId, phase: r.snapshot.value }));
-    // Trial runs of the current studies are wanted like planned runs (every trial the journal asked for).
     const sweeps = plan?.outcome.ok ? plan.sweeps : [];
     let outcome = plan?.outcome;
+    let sweepsInProgress = 0;
+    let sweepErrors: string[] = [];
     if (plan?.outcome.ok && sweeps.length > 0 && this.deps.sweeps) {
+      // Trial runs of the current studies are wanted like planned runs (every trial the journal asked for).
       const planned = new Set(plan.outcome.runIds);
       outcome = { ok: true, runIds: [...plan.outcome.runIds, ...this.deps.sweeps.trialRunIds(sweeps).filter((id) => !planned.has(id))] };
+      sweepsInProgress = this.deps.sweeps.unfinished(name, sweeps);
+      sweepErrors = this.deps.sweeps.errors(name, sweeps);
     }
-    const sweepsInProgress = this.deps.sweeps && sweeps.length > 0 ? this.deps.sweeps.unfinished(name, sweeps) : 0;
-    const sweepErrors = this.deps.sweeps && sweeps.length > 0 ? this.deps.sweeps.errors(name, sweeps) : [];
     const decision = reconcileBenchmark({ name, declared, known, plan: outcome, runs, sweepsInProgress, sweepErrors, now: this.clock().toISOString() });
     // APPLIED/DELETED first, then the runs, then the status that describes them.
     const status = decision.records.filter((r) => r.type === "BENCHMARK_STATUS");

@@ -671,7 +671,6 @@ export class RunController {
 
   private executorFactory: ((backend: Backend) => Executor) | undefined;
 
-  /** Creates executors on first use for backends the controller was not given (recovery of any run). */
   /**
    * Releases what the engines still hold of attempts whose outcome is journaled (a crash between the transition
    * that records an exit and the release leaves it behind). Returns the released attempt ids.
@@ -702,6 +701,7 @@ export class RunController {
     return released;
   }
 
+  /** Creates executors on first use for backends the controller was not given (recovery of any run). */
   executorsFallback(factory: (backend: Backend) => Executor): void {
     this.executorFactory = factory;
   }

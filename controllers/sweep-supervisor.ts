@@ -67,11 +67,6 @@ export class SweepSupervisor {
     return [...ids];
   }
 
-  /** Sessions of the Benchmark still asking for or waiting on trials. */
-  inProgress(benchmark: string): number {
-    return this.active.get(benchmark)?.size ?? 0;
-  }
-
   /** How many of these sweeps still have a session to run (running, or not yet run in this process). */
   unfinished(benchmark: string, sweeps: readonly PlannedSweep[]): number {
     const active = this.active.get(benchmark);

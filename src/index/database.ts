@@ -88,7 +88,7 @@ export interface TrackingProjectionRow {
   runId: string;
   target: string;
   /** pending (retried), synced, or failed (refused by the server, with the reason). */
-  state: string;
+  state: "pending" | "synced" | "failed";
   trackingUri: string;
   experimentName: string;
   experimentId: string | null;

@@ -12,7 +12,6 @@ import { foldSweepLedger, maskStorage, studyKey } from "./sweep-ledger.js";
 import { startSweepSession, sweepLogger, type SweepStudyHooks } from "./sweep-session.js";
 import { defaultStudyStorage, type PlannedSweep } from "./sweep-plan.js";
 
-
 export interface SweepRunInput {
   controller: RunController;
   /** Plain (non-sweep) runs of the plan, reconciled alongside. */

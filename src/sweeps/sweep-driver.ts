@@ -88,7 +88,7 @@ export class SweepDriver {
   private readonly runIds = new Map<number, string>();
   private stopReason: string | undefined;
   private failure: string | undefined;
-  private abandonedAt: string | undefined;
+  private abandonReason: string | undefined;
 
   constructor(private readonly options: SweepDriverOptions) {
     this.sweep = options.sweep;
@@ -178,12 +178,12 @@ export class SweepDriver {
 
   /** The caller no longer wants this session: ask nothing more and tell nothing more (trials stay RUNNING). */
   abandon(reason = "the session was abandoned"): void {
-    this.abandonedAt ??= reason;
+    this.abandonReason ??= reason;
     this.stopReason ??= reason;
   }
 
   get abandoned(): boolean {
-    return this.abandonedAt !== undefined;
+    return this.abandonReason !== undefined;
   }
 
   private fail(message: string): void {

@@ -11,6 +11,7 @@ import { storeLayout, SIMPLE_STATE_DIR_NAME, type StoreLayout } from "../artifac
 import { listBundles } from "../artifacts/verify.js";
 import { peekManifest } from "../artifacts/manifest.js";
 import { Journal, readJournal } from "../journal/journal.js";
+import { openCaughtUpIndex } from "../index/run-index.js";
 import type { NewJournalRecord } from "../journal/records.js";
 import { acquireStateLock } from "../state/state-root.js";
 import { MlflowClient } from "./mlflow-client.js";
@@ -264,6 +265,8 @@ function journalOutcome(stateRoot: string, records: NewJournalRecord[]): boolean
     } finally {
       journal.close();
     }
+    // The index is the journal's projection: it learns the new states now, as after any other append.
+    openCaughtUpIndex(stateRoot).close();
     return true;
   } finally {
     lock.release();

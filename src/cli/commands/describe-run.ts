@@ -5,8 +5,8 @@ import { verifyBundle } from "../../artifacts/verify.js";
 import { json, table, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { openIndexFor } from "./get-runs.js";
-import { trackingStates } from "../../tracking/tracking-status.js";
-import { describeProjection } from "../../tracking/projection-state.js";
+import { describeProjection, type AttemptProjectionState } from "../../tracking/projection-state.js";
+import type { TrackingProjectionRow } from "../../index/run-index.js";
 
 export interface DescribeRunOptions extends StateRootOptions {
   outputFormat?: "json" | "text";
@@ -21,7 +21,7 @@ export async function describeRunCommand(idOrPrefix: string, options: DescribeRu
     const transitions = index.transitions(run.runId);
     const sweepTrials = index.sweepTrials([run.runId]);
     const bundle = run.artifactDir && existsSync(run.artifactDir) ? await verifyBundle(run.artifactDir) : undefined;
-    const tracking = trackingStates(stateRoot, run.runId);
+    const tracking = index.trackingProjections(run.runId).map(projectionState);
     if (options.outputFormat === "json") {
       io.out(json({ run, attempts, transitions, bundle: bundle ? { ok: bundle.ok, problems: bundle.problems } : null, tracking, ...(sweepTrials.length > 0 ? { sweepTrials } : {}) }));
       return EXIT_OK;
@@ -69,4 +69,17 @@ export async function describeRunCommand(idOrPrefix: string, options: DescribeRu
 
 function indent(text: string): string {
   return text.split("\n").map((l) => `  ${l}`).join("\n");
+}
+
+function projectionState(row: TrackingProjectionRow): AttemptProjectionState {
+  return {
+    attemptId: row.attemptId,
+    state: row.state,
+    trackingUri: row.trackingUri,
+    experimentName: row.experimentName,
+    ...(row.experimentId !== null ? { experimentId: row.experimentId } : {}),
+    ...(row.mlflowRunId !== null ? { mlflowRunId: row.mlflowRunId } : {}),
+    ...(row.message !== null ? { message: row.message } : {}),
+    ts: row.updatedAt,
+  };
 }
