@@ -24,7 +24,7 @@ import { explainCacheMiss } from "../reconcilers/cache-miss.js";
 import { admit, demandOf, type Admission, type Capacity, type Reservation } from "../reconcilers/broker.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
 import { leftoverAttempts, type AttemptOwner } from "../reconcilers/leftovers.js";
-import { applyRecord, type RunRecord } from "./run-records.js";
+import { applyRecord, type RunRecord } from "../src/journal/run-records.js";
 import { WorkQueue } from "./work-queue.js";
 import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "./workspace.js";
 import type { TrackingHooks } from "./tracking-projector.js";

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { JournalRecord } from "../src/journal/records.js";
-import { ControllerTrialRunner } from "../src/sweeps/controller-trial-runner.js";
+import { ControllerTrialRunner } from "./trial-runner.js";
 import type { OptunaBridge } from "../src/sweeps/optuna-bridge.js";
 import type { SweepOutcome } from "../src/sweeps/sweep-driver.js";
 import { applySweepRecord, maskStorage, studyKey, type SweepLedger } from "../src/sweeps/sweep-ledger.js";

@@ -19,7 +19,7 @@ import { subjectFromSpec } from "../src/tracking/projection.js";
 import { applyProjectionRecord, type AttemptProjectionState } from "../src/tracking/projection-state.js";
 import { containerTracking, resolveTracking, type ResolvedTracking } from "../src/tracking/tracking-config.js";
 import { SamplingLoop, systemMetrics, type ResourceSample, type ResourceSampler } from "../src/tracking/system-metrics.js";
-import type { RunRecord } from "./run-records.js";
+import type { RunRecord } from "../src/journal/run-records.js";
 
 export interface LaunchAdditions {
   env: Record<string, string>;

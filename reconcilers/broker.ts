@@ -4,15 +4,9 @@
  * benchmarks: an older run is never overtaken, so a large job cannot starve). A run whose demand exceeds
  * the whole capacity can never start and is refused with the reason instead of waiting forever.
  */
-export interface Resources {
-  cpus: number;
-  memBytes: number;
-  gpus: number;
-}
+import type { Capacity, Resources } from "../src/domain/capacity.js";
 
-export interface Capacity extends Resources {
-  maxConcurrent: number;
-}
+export type { Capacity, Resources } from "../src/domain/capacity.js";
 
 export interface Reservation {
   runId: string;

@@ -5,10 +5,9 @@
 import { assign, initialTransition, setup, transition } from "xstate";
 import type { FailureReason, RunPhase } from "../src/domain/run-states.js";
 import { FAILURE_REASONS } from "../src/domain/run-states.js";
-import type { PersistedRunSnapshot, RunMachineContext } from "../src/journal/records.js";
+import { RUN_MACHINE_VERSION, type PersistedRunSnapshot, type RunMachineContext } from "../src/journal/records.js";
 
-/** Bump when states, events or context change shape; restore refuses snapshots of another version. */
-export const RUN_MACHINE_VERSION = 1;
+export { RUN_MACHINE_VERSION } from "../src/journal/records.js";
 
 export type RunEvent =
   | { type: "ADMIT"; attempt: number; attemptId: string }

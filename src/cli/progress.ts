@@ -4,7 +4,7 @@
  */
 import type { RunPhase } from "../domain/run-states.js";
 import { isTerminal } from "../domain/run-states.js";
-import type { RunRecord } from "../../controllers/run-records.js";
+import type { RunRecord } from "../journal/run-records.js";
 import type { Io } from "./output.js";
 
 export class Progress {

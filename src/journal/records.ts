@@ -181,6 +181,9 @@ export type JournalRecordType = JournalRecord["type"];
 /** A record before the journal assigns seq and ts. */
 export type NewJournalRecord = JournalRecord extends infer R ? (R extends JournalRecord ? Omit<R, "seq" | "ts"> : never) : never;
 
+/** Version of the run machine's persisted snapshots: bump when states, events or context change shape; restore refuses another. */
+export const RUN_MACHINE_VERSION = 1;
+
 export interface PersistedRunSnapshot {
   machineVersion: number;
   value: RunPhase;

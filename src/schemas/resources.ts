@@ -6,7 +6,8 @@ import { FAILURE_REASONS, RUN_PHASES } from "../domain/run-states.js";
 import { slurmSettingsSchema } from "./slurm-settings.js";
 import { sweepSpecSchema } from "./sweep.js";
 
-export type JsonSchema = Record<string, unknown>;
+import type { JsonSchema } from "./json-schema.js";
+export type { JsonSchema } from "./json-schema.js";
 
 /** Shared building blocks of every schema (resources and the seed formats). */
 export const slug = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };

@@ -3,7 +3,7 @@
  * in camelCase on Benchmark and Run resources. Converted by slurmSettingsFromManifest.
  */
 import type { SlurmSettings } from "../domain/resources.js";
-import type { JsonSchema } from "./resources.js";
+import type { JsonSchema } from "./json-schema.js";
 
 const name = { type: "string", minLength: 1, pattern: "^[^\\s\\r\\n]+$" };
 /** One sbatch option per entry, without the "#SBATCH " prefix: "--constraint=avx2". */

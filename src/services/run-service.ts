@@ -5,7 +5,7 @@
 import { readdirSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import type { Capacity } from "../../reconcilers/broker.js";
+import type { Capacity } from "../domain/capacity.js";
 import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
 import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
@@ -16,14 +16,14 @@ import { acquireStateLock } from "../state/state-root.js";
 import { openControllerSession } from "./controller-session.js";
 import { planBenchmark } from "../../reconcilers/plan.js";
 import type { PlanEntry, RunController } from "../../controllers/run-controller.js";
-import type { RunRecord } from "../../controllers/run-records.js";
+import type { RunRecord } from "../journal/run-records.js";
 import { resolveCatalog } from "./resolve-catalog.js";
 import { slurmCapacity } from "../executors/slurm/capacity.js";
 import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
-import { runWithSweeps } from "../sweeps/run-sweeps.js";
+import { runWithSweeps } from "../../controllers/run-sweeps.js";
 import type { SweepOutcome } from "../sweeps/sweep-driver.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
-import type { TrialPlanned } from "../sweeps/controller-trial-runner.js";
+import type { TrialPlanned } from "../../controllers/trial-runner.js";
 
 export interface RunRequest {
   manifestPath: string;

@@ -9,13 +9,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunPhase } from "../domain/run-states.js";
 import type { NewJournalRecord } from "../journal/records.js";
-import type { RunRecord } from "../../controllers/run-records.js";
+import type { RunRecord } from "../journal/run-records.js";
 import type { OptunaBridge, OptunaTrial } from "./optuna-bridge.js";
 import { emptyStudyLedger, maskStorage, resumeActions, type StudyLedger } from "./sweep-ledger.js";
 import { defaultStudyStorage, trialRun, type PlannedSweep, type TrialRun } from "./sweep-plan.js";
 import { outcomeFromMetricsText, outcomeOfUnsuccessfulRun, type TrialOutcome } from "./trial-outcome.js";
 
-/** The run side of a sweep: the run controller in `multiverse run` (controller-trial-runner.ts). */
+/** The run side of a sweep: the run controller in `multiverse run` (controllers/trial-runner.ts). */
 export interface TrialRunner {
   /** The journal's record of a run, if any. */
   get(runId: string): RunRecord | undefined;

@@ -3,7 +3,12 @@
  * tool; no NVML binding needed). Where nvidia-smi is absent the reader says so once and reads nothing again.
  */
 import { execFile } from "node:child_process";
-import type { GpuSample } from "./system-metrics.js";
+
+export interface GpuSample {
+  index: number;
+  utilizationPercent?: number;
+  memoryUsedMb?: number;
+}
 
 export interface GpuReading extends GpuSample {
   uuid: string;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { replayRecords, type RunRecord } from "../../controllers/run-records.js";
+import { replayRecords, type RunRecord } from "../journal/run-records.js";
 import { storeLayout, SIMPLE_STATE_DIR_NAME, type StoreLayout } from "../artifacts/layout.js";
 import { listBundles } from "../artifacts/verify.js";
 import { peekManifest } from "../artifacts/manifest.js";

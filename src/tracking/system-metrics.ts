@@ -5,13 +5,9 @@
 import Docker from "dockerode";
 import { attemptHandle } from "../executors/executor.js";
 import type { MlflowMetric } from "./mlflow-types.js";
-import { gpusOfAttempt, NvidiaSmiReader, requestedGpus, type DeviceRequestShape, type GpuReader } from "./gpu-metrics.js";
+import { gpusOfAttempt, NvidiaSmiReader, requestedGpus, type DeviceRequestShape, type GpuReader, type GpuSample } from "./gpu-metrics.js";
 
-export interface GpuSample {
-  index: number;
-  utilizationPercent?: number;
-  memoryUsedMb?: number;
-}
+export type { GpuSample } from "./gpu-metrics.js";
 
 export interface ResourceSample {
   /** Milliseconds since the epoch. */

@@ -3,7 +3,7 @@
  * (sbatch refuses what can never fit), so the only local limit is how many jobs may be queued or running at once
  * (--max-inflight). The host's own CPUs and memory are not the cluster's.
  */
-import type { Capacity } from "../../../reconcilers/broker.js";
+import type { Capacity } from "../../domain/capacity.js";
 
 export const DEFAULT_SLURM_MAX_INFLIGHT = 500;
 

@@ -116,3 +116,10 @@ describe("run state machine", () => {
     assert.equal(snapshot.value, "ARTIFACT_SUCCESS");
   });
 });
+
+describe("journal replay and the machine agree", () => {
+  test("a run just planned in the journal has the machine's initial snapshot", async () => {
+    const { plannedRunSnapshot } = await import("../../../src/journal/run-records.js");
+    assert.deepEqual(plannedRunSnapshot(), initialRunSnapshot());
+  });
+});

@@ -2,9 +2,8 @@
  * The controller's in-memory view of runs, rebuilt from the journal on start (read the whole world).
  * Pure: journal records in, run records out.
  */
-import type { RunSpec } from "../src/domain/resources.js";
-import type { JournalRecord, PersistedRunSnapshot } from "../src/journal/records.js";
-import { initialRunSnapshot } from "../reconcilers/run-machine.js";
+import type { RunSpec } from "../domain/resources.js";
+import { RUN_MACHINE_VERSION, type JournalRecord, type PersistedRunSnapshot } from "./records.js";
 
 export interface TransitionEntry {
   from: string;
@@ -30,12 +29,17 @@ export interface RunRecord {
   timeoutIssued: Set<string>;
 }
 
+/** The snapshot of a run just planned: the run machine's initial state (a unit test holds the two equal). */
+export function plannedRunSnapshot(): PersistedRunSnapshot {
+  return { machineVersion: RUN_MACHINE_VERSION, value: "PENDING", context: { attempt: 0 } };
+}
+
 export function newRunRecord(runId: string, name: string, spec: RunSpec): RunRecord {
   return {
     runId,
     name,
     spec,
-    snapshot: initialRunSnapshot(),
+    snapshot: plannedRunSnapshot(),
     promotions: [],
     launched: new Set(),
     exited: new Map(),

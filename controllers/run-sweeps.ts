@@ -2,15 +2,15 @@
  * `multiverse run` with sweep jobs: the run controller's workers run the plain runs and every study's trial runs
  * side by side, one SweepDriver (and one Optuna bridge process) per study, until all of them are done.
  */
-import type { JournalRecord } from "../journal/records.js";
-import type { PlanEntry, RunController } from "../../controllers/run-controller.js";
-import type { RunRecord } from "../../controllers/run-records.js";
-import { ControllerTrialRunner, type TrialPlanned } from "./controller-trial-runner.js";
-import type { OptunaBridge } from "./optuna-bridge.js";
-import type { SweepOutcome } from "./sweep-driver.js";
-import { foldSweepLedger, maskStorage, studyKey } from "./sweep-ledger.js";
-import { startSweepSession, sweepLogger, type SweepStudyHooks } from "./sweep-session.js";
-import { defaultStudyStorage, type PlannedSweep } from "./sweep-plan.js";
+import type { JournalRecord } from "../src/journal/records.js";
+import type { PlanEntry, RunController } from "./run-controller.js";
+import type { RunRecord } from "../src/journal/run-records.js";
+import { ControllerTrialRunner, type TrialPlanned } from "./trial-runner.js";
+import type { OptunaBridge } from "../src/sweeps/optuna-bridge.js";
+import type { SweepOutcome } from "../src/sweeps/sweep-driver.js";
+import { foldSweepLedger, maskStorage, studyKey } from "../src/sweeps/sweep-ledger.js";
+import { startSweepSession, sweepLogger, type SweepStudyHooks } from "../src/sweeps/sweep-session.js";
+import { defaultStudyStorage, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
 
 export interface SweepRunInput {
   controller: RunController;

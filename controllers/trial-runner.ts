@@ -3,11 +3,11 @@
  * (reusing a verified bundle of the same logical run) and awaited until it needs no more work. Two trials that
  * sampled the same parameters share one run.
  */
-import type { NewJournalRecord } from "../journal/records.js";
-import type { PlanEntry, RunController } from "../../controllers/run-controller.js";
-import type { RunRecord } from "../../controllers/run-records.js";
-import type { TrialRunner } from "./sweep-driver.js";
-import type { TrialRun } from "./sweep-plan.js";
+import type { NewJournalRecord } from "../src/journal/records.js";
+import type { PlanEntry, RunController } from "./run-controller.js";
+import type { RunRecord } from "../src/journal/run-records.js";
+import type { TrialRunner } from "../src/sweeps/sweep-driver.js";
+import type { TrialRun } from "../src/sweeps/sweep-plan.js";
 
 export interface TrialPlanned {
   entry: PlanEntry;

@@ -1,0 +1,2 @@
+/** A JSON Schema document as plain data (ajv compiles it). */
+export type JsonSchema = Record<string, unknown>;
