@@ -60,6 +60,8 @@ export const Errors = {
   ambiguous: declare("MV_AMBIGUOUS", EXIT_BAD_INPUT),
   /** The same kind/name declared twice (two documents of a file, or two files of a watched directory). */
   duplicate: declare("MV_DUPLICATE", EXIT_BAD_INPUT),
+  /** A watched file that declares nothing (empty, only comments): not a deletion. */
+  emptyFile: declare("MV_EMPTY_FILE", EXIT_BAD_INPUT),
   usage: declare("MV_USAGE", EXIT_BAD_INPUT),
   journalCorrupt: declare("MV_JOURNAL_CORRUPT", EXIT_RUN_FAILED),
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", EXIT_RUN_FAILED),

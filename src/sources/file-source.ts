@@ -227,6 +227,11 @@ export class FileSource implements ResourceSource {
     } catch (error) {
       loaded = { resources: [], problems: [problemOf(Errors.fileNotFound(`cannot read ${path}: ${(error as Error).message}`), path)] };
     }
+    if (loaded.problems.length === 0 && loaded.resources.length === 0) {
+      // Truncated by an editor or a checkout mid-write, or emptied by mistake: removing the file is how to delete.
+      const problem = Errors.emptyFile("the file declares nothing (it is empty or holds only comments); what it declared before stays in force; remove the file to delete it", { location: { file: path, line: 1 } });
+      loaded = { resources: [], problems: [problemOf(problem, path, 1)] };
+    }
     if (loaded.problems.length === 0) {
       this.lastGood.set(path, loaded.resources);
       return { stamp, ...loaded };
