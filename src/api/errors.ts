@@ -15,7 +15,7 @@ export interface ApiErrorResponse {
 }
 
 interface FastifyLikeError {
-  validation?: { instancePath?: string; message?: string; params?: { additionalProperty?: string; allowedValues?: unknown[]; pattern?: string } }[];
+  validation?: { instancePath?: string; message?: string; params?: { additionalProperty?: string; allowedValues?: unknown[]; pattern?: string; type?: string } }[];
   validationContext?: string;
   statusCode?: number;
   message?: string;
@@ -37,6 +37,7 @@ export function toApiError(error: unknown): ApiErrorResponse {
       if (v.params?.additionalProperty) return `${where}: unknown parameter "${v.params.additionalProperty}"`;
       const meaning = v.params?.pattern === undefined ? undefined : PATTERN_MEANINGS[v.params.pattern];
       if (meaning) return `${where}: expected ${meaning}`;
+      if (v.params?.type === "boolean") return `${where}: expected true or false`;
       const allowed = v.params?.allowedValues ? ` (one of ${v.params.allowedValues.join(", ")})` : "";
       return `${where}: ${v.message ?? "invalid"}${allowed}`;
     });

@@ -4,7 +4,7 @@
  * ControllerPort. Bound to 127.0.0.1 by default; off loopback a bearer token is required for mutating calls.
  *
  * buildApi decorates the root instance with what the routes share (src/api/context.ts) and registers one plugin
- * per resource group (src/api/routes/); the error shape, the 404 and the integer check apply to all of them.
+ * per resource group (src/api/routes/); the error shape, the 404 and the query check apply to all of them.
  */
 import { maxHeaderSize } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
@@ -17,7 +17,7 @@ import { toApiError } from "./errors.js";
 import { RunPageCache } from "./page-cache.js";
 import { RouteDocs } from "./route-docs.js";
 import { answerClientError, answerFrameworkError } from "./client-errors.js";
-import { checkIntegerQuery } from "./strict-integers.js";
+import { checkQuery } from "./query-params.js";
 import { benchmarkRoutes } from "./routes/benchmarks.js";
 import { cancelRoutes } from "./routes/cancel.js";
 import { eventRoutes } from "./routes/events.js";
@@ -59,11 +59,21 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host) || host.startsWith("127.");
 }
 
-export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+/**
+ * Refuses what the server would refuse at start (a host off loopback without a token, a token no client could
+ * send), so a command can check its flags before it starts anything else.
+ */
+export function checkListenOptions(options: Pick<ApiServerOptions, "host" | "token">): void {
   const host = options.host ?? "127.0.0.1";
   if (!isLoopback(host) && !options.token) {
     throw Errors.usage(`the API is bound to ${host}, off loopback: give a bearer token (--token-file or MULTIVERSE_API_TOKEN) so that mutating calls are authenticated`);
   }
+  if (options.token !== undefined) checkTokenShape(options.token);
+}
+
+export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const host = options.host ?? "127.0.0.1";
+  checkListenOptions(options);
   const app = buildApi(options);
   try {
     await app.listen({ host, port: options.port ?? 8080 });
@@ -102,7 +112,7 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
   // Streams end before the server waits for its connections to close.
   app.addHook("preClose", async () => app.liveStreams.endAll());
   app.addHook("onClose", async () => index.close());
-  app.addHook("preValidation", checkIntegerQuery);
+  app.addHook("preValidation", checkQuery);
 
   app.setErrorHandler((error, _request, reply) => {
     const { status, body } = toApiError(error);

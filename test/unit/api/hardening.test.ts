@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Journal } from "../../../src/journal/journal.js";
 import type { JournalRecord, NewJournalRecord } from "../../../src/journal/records.js";
 import { indexPath, RunIndex } from "../../../src/index/run-index.js";
-import { createApiServer, type ApiServer } from "../../../src/api/server.js";
+import { checkListenOptions, createApiServer, type ApiServer } from "../../../src/api/server.js";
 import type { ControllerPort } from "../../../src/api/controller-port.js";
 import { tempDir } from "../../helpers/fixtures.js";
 import { launch, move, plan } from "../index/fixtures.js";
@@ -106,6 +106,14 @@ describe("status API hardening", { timeout: 60_000 }, () => {
       assert.equal((await refused(`${route}?${parameter}=1&${parameter}=2`)).error.message, `querystring.${parameter}: given 2 times; give it once`);
     });
   }
+
+  test("any parameter given twice is a 400 saying so; a boolean is true or false", async () => {
+    assert.equal((await refused("/api/v1/runs?benchmark=a&benchmark=b")).error.message, "querystring.benchmark: given 2 times; give it once");
+    assert.equal((await refused(`/api/v1/runs/${RUN}/logs?source=model&source=container`)).error.message, "querystring.source: given 2 times; give it once");
+    for (const follow of ["1", "TRUE", "", "yes"]) {
+      assert.equal((await refused(`/api/v1/runs/${RUN}/logs?follow=${follow}`)).error.message, "querystring.follow: expected true or false", follow);
+    }
+  });
 
   test("the largest offset and since still work: an empty page, an open stream", async () => {
     const page = (await (await fetch(`${base}/api/v1/runs?offset=9007199254740991`)).json()) as { items: unknown[]; offset: number; total: number };
@@ -218,6 +226,13 @@ describe("status API hardening", { timeout: 60_000 }, () => {
       });
     });
   }
+
+  test("the same checks can run before anything starts (a command validating its flags)", () => {
+    assert.throws(() => checkListenOptions({ host: "0.0.0.0" }), /off loopback: give a bearer token/);
+    assert.throws(() => checkListenOptions({ host: "127.0.0.1", token: "a b" }), /whitespace at character 2/);
+    assert.doesNotThrow(() => checkListenOptions({ host: "0.0.0.0", token: TOKEN }));
+    assert.doesNotThrow(() => checkListenOptions({}));
+  });
 
   test("HEAD of a stream answers at once with the stream's media type, holding nothing open", async () => {
     const listeners = port.listeners.size;
