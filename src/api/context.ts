@@ -40,8 +40,11 @@ declare module "fastify" {
     controllerPort: ControllerPort;
     runIndex: RunIndex;
     runPages: RunPageCache;
-    /** preHandler of mutating routes: passes when no token is configured or the request carries it. */
-    requireToken: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /**
+     * preHandler of mutating routes: refuses a browser's call from another site, then passes when no token is
+     * configured or the request carries it.
+     */
+    authorizeMutation: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     liveStreams: LiveStreams;
     routeDocs: RouteDocs;
     streamSettings: StreamSettings;

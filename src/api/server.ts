@@ -4,10 +4,11 @@
  * ControllerPort. Bound to 127.0.0.1 by default; off loopback a bearer token is required for mutating calls.
  *
  * buildApi decorates the root instance with what the routes share (src/api/context.ts) and registers one plugin
- * per resource group (src/api/routes/); the error shape, the 404 and the query check apply to all of them.
+ * per resource group (src/api/routes/); the error shape, the 404, the query check and (bound to loopback) the Host
+ * check apply to all of them.
  */
 import { maxHeaderSize } from "node:http";
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from "fastify";
 import { Errors } from "../domain/errors.js";
 import { indexPath, RunIndex } from "../index/run-index.js";
 import { bearerCheck, checkTokenShape } from "./auth.js";
@@ -15,6 +16,7 @@ import { LiveStreams } from "./context.js";
 import type { ControllerPort } from "./controller-port.js";
 import { toApiError } from "./errors.js";
 import { RunPageCache } from "./page-cache.js";
+import { refuseCrossSite, refuseMisdirected } from "./request-guards.js";
 import { RouteDocs } from "./route-docs.js";
 import { answerClientError, answerFrameworkError } from "./client-errors.js";
 import { checkQuery } from "./query-params.js";
@@ -100,7 +102,11 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
   app.decorate("controllerPort", options.controller);
   app.decorate("runIndex", index);
   app.decorate("runPages", new RunPageCache());
-  app.decorate("requireToken", bearerCheck(options.token));
+  const tokenCheck = bearerCheck(options.token);
+  app.decorate("authorizeMutation", async (request: FastifyRequest, reply: FastifyReply) => {
+    refuseCrossSite(request);
+    await tokenCheck(request, reply);
+  });
   app.decorate("liveStreams", new LiveStreams());
   app.decorate("routeDocs", new RouteDocs());
   app.decorate("streamSettings", {
@@ -113,6 +119,7 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
   app.addHook("preClose", async () => app.liveStreams.endAll());
   app.addHook("onClose", async () => index.close());
   app.addHook("preValidation", checkQuery);
+  if (isLoopback(options.host ?? "127.0.0.1")) app.addHook("onRequest", refuseMisdirected);
 
   app.setErrorHandler((error, _request, reply) => {
     const { status, body } = toApiError(error);

@@ -6,7 +6,7 @@ export const cancelRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: { id: string } }>(
     "/api/v1/runs/:id/cancel",
     {
-      preHandler: app.requireToken,
+      preHandler: app.authorizeMutation,
       schema: app.routeDocs.declare({
         method: "POST",
         url: "/api/v1/runs/:id/cancel",

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Journal } from "../../../src/journal/journal.js";
@@ -232,6 +233,48 @@ describe("status API hardening", { timeout: 60_000 }, () => {
     assert.throws(() => checkListenOptions({ host: "127.0.0.1", token: "a b" }), /whitespace at character 2/);
     assert.doesNotThrow(() => checkListenOptions({ host: "0.0.0.0", token: TOKEN }));
     assert.doesNotThrow(() => checkListenOptions({}));
+  });
+
+  /** A request with headers fetch() will not send as given (Host). */
+  function raw(method: string, path: string, headers: Record<string, string>, to = base): Promise<{ status: number; body: ErrorBody }> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(path, to);
+      const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers }, (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as ErrorBody }));
+      });
+      request.on("error", reject);
+      request.end();
+    });
+  }
+
+  test("a cancel a browser sends from another site is refused, whatever the token; from the API's own origin it passes", async () => {
+    const host = new URL(base).host;
+    const before = port.cancelled.length;
+    const crossSiteHeaders: Record<string, string>[] = [{ origin: "https://attacker.example" }, { origin: "null" }, { origin: "http://localhost:3000" }, { "sec-fetch-site": "cross-site" }];
+    for (const headers of crossSiteHeaders) {
+      const { status, body } = await raw("POST", `/api/v1/runs/${RUN}/cancel`, { ...headers, authorization: `Bearer ${TOKEN}` });
+      assert.equal(status, 403, JSON.stringify(headers));
+      assert.match(body.error.message, /from another (origin|site)/);
+    }
+    assert.equal(port.cancelled.length, before, "nothing was cancelled");
+    const same = await raw("POST", `/api/v1/runs/${RUN}/cancel`, { origin: `http://${host}`, "sec-fetch-site": "same-origin", authorization: `Bearer ${TOKEN}` });
+    assert.equal(same.status, 202);
+    assert.equal(port.cancelled.length, before + 1);
+  });
+
+  test("bound to loopback, a request addressed to another name (DNS rebinding) is refused; off loopback any name is served", async () => {
+    const rebound = await raw("GET", "/api/v1/runs", { host: "rebound.attacker.example" });
+    assert.equal(rebound.status, 403);
+    assert.match(rebound.body.error.message, /bound to loopback/);
+    for (const host of [`localhost:${new URL(base).port}`, "127.0.0.1", "[::1]:1"]) assert.equal((await raw("GET", "/healthz", { host })).status, 200, host);
+    const open = await createApiServer({ stateRoot: root, controller: port, host: "0.0.0.0", port: 0, token: TOKEN });
+    try {
+      assert.equal((await raw("GET", "/healthz", { host: "multiverse.cluster.local" }, `http://127.0.0.1:${new URL(open.address).port}`)).status, 200);
+    } finally {
+      await open.close();
+    }
   });
 
   test("HEAD of a stream answers at once with the stream's media type, holding nothing open", async () => {
