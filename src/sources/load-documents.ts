@@ -32,7 +32,7 @@ export function problemOf(error: unknown, file: string, line?: number): FileSour
     return problem;
   }
   // Not a user mistake the loaders know how to name: still one document's problem, never a crashed controller.
-  const problem: FileSourceProblem = { file, code: "MV_SCHEMA", message: `this document could not be loaded: ${(error as Error).message}` };
+  const problem: FileSourceProblem = { file, code: Errors.schema.code, message: `this document could not be loaded: ${(error as Error).message}` };
   if (line !== undefined) problem.line = line;
   return problem;
 }
