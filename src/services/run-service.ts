@@ -141,6 +141,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       logLevel: request.logLevel,
       onTransition: request.onTransition,
       onError: request.onError,
+      failOnUnwritableJournal: true,
     }), (opened) => opened.close());
     const controller = session.controller;
     request.onController?.(controller);
