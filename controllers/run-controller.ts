@@ -8,6 +8,7 @@ import type { Backend } from "../src/domain/resources.js";
 import { isTerminal, type RunPhase } from "../src/domain/run-states.js";
 import type { AttemptObservation, Executor } from "../src/executors/executor.js";
 import { attemptHandle, LaunchError } from "../src/executors/executor.js";
+import { launchFields } from "../src/executors/launch-fields.js";
 import type { Journal } from "../src/journal/journal.js";
 import type { JournalRecord, NewJournalRecord } from "../src/journal/records.js";
 import type { RunIndex } from "../src/index/run-index.js";
@@ -474,8 +475,7 @@ export class RunController {
         runId: record.runId,
         ownerId: this.deps.ownerId,
         image: record.spec.image.reference,
-        datasetPath: record.spec.datasetPath,
-        workspaceDir,
+        ...launchFields(record.spec, workspaceDir),
         env: {
           ...tracking?.env,
           MULTIVERSE_LOG_LEVEL: this.options.logLevel,
@@ -485,12 +485,7 @@ export class RunController {
         memLimitBytes,
         cpus: record.spec.cpus,
         gpu: record.spec.gpu,
-        entrypoint: record.spec.entrypoint,
-        modelDirectory: record.spec.modelDirectory,
-        modelSlug: record.spec.model,
-        modelVersion: record.spec.modelVersion,
         timeoutSeconds: record.spec.timeoutSeconds,
-        slurm: record.spec.slurm,
         ...(tracking?.network ? { network: true } : {}),
       });
     } catch (error) {

@@ -22,8 +22,7 @@ import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
 import { openControllerSession } from "./controller-session.js";
 import { resolveCatalog } from "./resolve-catalog.js";
-import { hostCapacity } from "./run-service.js";
-import { slurmCapacity } from "../executors/slurm/capacity.js";
+import { ExecutorRegistry, jobBackends, resolveBackend } from "../executors/registry.js";
 
 export interface ControllerServiceOptions {
   stateRoot: string;
@@ -90,8 +89,9 @@ export async function startController(options: ControllerServiceOptions): Promis
   const { stateRoot, log } = options;
   const lock = acquireStateLock(stateRoot, "multiverse controller");
   const layout = storeLayout(stateRoot, "store");
-  const executors: Partial<Record<Backend, Executor>> = {};
-  const executorFor = (backend: Backend): Executor => (executors[backend] ??= options.makeExecutor(backend, stateRoot));
+  const registry = new ExecutorRegistry({ stateRoot, create: options.makeExecutor });
+  const executors = registry.executors;
+  const executorFor = (backend: Backend): Executor => registry.get(backend);
   const listeners = new Set<(records: readonly JournalRecord[]) => void>();
   // The Benchmark controller needs the Run controller, and the Run controller's hooks need it back.
   const benchmarksRef: { current?: BenchmarkController } = {};
@@ -102,8 +102,8 @@ export async function startController(options: ControllerServiceOptions): Promis
     stateRoot,
     layout,
     executors,
-    // A Slurm controller's CPUs and memory are the cluster's; --max-concurrent caps the jobs queued or running.
-    capacity: options.defaultBackend === "slurm" ? slurmCapacity(options.maxConcurrent) : hostCapacity({ maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
+    // Sized for the backend of Benchmarks that name none: the Benchmarks to come are not known at start.
+    capacity: registry.capacityFor([resolveBackend({ defaultBackend: options.defaultBackend })], { maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
     pollIntervalMs: options.pollIntervalMs,
     logLevel: options.logLevel,
     onTransition: (run, from, to) => {
@@ -140,7 +140,7 @@ export async function startController(options: ControllerServiceOptions): Promis
     runs,
     planner: {
       plan: (benchmark, catalog) =>
-        planFor(benchmark.spec.backend ? benchmark : { ...benchmark, spec: { ...benchmark.spec, backend: options.defaultBackend ?? "docker" } }, catalog, {
+        planFor(benchmark.spec.backend ? benchmark : { ...benchmark, spec: { ...benchmark.spec, backend: resolveBackend({ defaultBackend: options.defaultBackend }) } }, catalog, {
           stateRoot,
           executorFor,
           modelRoots: options.modelRoots,
@@ -273,12 +273,9 @@ async function planFor(
   declared: { datasets: DatasetResource[]; models: ModelResource[] },
   context: { stateRoot: string; executorFor: (backend: Backend) => Executor; modelRoots?: string[] },
 ) {
-  const defaultBackend = benchmark.spec.backend ?? "docker";
+  const defaultBackend = resolveBackend({ benchmark: benchmark.spec.backend });
   const executors: Partial<Record<Backend, Executor>> = {};
-  for (const job of benchmark.spec.jobs) {
-    const backend = job.backend ?? defaultBackend;
-    executors[backend] = context.executorFor(backend);
-  }
+  for (const backend of jobBackends(benchmark.spec)) executors[backend] = context.executorFor(backend);
   const catalog = await resolveCatalog({
     stateRoot: context.stateRoot,
     benchmark,
