@@ -6,7 +6,9 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { prng, readH5muSummary, writeLatent } from "../../h5/index.js";
+import { prng, writeLatent } from "../../h5/index.js";
+// In this thread: the fake reads files it or a test wrote, so the HDF5 worker's isolation from corrupt input buys nothing here.
+import { readH5muSummaryInThread } from "../../h5/read-h5mu.js";
 import type { SucceedScript } from "./scripts.js";
 
 const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
@@ -77,7 +79,7 @@ export async function succeed(context: ModelContext, started: StartedModel, scri
   let nObs = script.nObs;
   if (nObs === undefined) {
     try {
-      nObs = (await readH5muSummary(context.inputPath)).nObs;
+      nObs = (await readH5muSummaryInThread(context.inputPath)).nObs;
     } catch (error) {
       log.print(`cannot read the input: ${(error as Error).message}`);
       log.log(`cannot read the input ${context.inputPath}`, "ERROR");

@@ -96,7 +96,8 @@ export function renderBatchScript(input: BatchScriptInput): string {
     "set -u",
     `echo "multiverse: job $SLURM_JOB_ID on $(hostname) started $(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
   );
-  let dataset = shellQuote(requireMount(input.container.mounts, "input").source);
+  const datasetMount = requireMount(input.container.mounts, "input");
+  let dataset = shellQuote(datasetMount.source);
   if (r.useTmpdir) {
     lines.push(
       'STAGE="${TMPDIR:-/tmp}/multiverse-$SLURM_JOB_ID"',
@@ -107,7 +108,7 @@ export function renderBatchScript(input: BatchScriptInput): string {
     dataset = '"$STAGE/data.h5mu"';
   }
   // The dataset may be a shell expression (the staged copy): every other piece is quoted as a literal.
-  const mounts = input.container.mounts.map((mount) => (mount.role === "input" ? { ...mount, source: DATASET_SLOT } : mount));
+  const mounts = input.container.mounts.map((mount) => (mount === datasetMount ? { ...mount, source: DATASET_SLOT } : mount));
   const argv = containerArgv({ ...input.container, mounts }).map((arg) =>
     arg
       .split(DATASET_SLOT)
