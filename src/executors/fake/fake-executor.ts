@@ -7,7 +7,8 @@
  * the default real clock it also ends by itself, so waitForExit resolves without a poll.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Capacity } from "../../domain/capacity.js";
 import type { Backend, ImageIdentity } from "../../domain/resources.js";
 import { LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest } from "../executor.js";
@@ -64,6 +65,19 @@ interface FakeAttempt {
   started: StartedModel;
   ending?: Promise<void>;
   waiters: (() => void)[];
+}
+
+/**
+ * The job_spec.json the controller wrote into a request's workspace (seed, model_name, hyperparameters,
+ * run_settings.tags.job, ...), for scriptFor functions that choose by job or parameters; {} when there is none.
+ */
+export function jobSpecOf(request: LaunchRequest): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(join(requireMount(request.mounts, "workspace").source, "job_spec.json"), "utf8"));
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 const DEFAULT_CAPACITY: Capacity = { cpus: 4, memBytes: 8 * 1024 ** 3, gpus: 0, maxConcurrent: 4 };

@@ -2,19 +2,14 @@
  * The FakeExecutor passes the same conformance suite as Docker, the local process and Slurm, in milliseconds:
  * the contract-test model's behaviours (job_spec.json hyperparameters) become the fake's scripts.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { LaunchRequest } from "../../../src/executors/executor.js";
-import { FakeExecutor } from "../../../src/executors/fake/fake-executor.js";
+import { FakeExecutor, jobSpecOf } from "../../../src/executors/fake/fake-executor.js";
 import type { AttemptScript } from "../../../src/executors/fake/scripts.js";
-import { requireMount } from "../../../src/executors/mounts.js";
 import { executorContractSuite } from "../../contracts/executor-contract.js";
 
 /** What the contract-test image does for a behaviour, as a fake script. */
 function contractModel(request: LaunchRequest): AttemptScript {
-  const spec = JSON.parse(readFileSync(join(requireMount(request.mounts, "workspace").source, "job_spec.json"), "utf8")) as {
-    hyperparameters?: { behavior?: string; sleep_seconds?: number };
-  };
+  const spec = jobSpecOf(request) as { hyperparameters?: { behavior?: string; sleep_seconds?: number } };
   const behavior = spec.hyperparameters?.behavior ?? "ok";
   switch (behavior) {
     case "ok":

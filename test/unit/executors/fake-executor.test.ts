@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LaunchError, type LaunchRequest } from "../../../src/executors/executor.js";
-import { FakeExecutor } from "../../../src/executors/fake/fake-executor.js";
+import { FakeExecutor, jobSpecOf } from "../../../src/executors/fake/fake-executor.js";
 import { ManualClock } from "../../../src/executors/fake/manual-clock.js";
 import { contractMounts } from "../../../src/executors/mounts.js";
 import { readLatent, writeH5mu } from "../../../src/h5/index.js";
@@ -157,6 +157,11 @@ describe("FakeExecutor scripts", () => {
     await fake.launch(b);
     assert.deepEqual(seen, [1, 2]);
     assert.deepEqual([(await fake.observe(a.attemptId)).exitCode, (await fake.observe(b.attemptId)).exitCode], [1, 0]);
+  });
+
+  test("jobSpecOf reads the workspace's job_spec.json for scriptFor functions; {} without one", () => {
+    assert.equal(jobSpecOf(request()).model_name, "pca");
+    assert.deepEqual(jobSpecOf({ ...request(), mounts: contractMounts(dataset, join(dir, "ws", "empty")) }), {});
   });
 
   test("launch is idempotent: a known attempt is not started again and takes no script", async () => {
