@@ -76,6 +76,11 @@ export class ExecutorRegistry {
     return (this.executors[backend] ??= this.create(backend, this.options.stateRoot));
   }
 
+  /** The executors created so far (those whose engines may hold attempts, e.g. leftovers to release). */
+  created(): Executor[] {
+    return Object.values(this.executors).filter((executor): executor is Executor => executor !== undefined);
+  }
+
   /** The executors of a set of backends, created now (e.g. to resolve images before planning). */
   forBackends(backends: Iterable<Backend>): Partial<Record<Backend, Executor>> {
     const chosen: Partial<Record<Backend, Executor>> = {};

@@ -50,6 +50,7 @@ describe("capacity for a set of backends", () => {
     assert.equal(registry.get("docker"), registry.get("docker"));
     assert.deepEqual(created, ["slurm", "docker"]);
     assert.deepEqual(Object.keys(registry.executors).sort(), ["docker", "slurm"]);
+    assert.deepEqual(registry.created().map((e) => e.backend).sort(), ["docker", "slurm"]);
     assert.throws(() => registry.capacityFor([]), /at least one backend/);
   });
 
