@@ -55,6 +55,8 @@ export interface BenchmarkDecision {
   /** Non-terminal runs no longer asked for. */
   cancelRunIds: string[];
   generation: number;
+  /** This reconcile applied a new generation (a changed spec, or the Benchmark declared again after a deletion). */
+  newGeneration: boolean;
   conditions: Condition[];
 }
 
@@ -64,17 +66,18 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
   let generation = known?.generation ?? 0;
 
   if (!declared) {
-    if (!known || known.deleted) return { records, applyRunIds: [], cancelRunIds: [], generation, conditions: known?.conditions ?? [] };
+    if (!known || known.deleted) return { records, applyRunIds: [], cancelRunIds: [], generation, newGeneration: false, conditions: known?.conditions ?? [] };
     generation += 1;
     records.push({ type: "BENCHMARK_DELETED", name, generation });
     const cancelRunIds = input.runs.filter((r) => !isTerminal(r.phase)).map((r) => r.runId);
     const conditions = mergeConditions(known.conditions, deletedConditions(input, cancelRunIds.length), input.now, generation);
     records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds: [] });
-    return { records, applyRunIds: [], cancelRunIds, generation, conditions };
+    return { records, applyRunIds: [], cancelRunIds, generation, newGeneration: false, conditions };
   }
 
   const sourceGenerationMoved = declared.generation !== undefined && declared.generation !== known?.generation;
-  if (!known || known.deleted || known.specHash !== declared.specHash || sourceGenerationMoved) {
+  const newGeneration = !known || known.deleted || known.specHash !== declared.specHash || sourceGenerationMoved;
+  if (newGeneration) {
     generation = declared.generation !== undefined && declared.generation > generation ? declared.generation : generation + 1;
     const where = declared.origin.kind === "file" ? { file: declared.origin.file, line: declared.origin.line ?? 1 } : { origin: declared.origin };
     records.push({ type: "BENCHMARK_APPLIED", name, generation, specHash: declared.specHash, ...where, jobs: declared.jobs });
@@ -90,7 +93,7 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
   if (statusChanged(known, generation, conditions, runIds)) {
     records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds });
   }
-  return { records, applyRunIds: plan.ok ? runIds : [], cancelRunIds, generation, conditions };
+  return { records, applyRunIds: plan.ok ? runIds : [], cancelRunIds, generation, newGeneration, conditions };
 }
 
 type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration">;

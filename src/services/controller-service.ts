@@ -28,6 +28,8 @@ import { openControllerSession, type ControllerSession } from "./controller-sess
 
 export { controllerInfoPath, readControllerInfo, requestsDir, type CancelRequest, type ControllerInfo } from "./controller-info.js";
 
+export const DEFAULT_DELETION_GRACE_MS = 10_000;
+
 export interface ControllerServiceOptions {
   stateRoot: string;
   source: ResourceSource;
@@ -41,6 +43,8 @@ export interface ControllerServiceOptions {
   pollIntervalMs?: number;
   logLevel?: string;
   modelRoots?: string[];
+  /** How long an undeclared Benchmark waits before it counts as deleted (default 10 s; `multiverse delete` skips it). */
+  deletionGraceMs?: number;
   /** How often cached plans are dropped and every Benchmark is planned again (default 5 minutes). */
   resyncMs?: number;
   /** Status sinks besides the journal and index (e.g. a custom resource's /status). */
@@ -156,6 +160,8 @@ export async function startController(options: ControllerServiceOptions): Promis
         status,
         planner: benchmarkPlanner({ stateRoot, defaultBackend, executorFor: (backend) => executors.get(backend), modelRoots: options.modelRoots }),
         sweeps,
+        deletionGraceMs: options.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS,
+        log,
         onError: (name, error) => log(`benchmark ${name}: reconcile error: ${(error as Error).message}`),
       });
       benchmarks.load(history);
@@ -190,7 +196,7 @@ export async function startController(options: ControllerServiceOptions): Promis
     controller.requestCancel(row.runId);
     return `${row.name} [${row.runId.slice(0, 12)}]`;
   };
-  manager.add(cancelRequestPoller(stateRoot, { cancelRun, cancelBenchmark }, log));
+  manager.add(cancelRequestPoller(stateRoot, { cancelRun, cancelBenchmark, deleteBenchmark: (name) => benchmarks?.deleteNow(name) }, log));
   let resyncTimer: NodeJS.Timeout | undefined;
   manager.add({
     name: "resync",
