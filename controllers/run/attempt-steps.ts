@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import type { AttemptObservation, Executor } from "../../src/executors/executor.js";
 import { attemptHandle, LaunchError } from "../../src/executors/executor.js";
+import { launchFields } from "../../src/executors/launch-fields.js";
 import type { RunRecord } from "../../src/journal/run-records.js";
 import { validateWorkspace } from "../../src/validation/validate-workspace.js";
 import { copyFailedEvidence, promote } from "../../src/artifacts/promote.js";
@@ -58,8 +59,7 @@ export class AttemptSteps {
         runId: record.runId,
         ownerId: this.deps.ownerId,
         image: record.spec.image.reference,
-        datasetPath: record.spec.datasetPath,
-        workspaceDir,
+        ...launchFields(record.spec, workspaceDir),
         env: {
           ...tracking?.env,
           MULTIVERSE_LOG_LEVEL: this.options.logLevel,
@@ -69,12 +69,7 @@ export class AttemptSteps {
         memLimitBytes,
         cpus: record.spec.cpus,
         gpu: record.spec.gpu,
-        entrypoint: record.spec.entrypoint,
-        modelDirectory: record.spec.modelDirectory,
-        modelSlug: record.spec.model,
-        modelVersion: record.spec.modelVersion,
         timeoutSeconds: record.spec.timeoutSeconds,
-        slurm: record.spec.slurm,
         ...(tracking?.network ? { network: true } : {}),
       });
     } catch (error) {
