@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { isLoopback } from "./loopback.js";
 import { Errors } from "../domain/errors.js";
 import { RUN_PHASES } from "../domain/run-states.js";
 import { indexPath, RunIndex, type BenchmarkRow } from "../index/run-index.js";
@@ -56,11 +57,7 @@ export interface ApiServer {
 }
 
 const PAGE_CACHE_SIZE = 256;
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith("127.");
-}
+export { isLoopback };
 
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? "127.0.0.1";
