@@ -54,6 +54,8 @@ export const Errors = {
   modalities: declare("MV_MODALITIES", EXIT_BAD_INPUT),
   badDataset: declare("MV_BAD_DATASET", EXIT_BAD_INPUT),
   badModel: declare("MV_BAD_MODEL", EXIT_BAD_INPUT),
+  /** A model the local executor would run has no environment yet (`multiverse models setup <slug>` makes it). */
+  environmentMissing: declare("MV_ENVIRONMENT_MISSING", EXIT_BAD_INPUT),
   pathEscape: declare("MV_PATH_ESCAPE", EXIT_BAD_INPUT),
   strictImage: declare("MV_UNVERIFIED_IMAGE", EXIT_BAD_INPUT),
   notFound: declare("MV_NOT_FOUND", EXIT_BAD_INPUT),
