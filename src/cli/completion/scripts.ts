@@ -11,7 +11,7 @@ function caseFunction(name: string, nodes: CompletionNode[], words: (node: Compl
   const arms = nodes
     .map((node) => ({ node, list: words(node) }))
     .filter(({ list }) => list.length > 0)
-    .map(({ node, list }) => `    ${key(node.path)}) echo "${list.join(" ")}" ;;`);
+    .map(({ node, list }) => `    ${key(node.path)}) printf '%s\\n' "${list.join(" ")}" ;;`);
   return [`${name}() {`, '  case "$1" in', ...arms, "  esac", "}"].join("\n");
 }
 
@@ -20,7 +20,7 @@ function choicesFunction(nodes: CompletionNode[]): string {
   for (const node of nodes) {
     for (const flag of node.flags) {
       if (flag.choices.length === 0) continue;
-      for (const name of flag.names) arms.push(`    "${node.path.join(" ")}|${name}") echo "${flag.choices.join(" ")}" ;;`);
+      for (const name of flag.names) arms.push(`    "${node.path.join(" ")}|${name}") printf '%s\\n' "${flag.choices.join(" ")}" ;;`);
     }
   }
   return ["__multiverse_choices() {", '  case "$1|$2" in', ...arms, "  esac", "}"].join("\n");
@@ -28,7 +28,7 @@ function choicesFunction(nodes: CompletionNode[]): string {
 
 function argumentChoicesFunction(nodes: CompletionNode[]): string {
   const arms = nodes.flatMap((node) =>
-    node.argumentChoices.flatMap((choices, index) => (choices.length > 0 ? [`    "${node.path.join(" ")}|${index}") echo "${choices.join(" ")}" ;;`] : [])),
+    node.argumentChoices.flatMap((choices, index) => (choices.length > 0 ? [`    "${node.path.join(" ")}|${index}") printf '%s\\n' "${choices.join(" ")}" ;;`] : [])),
   );
   return ["__multiverse_argument_choices() {", '  case "$1|$2" in', ...arms, "  esac", "}"].join("\n");
 }
