@@ -27,8 +27,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   step "installing node dependencies"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-step "compiling the CLI"
-npm run --silent build
+# Compiled again only when a source changed since the last build (the stamp is written after a good build).
+if [ ! -f dist/.build-stamp ] || [ -n "$(find src controllers reconcilers test bench bin tsconfig.json package.json package-lock.json -newer dist/.build-stamp -print -quit)" ]; then
+  step "compiling the CLI"
+  npm run --silent build
+  touch dist/.build-stamp
+fi
 
 python3 -c "import numpy, h5py" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy h5py
 # pbmc68k-reduced: the real PBMC subset scanpy ships in its wheel (fetched from PyPI once, then cached).
