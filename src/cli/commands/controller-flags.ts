@@ -1,13 +1,13 @@
 /**
  * Every flag of `multiverse controller` checked before anything starts (no lock, no journal, no launch): the
- * listen address parsed, the token read, the rule that an API off loopback needs a token, the watched directory a
- * directory, and the address actually free to bind.
+ * listen address parsed, the token read, the API's rules (off loopback a token, and a token of a shape a client
+ * can send), the watched directory a directory, and the address actually free to bind.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { Errors } from "../../domain/errors.js";
-import { isLoopback } from "../../api/loopback.js";
+import { checkListenOptions } from "../../api/server.js";
 
 export interface ListenAddress {
   host: string;
@@ -56,9 +56,8 @@ export function controllerSettings(flags: ControllerFlags, env: NodeJS.ProcessEn
   const listen = flags.listen !== undefined ? parseListen(flags.listen) : undefined;
   const fromEnv = env.MULTIVERSE_API_TOKEN?.trim() || undefined;
   const token = flags.tokenFile !== undefined ? readToken(flags.tokenFile) : (flags.token ?? fromEnv);
-  if (listen && !isLoopback(listen.host) && !token) {
-    throw Errors.usage(`--listen ${flags.listen}: the API would be bound to ${listen.host}, off loopback: give a bearer token (--token-file or MULTIVERSE_API_TOKEN) so that mutating calls are authenticated; nothing was started`);
-  }
+  // The API's own rules (a token off loopback, a token a client can send), checked now rather than at bind time.
+  if (listen) checkListenOptions({ host: listen.host, token });
   return { watchDir, ...(listen ? { listen } : {}), ...(token ? { token } : {}) };
 }
 

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Errors } from "../../../src/domain/errors.js";
 import { controllerSettings, parseListen, probeListen } from "../../../src/cli/commands/controller-flags.js";
 import { cli } from "../../helpers/cli.js";
 import { startControllerProcess, waitFor } from "../../helpers/controller.js";
@@ -23,11 +24,12 @@ describe("controllerSettings (reads the token file, writes nothing)", () => {
     assert.deepEqual(controllerSettings({ watch: "w", listen: "127.0.0.1:0" }, {}).listen, { host: "127.0.0.1", port: 0 });
     assert.deepEqual(controllerSettings({ watch: "w", listen: "8080" }, {}).listen, { host: "127.0.0.1", port: 8080 });
     for (const host of ["0.0.0.0:8080", "[::]:8080", "192.168.1.5:80"]) {
-      assert.throws(() => controllerSettings({ watch: "w", listen: host }, {}), /off loopback: give a bearer token.*nothing was started/, host);
+      assert.throws(() => controllerSettings({ watch: "w", listen: host }, {}), /off loopback: give a bearer token/, host);
     }
     assert.equal(controllerSettings({ watch: "w", listen: "0.0.0.0:8080", token: "t" }, {}).token, "t");
     assert.equal(controllerSettings({ watch: "w", listen: "0.0.0.0:8080" }, { MULTIVERSE_API_TOKEN: "from-env" }).token, "from-env");
     assert.throws(() => controllerSettings({ watch: "w", listen: "0.0.0.0:8080" }, { MULTIVERSE_API_TOKEN: "  " }), /off loopback/, "a blank variable is no token");
+    assert.throws(() => controllerSettings({ watch: "w", listen: "127.0.0.1:8080", token: "two words" }, {}), /has whitespace at character 4/, "a token no client could send");
   });
 
   test("the token file must exist and hold a token; --token and --token-file are exclusive", () => {
@@ -36,7 +38,7 @@ describe("controllerSettings (reads the token file, writes nothing)", () => {
     assert.equal(controllerSettings({ watch: "w", listen: "0.0.0.0:1", tokenFile: file }, {}).token, "secret");
     writeFileSync(join(work, "blank"), "\n \n");
     assert.throws(() => controllerSettings({ watch: "w", tokenFile: join(work, "blank") }, {}), /--token-file is empty/);
-    assert.throws(() => controllerSettings({ watch: "w", tokenFile: join(work, "missing") }, {}), (e: Error & { code?: string }) => e.code === "MV_FILE_NOT_FOUND");
+    assert.throws(() => controllerSettings({ watch: "w", tokenFile: join(work, "missing") }, {}), (e: Error & { code?: string }) => e.code === Errors.fileNotFound.code);
     assert.throws(() => controllerSettings({ watch: "w", tokenFile: work }, {}), /no such file/, "a directory is not a token file");
     assert.throws(() => controllerSettings({ watch: "w", token: "a", tokenFile: file }, {}), /--token or --token-file, not both/);
   });

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeH5mu } from "../../../src/h5/index.js";
+import { Errors } from "../../../src/domain/errors.js";
 import { missingEnvironmentsError } from "../../../src/cli/commands/missing-environments.js";
 import { cli } from "../../helpers/cli.js";
 import { journalRecords } from "../../helpers/journal.js";
@@ -12,7 +13,7 @@ import { journalRecords } from "../../helpers/journal.js";
 describe("missingEnvironmentsError (pure)", () => {
   test("one model: its name, version and setup command", () => {
     const error = missingEnvironmentsError([{ slug: "pca", version: "1.0.0" }], "/envs");
-    assert.equal(error.code, "MV_ENVIRONMENT_MISSING");
+    assert.equal(error.code, Errors.environmentMissing.code);
     assert.equal(error.exitCode, 2);
     assert.match(error.message, /no environment for model pca 1\.0\.0; nothing was planned or launched/);
     assert.match(error.details[0]!, /make it .*: multiverse models setup pca$/);
