@@ -223,7 +223,7 @@ export class FileSource implements ResourceSource {
   private load(path: string, stamp: FileStamp): LoadedVersion {
     let loaded: LoadedFile;
     try {
-      loaded = loadResourceDocuments(readFileSync(path, "utf8"), path);
+      loaded = loadResourceDocuments(readFileSync(path), path);
     } catch (error) {
       loaded = { resources: [], problems: [problemOf(Errors.fileNotFound(`cannot read ${path}: ${(error as Error).message}`), path)] };
     }

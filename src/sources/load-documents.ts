@@ -3,14 +3,17 @@
  * Model and Benchmark documents (zero Benchmarks included), each converted on its own: a bad document is a
  * problem and its neighbours still count, as with kubectl apply. A seed manifest (run_manifest.yaml or the
  * simple form) is one Benchmark with its inline datasets and models, and loads or fails as a whole. A YAML
- * syntax error makes the whole file one problem. Pure: no file is read (dataset paths are only resolved
- * against the file's directory; whether the .h5mu exists is checked when a run is planned).
+ * syntax error makes the whole file one problem. The bytes go through the same checks as `multiverse run`'s
+ * (UTF-8, size and YAML limits: src/manifest/load-manifest.ts). Pure: no other file is read (dataset paths are
+ * only resolved against the file's directory; whether the .h5mu exists is checked when a run is planned).
  */
 import { dirname, resolve } from "node:path";
 import { Errors, isMultiverseError } from "../domain/errors.js";
 import { hashCanonical } from "../identity/hash.js";
-import { isResourceDocuments, loadManifestText, resourceFromDocument } from "../manifest/load-manifest.js";
-import { parseYamlDocuments, type LoadedDocument } from "../manifest/yaml-documents.js";
+import { isResourceDocuments, loadManifestText, manifestDocuments, resourceFromDocument } from "../manifest/load-manifest.js";
+import { checkManifestSize, manifestLimits } from "../manifest/limits.js";
+import { decodeManifestBytes } from "../manifest/manifest-bytes.js";
+import type { LoadedDocument } from "../manifest/yaml-documents.js";
 import type { SourcedResource, SourceProblem } from "./resource-source.js";
 
 export interface LoadedFile {
@@ -40,12 +43,19 @@ export function sourcedResource(kind: SourcedResource["kind"], resource: Sourced
   return { kind, name: resource.metadata.name, resource, file, line, specHash: hashCanonical(resource.spec), stale: false };
 }
 
-export function loadResourceDocuments(text: string, path: string): LoadedFile {
+/** A file's content (its bytes, as read from disk, or text) as resources and problems. */
+export function loadResourceDocuments(content: string | Uint8Array, path: string): LoadedFile {
   const file = resolve(path);
+  const limits = manifestLimits();
   let documents: LoadedDocument[];
+  let text: string;
   try {
-    if (text.includes("\u0000")) throw Errors.yamlSyntax("the file contains a NUL byte; is it a binary file?", { location: { file, line: 1 } });
-    documents = parseYamlDocuments(text, file).filter((d) => d.value !== null && d.value !== undefined);
+    if (typeof content === "string") text = content;
+    else {
+      checkManifestSize(content.length, file, limits);
+      text = decodeManifestBytes(content, file);
+    }
+    documents = manifestDocuments(text, file, { limits });
   } catch (error) {
     return { resources: [], problems: [problemOf(error, file, 1)] };
   }
@@ -85,7 +95,7 @@ function fromResourceDocuments(documents: LoadedDocument[], file: string): Loade
       const twin = seen.get(key);
       if (twin !== undefined) {
         throw Errors.duplicate(`${key} is already declared in the document at line ${twin} of this file; this one is ignored`, {
-          location: { file, line: doc.line, field: "metadata.name" },
+          location: { file, line: doc.line, column: 1, field: "metadata.name" },
         });
       }
       seen.set(key, doc.line);

@@ -35,7 +35,7 @@ function watchDirOf(options: StateRootOptions & { watch?: string }): string {
 
 function readResources(file: string): SourcedResource[] {
   if (!existsSync(file) || !statSync(file).isFile()) throw Errors.fileNotFound(`${file} does not exist or is not a file`, { location: { file } });
-  const loaded = loadResourceDocuments(readFileSync(file, "utf8"), file);
+  const loaded = loadResourceDocuments(readFileSync(file), file);
   if (loaded.problems.length > 0) {
     const [first] = loaded.problems;
     throw Errors.schema(`${file} has ${loaded.problems.length} problem${loaded.problems.length > 1 ? "s" : ""}; nothing was applied`, {
@@ -62,7 +62,7 @@ function yamlFiles(dir: string): string[] {
 /** Resources of a file in the watched directory; a file that does not parse declares nothing we can match. */
 function declaredBy(file: string): SourcedResource[] {
   try {
-    return loadResourceDocuments(readFileSync(file, "utf8"), file).resources;
+    return loadResourceDocuments(readFileSync(file), file).resources;
   } catch {
     return [];
   }
