@@ -18,7 +18,7 @@ export interface ManifestLimits {
 }
 
 export const DEFAULT_MANIFEST_LIMITS: Readonly<ManifestLimits> = {
-  maxBytes: 8 * 1024 * 1024,
+  maxBytes: 2 * 1024 * 1024,
   maxDocuments: 1000,
   maxJobs: 10_000,
   maxRuns: 100_000,

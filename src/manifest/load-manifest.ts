@@ -16,7 +16,7 @@ import { jobOrigin, type DatasetOrigin, type JobOrigin } from "./job-origins.js"
 import { checkManifestSize, manifestLimits } from "./limits.js";
 import { benchmarkName, checkExpansion, checkSeedDocument, memLimitOf, type LoaderContext, type ManifestLoadOptions, type ManifestLoadResult } from "./load-options.js";
 import { checkManifestText, decodeManifestBytes } from "./manifest-bytes.js";
-import { jobNameIssue, jobNameProblem } from "./manifest-checks.js";
+import { jobNameProblem } from "./manifest-checks.js";
 import { manifestPath } from "./manifest-paths.js";
 import { fromResources } from "./resource-documents.js";
 import { fromSimple } from "./simple-manifest.js";
@@ -157,7 +157,6 @@ function fromRunManifest(doc: LoadedDocument, context: LoaderContext): ManifestL
     const at = ["jobs", index];
     if (!usedDatasets.has(job.dataset_slug)) usedDatasets.set(job.dataset_slug, [...at, "dataset_slug"]);
     if (job.name !== undefined) {
-      issues.push(...jobNameIssue(job.name, [...at, "name"]));
       const earlier = explicit.get(job.name);
       if (earlier !== undefined) issues.push({ path: [...at, "name"], field: `jobs[${index}].name`, message: `job name "${job.name}" is already used by jobs[${earlier}]` });
       else explicit.set(job.name, index);

@@ -5,7 +5,7 @@ import { formatPath, type SchemaIssue } from "../schemas/error-messages.js";
 import type { DatasetOrigin, JobOrigin } from "./job-origins.js";
 import { raiseHint, type ManifestLimits } from "./limits.js";
 import { formatMemLimit, parseMemLimit } from "./mem-limit.js";
-import { nonFiniteIssues, versionIssues } from "./manifest-checks.js";
+import { jobNameIssue, nonFiniteIssues, versionIssues } from "./manifest-checks.js";
 import { throwIssues } from "./validate-document.js";
 import { locate, type LoadedDocument } from "./yaml-documents.js";
 
@@ -76,6 +76,12 @@ export function benchmarkName(experiment: string): string {
 export function checkSeedDocument(doc: LoadedDocument, context: LoaderContext, contractPaths: (string | number)[][]): void {
   const top = doc.value as Record<string, unknown>;
   checkJobCount(doc, top.jobs, ["jobs"], context.limits);
-  throwIssues(doc, [...nonFiniteIssues(top), ...versionIssues(top, contractPaths)], "manifest");
+  throwIssues(doc, [...nonFiniteIssues(top), ...versionIssues(top, contractPaths), ...namedJobIssues(top.jobs, ["jobs"])], "manifest");
 }
 
+
+/** Job names checked before the schema, so that a reserved or unusable name gets its own sentence. */
+export function namedJobIssues(jobs: unknown, at: (string | number)[]): SchemaIssue[] {
+  if (!Array.isArray(jobs)) return [];
+  return jobs.flatMap((job: unknown, index) => (job !== null && typeof job === "object" ? jobNameIssue((job as { name?: unknown }).name, [...at, index, "name"]) : []));
+}

@@ -10,8 +10,8 @@ import { formatPath } from "../schemas/error-messages.js";
 import { RESOURCE_SCHEMAS } from "../schemas/resources.js";
 import { jobOrigin, type DatasetOrigin, type JobOrigin } from "./job-origins.js";
 import { manifestLimits } from "./limits.js";
-import { checkExpansion, checkJobCount, memLimitOf, type LoaderContext, type ManifestLoadOptions, type ManifestLoadResult } from "./load-options.js";
-import { imageIssue, jobNameIssue, nonFiniteIssues, versionIssues } from "./manifest-checks.js";
+import { checkExpansion, checkJobCount, memLimitOf, namedJobIssues, type LoaderContext, type ManifestLoadOptions, type ManifestLoadResult } from "./load-options.js";
+import { imageIssue, nonFiniteIssues, versionIssues } from "./manifest-checks.js";
 import { manifestPath } from "./manifest-paths.js";
 import { throwIssues, validateDocument, type IssueList } from "./validate-document.js";
 import { locate, type LoadedDocument } from "./yaml-documents.js";
@@ -35,7 +35,6 @@ function checkBenchmark(doc: LoadedDocument, resource: BenchmarkResource, contex
   return resource.spec.jobs.map((job, index) => {
     const at = ["spec", "jobs", index];
     job.params ??= {};
-    issues.push(...jobNameIssue(job.name, [...at, "name"]));
     const earlier = names.get(job.name);
     if (earlier !== undefined) issues.push({ path: [...at, "name"], field: `spec.jobs[${index}].name`, message: `job name "${job.name}" is already used by spec.jobs[${earlier}]` });
     else names.set(job.name, index);
@@ -89,7 +88,11 @@ export function resourceFromDocument(doc: LoadedDocument, baseDir: string, optio
     throwIssues(doc, [{ path: ["kind"], field: "kind", message: `unknown kind ${JSON.stringify(kind)}: expected ${KINDS.join(", ")}` }], "document");
   }
   if (kind === "Benchmark") checkJobCount(doc, value.spec?.jobs, ["spec", "jobs"], context.limits);
-  throwIssues(doc, [...nonFiniteIssues(doc.value), ...(kind === "Model" ? versionIssues(doc.value as Record<string, unknown>, [["spec", "contractVersion"]]) : [])], kind as Kind);
+  throwIssues(doc, [
+    ...nonFiniteIssues(doc.value),
+    ...(kind === "Model" ? versionIssues(doc.value as Record<string, unknown>, [["spec", "contractVersion"]]) : []),
+    ...(kind === "Benchmark" ? namedJobIssues(value.spec?.jobs, ["spec", "jobs"]) : []),
+  ], kind as Kind);
   validateDocument(doc, RESOURCE_SCHEMAS[kind as Kind], kind as Kind);
   const issues: IssueList = [];
   let result: DocumentResource;

@@ -11,7 +11,7 @@ import { readSchemaFile } from "../schemas/schema-file.js";
 import { simpleManifestSchema } from "../schemas/seed-manifests.js";
 import { jobOrigin, type DatasetOrigin, type JobOrigin } from "./job-origins.js";
 import { benchmarkName, checkExpansion, checkSeedDocument, memLimitOf, type LoaderContext, type ManifestLoadResult } from "./load-options.js";
-import { imageIssue, jobNameIssue } from "./manifest-checks.js";
+import { imageIssue } from "./manifest-checks.js";
 import { manifestPath } from "./manifest-paths.js";
 import { throwIssues, validateDocument, type IssueList } from "./validate-document.js";
 import { locate, type LoadedDocument } from "./yaml-documents.js";
@@ -61,7 +61,7 @@ export function fromSimple(doc: LoadedDocument, context: LoaderContext): Manifes
   const names = new Set<string>();
   manifest.jobs.forEach((job, index) => {
     const at = ["jobs", index];
-    issues.push(...jobNameIssue(job.name, [...at, "name"]), ...imageIssue(job.model.image, [...at, "model", "image"]));
+    issues.push(...imageIssue(job.model.image, [...at, "model", "image"]));
     if (names.has(job.name)) {
       issues.push({ path: [...at, "name"], field: `jobs[${index}].name`, message: `job name "${job.name}" is used twice; simple mode writes one bundle directory per job name` });
     }

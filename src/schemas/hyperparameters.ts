@@ -64,6 +64,11 @@ export function resolveHyperparameters(schema: JsonSchema, params: Record<string
     ...unknown,
     ...(valid ? [] : issuesFromAjv(validate.errors, resolved)).filter((i) => !unknown.some((u) => u.field === i.field)),
   ];
+  if (where.locate) {
+    // in file order, as every other manifest error
+    const place = (path: (string | number)[]) => where.locate!(path);
+    issues.sort((a, b) => (place(a.path).line ?? 0) - (place(b.path).line ?? 0) || (place(a.path).column ?? 0) - (place(b.path).column ?? 0));
+  }
   const first = issues[0];
   if (!first) return resolved;
   throw Errors.hyperparameters(`${prefix}: ${first.field}: ${first.message}`, {

@@ -7,6 +7,7 @@
  * (UTF-8, size and YAML limits: src/manifest/load-manifest.ts). Pure: no other file is read (dataset paths are
  * only resolved against the file's directory; whether the .h5mu exists is checked when a run is planned).
  */
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Errors, isMultiverseError } from "../domain/errors.js";
 import { hashCanonical } from "../identity/hash.js";
@@ -41,6 +42,23 @@ export function problemOf(error: unknown, file: string, line?: number): SourcePr
 
 export function sourcedResource(kind: SourcedResource["kind"], resource: SourcedResource["resource"], file: string, line: number): SourcedResource {
   return { kind, name: resource.metadata.name, resource, file, line, specHash: hashCanonical(resource.spec), stale: false };
+}
+
+/**
+ * A file of the watched directory (or `apply -f`) as resources and problems; a file over the size limit is a
+ * problem without being read. Errors of the file system (a file gone, no permission) are thrown.
+ */
+export function loadResourceFile(path: string): LoadedFile {
+  const limits = manifestLimits();
+  const size = statSync(path).size;
+  if (size > limits.maxBytes) {
+    try {
+      checkManifestSize(size, resolve(path), limits);
+    } catch (error) {
+      return { resources: [], problems: [problemOf(error, resolve(path), 1)] };
+    }
+  }
+  return loadResourceDocuments(readFileSync(path), path);
 }
 
 /** A file's content (its bytes, as read from disk, or text) as resources and problems. */
