@@ -123,6 +123,7 @@ function matrixShape(lib: Lib, file: H5File, modality: string, source: string, f
     throw bad(source, `${path}.shape`, `${path} has a shape attribute that is not two non-negative integers`);
   }
   const shape = declared ?? fallback();
+  checkDeclaredShape(path, shape, source);
   const data = node.get("data");
   if (isDataset(lib, data)) requireNumeric(data, source, `${path}/data`);
   const nnz = lengthOf(lib, node, "data", source);
@@ -132,6 +133,11 @@ function matrixShape(lib: Lib, file: H5File, modality: string, source: string, f
   if (indices !== nnz) throw bad(source, `${path}/indices`, `${path}/indices has ${indices} entries but ${path}/data has ${nnz}`);
   if (indptr !== major + 1) throw bad(source, `${path}/indptr`, `${path}/indptr has ${indptr} entries; a ${encoding} of shape [${shape.join(", ")}] needs ${major + 1}`);
   return shape;
+}
+
+function checkDeclaredShape(path: string, shape: number[], source: string): void {
+  const [rows = 0, cols = 0] = shape;
+  if (rows > MAX_CELLS || cols > MAX_FEATURES) throw bad(source, path, `${path} declares shape [${shape.join(", ")}], beyond the ${MAX_CELLS} cells x ${MAX_FEATURES} features accepted`);
 }
 
 function notMuData(file: H5File, path: string): Error {
@@ -157,8 +163,8 @@ function checkModality(lib: Lib, file: H5File, name: string, source: string): { 
   const readVars = () => (vars ??= dataframeIndex(lib, file, `mod/${name}/var`, source));
   const shape = matrixShape(lib, file, name, source, () => [readObs().length, readVars().length]);
   if (shape.length !== 2) throw bad(source, xPath, `${xPath} is not 2-D (shape [${shape.join(", ")}])`);
+  checkDeclaredShape(xPath, shape, source);
   const [rows, cols] = shape as [number, number];
-  if (rows > MAX_CELLS || cols > MAX_FEATURES) throw bad(source, xPath, `${xPath} declares shape [${rows}, ${cols}], beyond the ${MAX_CELLS} cells x ${MAX_FEATURES} features accepted`);
   return checkAgainstIndexes(name, xPath, rows, cols, readObs(), readVars(), source);
 }
 

@@ -6,7 +6,7 @@ import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync } f
 import { join, relative, sep } from "node:path";
 import type { ValidatorLevel } from "../domain/resources.js";
 import { sha256File } from "../catalog/fingerprint.js";
-import { CorruptHdf5Error, isNumericDtype, readLatent } from "../h5/index.js";
+import { CorruptHdf5Error, isNumericDtype, NotSelfContainedError, readLatent } from "../h5/index.js";
 import { parseMetricsJson } from "./metrics-json.js";
 import { isPng } from "./png.js";
 
@@ -150,8 +150,9 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
         }
       }
     } catch (cause) {
-      if (!(cause instanceof CorruptHdf5Error)) throw cause;
-      error("embeddings.h5", "corrupt_hdf5", `embeddings.h5 cannot be read as HDF5: ${cause.message}`);
+      if (cause instanceof NotSelfContainedError) error("embeddings.h5", "external_reference", `embeddings.h5: ${cause.message}`);
+      else if (cause instanceof CorruptHdf5Error) error("embeddings.h5", "corrupt_hdf5", `embeddings.h5 cannot be read as HDF5: ${cause.message}`);
+      else throw cause;
     }
   }
 
