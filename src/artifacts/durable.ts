@@ -10,6 +10,8 @@ import { promisify } from "node:util";
 const readAt = promisify(read);
 const writeAt = promisify(write);
 const CHUNK = 1024 * 1024;
+/** Holes are kept at this granularity (a filesystem block multiple). */
+const HOLE_BLOCK = 64 * 1024;
 
 export function fsyncPath(path: string): void {
   const fd = openSync(path, "r");
@@ -98,8 +100,8 @@ export function openRegularFile(path: string): { fd: number; size: number } {
   return { fd, size: stat.size };
 }
 
-function allZero(buffer: Buffer, length: number): boolean {
-  for (let i = 0; i < length; i += 1) if (buffer[i] !== 0) return false;
+function allZero(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) if (buffer[i] !== 0) return false;
   return true;
 }
 
@@ -133,9 +135,11 @@ async function copySparseHashing(sourceFd: number, destination: string): Promise
       const { bytesRead } = await readAt(sourceFd, buffer, 0, CHUNK, size);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
-      if (!allZero(buffer, bytesRead)) {
-        let written = 0;
-        while (written < bytesRead) written += (await writeAt(output, buffer, written, bytesRead - written, size + written)).bytesWritten;
+      for (let start = 0; start < bytesRead; start += HOLE_BLOCK) {
+        const end = Math.min(bytesRead, start + HOLE_BLOCK);
+        if (allZero(buffer, start, end)) continue;
+        let written = start;
+        while (written < end) written += (await writeAt(output, buffer, written, end - written, size + written)).bytesWritten;
       }
       size += bytesRead;
     }

@@ -14,6 +14,7 @@ export function parseMetricsJson(text: string, options: { maxEntries?: number } 
   let out = "";
   let inString = false;
   let entries = 0;
+  const containers: string[] = [];
   const maxEntries = options.maxEntries ?? Infinity;
   for (let i = 0; i < text.length; i += 1) {
     const ch = text[i]!;
@@ -30,7 +31,10 @@ export function parseMetricsJson(text: string, options: { maxEntries?: number } 
       out += ch;
       continue;
     }
-    if (ch === ":" || ch === ",") {
+    if (ch === "{" || ch === "[") containers.push(ch);
+    else if (ch === "}" || ch === "]") containers.pop();
+    // A key has one colon; an array element after the first, one comma.
+    if (ch === ":" || (ch === "," && containers[containers.length - 1] === "[")) {
       entries += 1;
       if (entries > maxEntries) throw new MetricsTooLargeError(`more than ${maxEntries} keys and array elements`);
     }
