@@ -532,7 +532,7 @@ export class RunController {
 
   private async validate(record: RunRecord, attemptId: string): Promise<void> {
     const workspaceDir = this.deps.layout.workspaceDir(attemptId);
-    const result = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
+    const result = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators, limits: record.spec.outputLimits });
     for (const problem of result.problems) {
       this.log(record, attemptId, `validation ${problem.severity}: ${problem.artifact}: ${problem.code}: ${problem.message}`);
     }
@@ -550,7 +550,7 @@ export class RunController {
     const layout = this.deps.layout;
     const workspaceDir = layout.workspaceDir(attemptId);
     this.log(record, attemptId, "promoting");
-    const validation = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
+    const validation = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators, limits: record.spec.outputLimits });
     const artifactDir = layout.artifactDir(attemptId, record.spec.jobName);
     if (!validation.ok && !(await this.promotionAlreadyStaged(record, attemptId, artifactDir))) {
       // Outputs that passed validation no longer do (changed or damaged after a crash), and no staged copy
@@ -579,6 +579,7 @@ export class RunController {
         ownerToken: this.deps.ownerId,
         clock: this.clock,
         artifactDir,
+        releaseWorkspace: true,
       });
       // After a crash between this record and the transition below, the saga reuses the bundle: record it once.
       if (!record.promotions.some((p) => p.attemptId === attemptId)) {

@@ -2,6 +2,7 @@
  * Loading desired state from a file: the seeds' run_manifest.yaml, the simple-mode manifest, or Kubernetes-style
  * resource documents (Dataset, Model, Benchmark). All three become one Benchmark plus optional inline resources.
  */
+import { outputLimitsFromSnake } from "../validation/output-limits.js";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
@@ -119,6 +120,7 @@ interface RunManifestJob extends SweepManifestFields {
   retries?: number;
   oom_retries?: number;
   timeout_seconds?: number;
+  output_limits?: Record<string, number>;
   slurm?: SlurmManifestSettings;
   image_sif?: string;
   image_digest?: string;
@@ -195,6 +197,7 @@ function fromRunManifest(doc: LoadedDocument, baseDir: string): ManifestLoadResu
       if (job.retries !== undefined) converted.retries = job.retries;
       if (job.oom_retries !== undefined) converted.oomRetries = job.oom_retries;
       if (job.timeout_seconds !== undefined) converted.timeoutSeconds = job.timeout_seconds;
+      if (job.output_limits !== undefined) converted.outputLimits = outputLimitsFromSnake(job.output_limits);
       if (job.slurm !== undefined) converted.slurm = slurmSettingsFromManifest(job.slurm);
       if (job.image_sif !== undefined) converted.imageSif = manifestPath(baseDir, job.image_sif, [...at, "image_sif"], issues);
       if (job.image_digest !== undefined) converted.imageDigest = job.image_digest;

@@ -9,7 +9,7 @@ import type { Backend, DatasetResource, ImageIdentity, ModelResource } from "../
 import type { BenchmarkResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { LaunchError, type Executor } from "../executors/executor.js";
-import { DatasetCatalog, describeDataset } from "../catalog/datasets.js";
+import { DATASET_CHECKS_VERSION, DatasetCatalog, describeDataset } from "../catalog/datasets.js";
 import { ModelCatalog } from "../catalog/models.js";
 import { repoRoot } from "../util/paths.js";
 import type { PlanCatalog } from "../../reconcilers/plan.js";
@@ -108,7 +108,7 @@ class DatasetInspectionCache {
     } catch {
       throw Errors.fileNotFound(`dataset "${source.metadata.name}": file ${path} does not exist`, { location: { file: path } });
     }
-    const key = `${source.metadata.name}\u0000${path}\u0000${source.spec.batchKey ?? ""}\u0000${source.spec.labelKey ?? ""}`;
+    const key = `v${DATASET_CHECKS_VERSION}\u0000${source.metadata.name}\u0000${path}\u0000${source.spec.batchKey ?? ""}\u0000${source.spec.labelKey ?? ""}`;
     const cached = this.entries[key];
     if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.resource;
     const described = await describeDataset(path, {

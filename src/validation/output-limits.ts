@@ -59,3 +59,13 @@ export function formatBytes(bytes: number): string {
 export function raiseHint(key: keyof OutputLimits): string {
   return `raise output_limits.${OUTPUT_LIMIT_FIELDS[key]} for the job in the manifest, or resources.output_limits.${OUTPUT_LIMIT_FIELDS[key]} in the model's model.yaml`;
 }
+
+/** The manifest's and model.yaml's snake_case output_limits as the camelCase spec; unknown keys are the schema's business. */
+export function outputLimitsFromSnake(value: Record<string, number | undefined>): Partial<OutputLimits> {
+  const limits: Partial<OutputLimits> = {};
+  for (const [key, snake] of Object.entries(OUTPUT_LIMIT_FIELDS) as [keyof OutputLimits, string][]) {
+    const v = value[snake];
+    if (v !== undefined) limits[key] = v;
+  }
+  return limits;
+}
