@@ -9,7 +9,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync,
 import { dirname, join } from "node:path";
 import { EXIT_RUN_FAILED, isMultiverseError, MultiverseError } from "../domain/errors.js";
 import type { RunSpec } from "../domain/resources.js";
-import type { ValidatedArtifact } from "../validation/index.js";
+import type { ValidatedArtifact, ValidationResult } from "../validation/index.js";
 import { sha256Hex } from "../identity/hash.js";
 import { fsyncPath, fsyncTree, makeReadOnly, makeWritable, openRegularFile, placeHashing, writeDurably } from "./durable.js";
 import { assertInside, isSafeRelativePath, type StoreLayout } from "./layout.js";
@@ -55,6 +55,15 @@ export interface PromotionResult {
   manifestSha256: string;
   /** True when a verified bundle of this logical run was already in place and nothing was written. */
   reused: boolean;
+}
+
+/**
+ * The request fields a validation already determined, so that promotion takes the validation's result instead
+ * of reading the workspace (and embeddings.h5) again: every file is re-hashed while it is staged anyway.
+ */
+export function fromValidation(result: ValidationResult, level: string): Pick<PromotionRequest, "artifacts" | "validation"> {
+  const warnings = result.problems.filter((p) => p.severity === "warning").map((p) => `${p.artifact}: ${p.code}: ${p.message}`);
+  return { artifacts: result.artifacts, validation: result.latentShape ? { level, warnings, latentShape: result.latentShape } : { level, warnings } };
 }
 
 /** A promotion that cannot complete; `code` is the run's failure reason. */
