@@ -6,7 +6,7 @@ import { createExecutor } from "../../executors/registry.js";
 import { acquireStateLock, defaultStateRoot } from "../../state/state-root.js";
 import type { StateRootOptions } from "../state-root-option.js";
 import { openControllerSession } from "../../services/controller-session.js";
-import { hostCapacity } from "../../services/run-service.js";
+import { hostCapacity } from "../../executors/host-capacity.js";
 import type { Io } from "../output.js";
 
 /**
@@ -26,6 +26,7 @@ export async function recoverCommand(decision: string, run: string, options: Sta
       stateRoot,
       layout: storeLayout(output, simple ? "simple" : "store"),
       executors: {},
+      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
       capacity: hostCapacity({}),
     });
     try {
@@ -35,7 +36,6 @@ export async function recoverCommand(decision: string, run: string, options: Sta
       if (record.snapshot.value !== "RECOVERY_PENDING") {
         throw Errors.usage(`run ${row.name} is ${record.snapshot.value}, not RECOVERY_PENDING: there is nothing to decide`);
       }
-      session.controller.executorsFallback((backend) => createExecutor(backend, { stateRoot }));
       session.controller.decide(row.runId, decision);
       const [settled] = await session.controller.runUntilSettled([row.runId]);
       const phase = settled?.snapshot.value ?? "UNKNOWN";

@@ -6,7 +6,6 @@
  */
 import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
 import { storeLayout, SIMPLE_STATE_DIR_NAME, type StoreLayout } from "../../artifacts/layout.js";
 import { FILES_SHA_FILE, MANIFEST_FILE, MANIFEST_SHA_FILE } from "../../artifacts/manifest.js";
 import { listBundles, verifyBundle } from "../../artifacts/verify.js";
@@ -72,12 +71,4 @@ export async function verifyCommand(path: string, options: VerifyOptions, io: Io
     io.out(lines.join("\n"));
   }
   return failed.length > 0 ? EXIT_RUN_FAILED : EXIT_OK;
-}
-
-export function registerVerifyCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command("verify <path>")
-    .description("verify every file of a bundle, or of every bundle under a state root, against its manifest and checksums")
-    .option("--json", "machine-readable output")
-    .action(async (path: string, options: VerifyOptions) => setExit(await verifyCommand(path, options, io)));
 }
