@@ -13,6 +13,7 @@ import { withStateRoot } from "./state-root-option.js";
 import { maybeWatch } from "./watch.js";
 import { registerSlurmSubmitCommand } from "./slurm-submit-flags.js";
 import { registerMlflowSyncCommand } from "./mlflow-sync-flags.js";
+import { registerVerifyCommand } from "./verify-flags.js";
 import { registerCompletionCommand } from "./completion/command.js";
 
 export const EXIT_CODES_HELP = `
@@ -205,6 +206,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .action(async (slug: string, options) => setExit((await import("./commands/models.js")).modelsSetupCommand(slug, options, io)));
 
   registerMlflowSyncCommand(program, io, setExit);
+  registerVerifyCommand(program, io, setExit);
   registerCompletionCommand(program, io, setExit);
 
   return program;
