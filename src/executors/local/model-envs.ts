@@ -74,6 +74,14 @@ export function findUv(env: NodeJS.ProcessEnv = process.env, exists: (path: stri
   return exists(fromVenv) ? fromVenv : null;
 }
 
+/**
+ * numba compiles umap-learn's functions on first use (half a minute of CPU); its cache must be writable, and a
+ * sandboxed run sees the environment read-only, so the cache is made here and multiverse.worker copies it to /tmp.
+ * The Dockerfiles run the same snippet.
+ */
+export const NUMBA_CACHE = "numba-cache";
+const WARM_NUMBA_CACHE = "import numpy, umap; umap.UMAP(n_neighbors=5, n_epochs=10, random_state=0).fit_transform(numpy.random.default_rng(0).normal(size=(64, 4)))";
+
 export interface Command {
   command: string;
   args: string[];
@@ -151,6 +159,10 @@ export function setupModelEnv(options: {
   options.progress?.(`installing ${requirementsFile}`);
   run(install);
   const venvPython = join(dir, "bin", "python3");
+  if (/^umap-learn\s*==/im.test(requirements)) {
+    options.progress?.("compiling umap-learn's numba functions once (the worker SDK copies this cache into each run)");
+    run({ command: venvPython, args: ["-c", WARM_NUMBA_CACHE], env: { NUMBA_CACHE_DIR: join(dir, NUMBA_CACHE) } });
+  }
   const version = execFileSync(venvPython, ["-c", "import sys; print(sys.version.split()[0])"], { encoding: "utf8" }).trim();
   const record: EnvRecord = { slug: options.slug, version: options.version, python: version, requirementsSha256, createdAt: new Date().toISOString(), installer };
   writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`);
