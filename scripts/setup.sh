@@ -36,7 +36,8 @@ python3 -c "import numpy, h5py, pytest" 2>/dev/null || python3 -m pip install -q
 node dist/src/tools/make-demo-data.js data/generated
 # pbmc68k-reduced: the real PBMC subset scanpy ships in its wheel (fetched from PyPI once, then cached).
 [ -f data/generated/pbmc68k-reduced.h5mu ] || (cd worker && python3 -m multiverse.datasets.pbmc68k_reduced ../data/generated/pbmc68k-reduced.h5mu)
-# The local executor's model environments (pinned requirements, from PyPI; up-to-date ones are kept). multivi and
-# totalvi bring torch and scvi-tools (about 6 GB each), mowgli an older torch: a few minutes on a fresh machine.
-# cobolt cannot be installed from PyPI (see its model.yaml).
+# The local executor's model environments (pinned requirements, from PyPI; up-to-date ones are kept), made by a pinned
+# uv from one cache hardlinked into every environment: multivi and totalvi share their torch and scvi-tools files,
+# mowgli brings an older torch. cobolt cannot be installed from PyPI (see its model.yaml).
+./scripts/setup-uv.sh
 for model in pca mofa multivi totalvi mowgli; do node bin/multiverse.js models setup "$model" >/dev/null; done
