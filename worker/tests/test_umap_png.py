@@ -233,4 +233,4 @@ def test_umap_png_has_two_panels_and_identical_bytes_for_a_seed(umap_run):
     result, out = umap_run
     assert result["hashes"][0] == result["hashes"][1]
     data = (out / "umap.png").read_bytes()
-    assert png_size(data) == (1280, 520)  # two panels (label, batch) of 6.4 x 5.2 inches at 100 dpi
+    assert png_size(data) == (1520, 520)  # two panels (label, batch) of 7.6 x 5.2 inches at 100 dpi

@@ -4,7 +4,7 @@ import io
 
 from .figure import Figure
 
-PANEL_WIDTH_IN = 6.4
+PANEL_WIDTH_IN = 7.6
 HEIGHT_IN = 5.2
 DPI = 100
 
