@@ -234,3 +234,24 @@ def test_umap_png_has_two_panels_and_identical_bytes_for_a_seed(umap_run):
     assert result["hashes"][0] == result["hashes"][1]
     data = (out / "umap.png").read_bytes()
     assert png_size(data) == (1520, 520)  # two panels (label, batch) of 7.6 x 5.2 inches at 100 dpi
+
+
+def test_the_environment_numba_cache_is_copied_to_a_writable_place_per_environment(tmp_path, monkeypatch):
+    prefix = tmp_path / "env"
+    (prefix / "numba-cache" / "umap_x").mkdir(parents=True)
+    (prefix / "numba-cache" / "umap_x" / "f.nbi").write_text("index")
+    monkeypatch.setattr(embedding_module.sys, "prefix", str(prefix))
+    monkeypatch.setattr(embedding_module.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    for name in ("NUMBA_CACHE_DIR", "MPLCONFIGDIR"):  # set, then removed: monkeypatch restores them afterwards
+        monkeypatch.setenv(name, "unset")
+        monkeypatch.delenv(name)
+    embedding_module._writable_caches()
+    target = Path(os.environ["NUMBA_CACHE_DIR"])
+    assert target.parent == tmp_path / "tmp" and target.name.startswith("multiverse-numba-cache-")
+    assert (target / "umap_x" / "f.nbi").read_text() == "index"
+    assert os.environ["MPLCONFIGDIR"].startswith(str(tmp_path / "tmp"))
+    monkeypatch.setattr(embedding_module.sys, "prefix", str(tmp_path / "other"))
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    embedding_module._writable_caches()
+    assert Path(os.environ["NUMBA_CACHE_DIR"]) != target

@@ -1,6 +1,7 @@
 """The 2-D view of a latent space that umap.png shows: UMAP (umap-learn) seeded with a random state, or, in images
 without umap-learn, the first two principal components of the latent, which the caller says in run.log and in the
 picture's title."""
+import hashlib
 import os
 import shutil
 import sys
@@ -47,7 +48,8 @@ def _writable_caches() -> None:
     environment was built with is copied there: it saves compiling umap-learn again in every run."""
     base = tempfile.gettempdir()
     if "NUMBA_CACHE_DIR" not in os.environ:
-        target = os.path.join(base, "multiverse-numba-cache")
+        # one cache per environment: runs outside a sandbox share /tmp
+        target = os.path.join(base, f"multiverse-numba-cache-{hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]}")
         prebuilt = os.path.join(sys.prefix, PREBUILT_NUMBA_CACHE)
         if os.path.isdir(prebuilt) and not os.path.exists(target):
             try:
