@@ -193,7 +193,8 @@ print(json.dumps({"method": a.method, "axes": a.axis_names, "same": bool(np.arra
 
 
 def _has_umap(python: str) -> bool:
-    return subprocess.run([python, "-c", "import umap, matplotlib"], capture_output=True).returncode == 0
+    probe = "import importlib.util as u, sys; sys.exit(0 if u.find_spec('umap') and u.find_spec('matplotlib') else 1)"
+    return subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
 
 
 def umap_python():
