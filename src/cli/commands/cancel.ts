@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isTerminal, type RunPhase } from "../../domain/run-states.js";
 import { storeLayout } from "../../artifacts/layout.js";
-import { createExecutor } from "../../executors/registry.js";
+import { ExecutorRegistry } from "../../executors/registry.js";
 import { RunIndex, indexPath } from "../../index/run-index.js";
 import { acquireStateLock, lockHolder } from "../../state/state-root.js";
 import { openControllerSession } from "../../services/controller-session.js";
 import { writeControllerRequest } from "../../services/controller-info.js";
-import { hostCapacity } from "../../services/run-service.js";
+import { hostCapacity } from "../../executors/host-capacity.js";
 import { json, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 
@@ -80,8 +80,7 @@ async function directly(stateRoot: string, kind: string, name: string, options: 
     const session = openControllerSession({
       stateRoot,
       layout: storeLayout(stateRoot, "store"),
-      executors: {},
-      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
+      executors: new ExecutorRegistry({ stateRoot }),
       capacity: hostCapacity({}),
       graceSeconds: options.graceSeconds,
     });
