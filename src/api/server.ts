@@ -20,6 +20,7 @@ import { endsFollow, followLog } from "./log-stream.js";
 import { renderMetrics } from "./metrics.js";
 import { decodeCursor, encodeCursor } from "./run-cursor.js";
 import { buildOpenApi, type RouteDoc } from "./openapi.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import {
   benchmarkSchema,
   cancelResponseSchema,
@@ -276,6 +277,8 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     },
     async (request, reply) => reply.status(202).send(await options.controller.cancelRun(request.params.id)),
   );
+
+  void app.register(dashboardRoutes, { index, declare });
 
   routes.push({ method: "GET", url: "/openapi.json", summary: "this document (OpenAPI 3.1)", response: { 200: { type: "object" } } });
   const openapi = buildOpenApi(routes, multiverseVersion());
