@@ -31,18 +31,21 @@ export class LogPanel {
     this.element = h("section", { class: "card logs" }, h("div", { class: "card-head" }, h("h2", {}, "Logs"), this.tabs, this.status), this.pre);
   }
 
-  /** Reads (or follows) the log of the run's latest attempt; does nothing when that read is already under way. */
-  show(attemptId: string | null, follow: boolean, source: LogSource = this.source): void {
-    const key = `${this.runId}|${attemptId ?? ""}|${source}|${follow}`;
+  /**
+   * Reads (or follows) the log of the run's latest attempt, once it has a workspace (it was launched); does nothing
+   * when that read is already under way.
+   */
+  show(attemptId: string | null, launched: boolean, follow: boolean, source: LogSource = this.source): void {
+    const key = `${this.runId}|${attemptId ?? ""}|${launched}|${source}|${follow}`;
     if (key === this.key) return;
     this.key = key;
     this.source = source;
-    this.renderTabs(attemptId, follow);
+    this.renderTabs(attemptId, launched, follow);
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
     this.pre.textContent = "";
-    if (!attemptId) {
+    if (!attemptId || !launched) {
       this.status.textContent = "not launched yet";
       return;
     }
@@ -54,11 +57,11 @@ export class LogPanel {
     this.abort?.abort();
   }
 
-  private renderTabs(attemptId: string | null, follow: boolean): void {
+  private renderTabs(attemptId: string | null, launched: boolean, follow: boolean): void {
     replaceChildren(
       this.tabs,
       LOG_SOURCES.map(({ source, label }) =>
-        h("button", { type: "button", role: "tab", class: source === this.source ? "tab active" : "tab", "aria-selected": String(source === this.source), onclick: () => this.show(attemptId, follow, source) }, label),
+        h("button", { type: "button", role: "tab", class: source === this.source ? "tab active" : "tab", "aria-selected": String(source === this.source), onclick: () => this.show(attemptId, launched, follow, source) }, label),
       ),
     );
   }

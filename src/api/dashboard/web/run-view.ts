@@ -196,7 +196,8 @@ export function runView(runId: string, live: LiveStream): View {
       h("div", { class: "col" }, failure(detail), figures(detail), identity(detail), params(detail), trackingCard(detail, trials)),
       h("div", { class: "col" }, timelineCard(detail), attemptsCard(detail), files(detail)),
     );
-    logs.show(run.attemptId, !isTerminalPhase(run.phase) && run.phase !== "RECOVERY_PENDING");
+    const launched = detail.attempts.some((a) => a.attemptId === run.attemptId && a.workspaceDir !== null);
+    logs.show(run.attemptId, launched, !isTerminalPhase(run.phase) && run.phase !== "RECOVERY_PENDING");
   };
 
   const load = async () => {
