@@ -93,6 +93,10 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
       const bundle = await readBundleArtifacts(run.artifactDir);
       const path = request.params["*"];
       const { file, size } = await locateBundleFile(run.artifactDir, path, (bundle.artifacts ?? []).map((a) => a.path));
+      // A promoted bundle never changes: the manifest's digest of a file is its ETag.
+      const digest = bundle.artifacts?.find((a) => a.path === path)?.sha256;
+      if (digest) void reply.header("etag", `"${digest}"`);
+      if (digest && request.headers["if-none-match"] === `"${digest}"`) return reply.status(304).send();
       return reply.headers(bundleFileHeaders(path, size)).send(createReadStream(file));
     },
   );

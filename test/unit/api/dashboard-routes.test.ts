@@ -12,6 +12,7 @@ import { createApiServer, type ApiServer } from "../../../src/api/server.js";
 import { openReadOnlyPort, type ReadOnlyPort } from "../../../src/api/dashboard/read-only-port.js";
 import { requestsDir } from "../../../src/services/controller-service.js";
 import { acquireStateLock } from "../../../src/state/state-root.js";
+import { sha256Hex } from "../../../src/identity/hash.js";
 import { move } from "../index/fixtures.js";
 import { attemptOf, FAILED_RUN, OK_RUN, RUNNING_RUN, writeDashboardStateRoot, type DashboardFixture } from "./dashboard-fixture.js";
 
@@ -88,6 +89,9 @@ describe("bundle files", { timeout: 30_000 }, () => {
     assert.equal(response.headers.get("content-type"), "image/png");
     assert.match(response.headers.get("content-security-policy")!, /^sandbox/);
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), fixture.umap);
+    const etag = response.headers.get("etag")!;
+    assert.equal(etag, `"${sha256Hex(fixture.umap)}"`, "the manifest's digest");
+    assert.equal((await fetch(`${base}/api/v1/runs/${OK_RUN}/files/umap.png`, { headers: { "if-none-match": etag } })).status, 304);
     const manifest = await fetch(`${base}/api/v1/runs/${OK_RUN.slice(0, 6)}/files/artifact_manifest.json`);
     assert.equal(manifest.status, 200, "by id prefix, and the manifest itself");
     assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), readFileSync(join(fixture.bundle, "artifact_manifest.json")));
