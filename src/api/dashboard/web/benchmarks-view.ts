@@ -43,7 +43,7 @@ function matrixTable(matrix: Matrix): HTMLElement {
 
 function benchmarkCard(name: string, declared: Benchmark | undefined, matrix: Matrix): HTMLElement {
   const meta = declared
-    ? [`generation ${declared.generation}`, `observed ${declared.observedGeneration ?? "-"}`, `${declared.jobs} jobs`, declared.deleted ? "deleted" : ""].filter(Boolean).join(" · ")
+    ? [`generation ${declared.generation}`, `observed ${declared.observedGeneration ?? "-"}`, `${declared.jobs} ${declared.jobs === 1 ? "job" : "jobs"}`, declared.deleted ? "deleted" : ""].filter(Boolean).join(" · ")
     : "run by multiverse run (no controller conditions)";
   return h(
     "section",

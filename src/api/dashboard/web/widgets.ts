@@ -29,20 +29,24 @@ export function legend(): HTMLElement {
   return h("div", { class: "legend" }, PHASE_ORDER.map((p) => h("span", { class: "count" }, h("i", { class: `dot ${phaseClass(p)}` }), phaseLabel(p))));
 }
 
+/** Ready first and in colour (with its message); the other conditions as quiet chips, their messages as tooltips. */
 export function conditionChips(conditions: readonly Condition[]): HTMLElement {
+  const ordered = [...conditions].sort((a, b) => Number(b.type === "Ready") - Number(a.type === "Ready"));
   return h(
     "div",
     { class: "conditions" },
-    conditions.map((c) =>
-      h(
+    ordered.map((c) => {
+      const ready = c.type === "Ready";
+      const tone = ready ? (c.status === "True" ? "cond-good" : /Fail/i.test(c.reason ?? "") ? "cond-bad" : "cond-wait") : "cond-quiet";
+      return h(
         "span",
-        { class: `chip cond-${c.status.toLowerCase()}`, title: [c.message, c.lastTransitionTime ? `since ${c.lastTransitionTime}` : ""].filter(Boolean).join(" · "), "data-condition": c.type },
+        { class: `chip ${tone}`, title: [c.message, c.lastTransitionTime ? `since ${c.lastTransitionTime}` : ""].filter(Boolean).join(" · "), "data-condition": c.type, "data-status": c.status },
         h("b", {}, c.type),
         ` ${c.status === "True" ? "✓" : c.status === "False" ? "✗" : "?"} `,
         c.reason ?? "",
-        c.message ? h("span", { class: "chip-message" }, c.message) : null,
-      ),
-    ),
+        ready && c.message ? h("span", { class: "chip-message" }, c.message) : null,
+      );
+    }),
   );
 }
 
