@@ -8,12 +8,12 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { Errors } from "../../domain/errors.js";
 import { indexPath, RunIndex } from "../../index/run-index.js";
 import type { JournalRecord } from "../../journal/records.js";
 import { requestsDir, type CancelRequest } from "../../services/controller-service.js";
 import { lockHolder } from "../../state/state-root.js";
 import type { ControllerPort } from "../controller-port.js";
-import { ApiError } from "../errors.js";
 import { replayJournal } from "../journal-replay.js";
 
 export interface ReadOnlyPortOptions {
@@ -93,7 +93,7 @@ export function openReadOnlyPort(options: ReadOnlyPortOptions): ReadOnlyPort {
     cancelRun: async (idOrName) => {
       const row = index.getRun(idOrName);
       const route = cancelRoute(stateRoot, lockHolder(stateRoot));
-      if ("refused" in route) throw new ApiError(409, "MV_READ_ONLY", route.refused);
+      if ("refused" in route) throw Errors.readOnly(route.refused);
       const dir = requestsDir(stateRoot);
       mkdirSync(dir, { recursive: true });
       const request: CancelRequest = { kind: "run", name: row.runId, requestedAt: new Date().toISOString() };

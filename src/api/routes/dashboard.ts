@@ -5,19 +5,11 @@
  */
 import { createReadStream } from "node:fs";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
-import type { RunIndex } from "../../index/run-index.js";
+import { Errors } from "../../domain/errors.js";
 import { readBundleArtifacts } from "../bundle-artifacts.js";
 import { bundleFileHeaders, locateBundleFile } from "../dashboard/bundle-files.js";
 import { loadDashboardAssets, PAGE_CSP, type StaticAsset } from "../dashboard/static-assets.js";
-import { ApiError } from "../errors.js";
-import type { RouteDoc } from "../openapi.js";
 import { errorSchema, idParamsSchema } from "../schemas.js";
-
-export interface DashboardRoutesOptions {
-  index: RunIndex;
-  /** Records a route for the OpenAPI document and returns its Fastify schema. */
-  declare: (doc: RouteDoc) => object;
-}
 
 const filesParamsSchema = {
   type: "object",
@@ -50,7 +42,9 @@ const trialsSchema = {
   },
 } as const;
 
-export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async (app, { index, declare }) => {
+export const dashboardRoutes: FastifyPluginAsync = async (app) => {
+  const index = app.runIndex;
+  const declare = app.routeDocs.declare.bind(app.routeDocs);
   let assets: Map<string, StaticAsset> = new Map();
   let missing: string | undefined;
   try {
@@ -59,9 +53,9 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     missing = (error as Error).message; // the API still serves; the page says what is missing
   }
   const sendAsset = (name: string, ifNoneMatch: string | undefined, reply: FastifyReply) => {
-    if (missing) throw new ApiError(503, "MV_NOT_READY", missing);
+    if (missing) throw Errors.notReady(missing);
     const asset = assets.get(name);
-    if (!asset) throw new ApiError(404, "MV_NOT_FOUND", `the dashboard has no asset named "${name}"`);
+    if (!asset) throw Errors.notFound(`the dashboard has no asset named "${name}"`);
     void reply.header("etag", asset.etag).header("cache-control", "no-cache").header("x-content-type-options", "nosniff");
     if (name.endsWith(".html")) void reply.header("content-security-policy", PAGE_CSP).header("referrer-policy", "no-referrer");
     if (ifNoneMatch === asset.etag) return reply.status(304).send();
@@ -89,7 +83,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     },
     async (request, reply) => {
       const run = index.getRun(request.params.id);
-      if (!run.artifactDir) throw new ApiError(404, "MV_NOT_FOUND", `run ${run.name} has no promoted bundle (phase ${run.phase}${run.reason ? `, ${run.reason}` : ""})`);
+      if (!run.artifactDir) throw Errors.notFound(`run ${run.name} has no promoted bundle (phase ${run.phase}${run.reason ? `, ${run.reason}` : ""})`);
       const bundle = await readBundleArtifacts(run.artifactDir);
       const path = request.params["*"];
       const { file, size } = await locateBundleFile(run.artifactDir, path, (bundle.artifacts ?? []).map((a) => a.path));

@@ -12,6 +12,7 @@ import type { SourcedResource } from "../../sources/resource-source.js";
 import { readControllerInfo } from "../../services/controller-service.js";
 import { json, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
+import { writeControllerRequest } from "../../services/controller-info.js";
 
 export interface ApplyOptions extends StateRootOptions {
   filename: string;
@@ -156,6 +157,9 @@ export function deleteCommand(kind: string | undefined, name: string | undefined
     unlinkSync(file);
     removed.push(file);
   }
+  // Deleted on purpose: the controller cancels at once instead of waiting out the grace for files that vanish.
+  const stateRoot = resolveStateRoot(options);
+  for (const k of found) if (k.startsWith("Benchmark/")) writeControllerRequest(stateRoot, { kind: "delete", name: k.slice("Benchmark/".length), requestedAt: new Date().toISOString() });
   const missing = [...wanted].filter((k) => !found.has(k));
   if (options.json) io.out(json({ removed, deleted: [...found], notFound: missing }));
   else {

@@ -123,6 +123,11 @@ describe("bundle files", { timeout: 30_000 }, () => {
     assert.deepEqual(trials.items.map((t) => [t.study, t.trialNumber, t.storage, t.state]), [["demo-pca", 3, "sqlite:///studies.db", "RUNNING"]]);
     assert.deepEqual(((await (await fetch(`${base}/api/v1/runs/${FAILED_RUN}/trials`)).json()) as { items: unknown[] }).items, []);
   });
+
+  test("the OpenAPI document declares the dashboard's endpoints", async () => {
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, object> };
+    for (const path of ["/api/v1/runs/{id}/files/*", "/api/v1/runs/{id}/trials", "/dashboard/"]) assert.ok(document.paths[path], path);
+  });
 });
 
 describe("multiverse serve's read-only port", { timeout: 30_000 }, () => {
