@@ -12,7 +12,7 @@ import { writeH5mu } from "../src/h5/index.js";
 import { storeLayout } from "../src/artifacts/layout.js";
 import { acquireStateLock } from "../src/state/state-root.js";
 import { openControllerSession } from "../src/services/controller-session.js";
-import { hostCapacity } from "../src/services/run-service.js";
+import { hostCapacity } from "../src/executors/host-capacity.js";
 import { repoRoot } from "../src/util/paths.js";
 import { cli } from "../test/helpers/cli.js";
 import { startControllerProcess } from "../test/helpers/controller.js";

@@ -181,7 +181,7 @@ export class BenchmarkController {
     this.deps.writer.append(decision.records.filter((r) => r.type !== "BENCHMARK_STATUS"));
     if (plan && decision.applyRunIds.length > 0) {
       const benchmark = sourced!.resource as BenchmarkResource;
-      const entries = await this.deps.runs.applyPlan(plan.runs, { skipCompleted: benchmark.spec.skipCompleted ?? true, converge: true, rerunCancelled: decision.newGeneration });
+      const entries = await this.deps.runs.applyPlan(plan.runs, { skipCompleted: benchmark.spec.skipCompleted ?? true, converge: true, rerunCancelled: decision.records.some((r) => r.type === "BENCHMARK_APPLIED") });
       const active = entries.filter((e) => !isTerminal(this.deps.runs.get(e.runId)?.snapshot.value ?? "PENDING")).map((e) => e.runId);
       this.deps.runs.track(active);
     }
@@ -199,7 +199,7 @@ export class BenchmarkController {
   /** Milliseconds until an undeclared Benchmark counts as deleted, or undefined to reconcile it now. */
   private deletionPending(name: string, declared: boolean, known: KnownBenchmark | undefined): number | undefined {
     if (declared || !known || known.deleted) {
-      this.absentSince.delete(name);
+      if (this.absentSince.delete(name) && declared && known && !known.deleted) this.deps.log?.(`benchmark ${name} is declared again within the grace: not deleted`);
       return undefined;
     }
     const grace = this.deps.deletionGraceMs ?? 0;

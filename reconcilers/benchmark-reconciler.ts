@@ -55,8 +55,6 @@ export interface BenchmarkDecision {
   /** Non-terminal runs no longer asked for. */
   cancelRunIds: string[];
   generation: number;
-  /** This reconcile applied a new generation (a changed spec, or the Benchmark declared again after a deletion). */
-  newGeneration: boolean;
   conditions: Condition[];
 }
 
@@ -66,13 +64,13 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
   let generation = known?.generation ?? 0;
 
   if (!declared) {
-    if (!known || known.deleted) return { records, applyRunIds: [], cancelRunIds: [], generation, newGeneration: false, conditions: known?.conditions ?? [] };
+    if (!known || known.deleted) return { records, applyRunIds: [], cancelRunIds: [], generation, conditions: known?.conditions ?? [] };
     generation += 1;
     records.push({ type: "BENCHMARK_DELETED", name, generation });
     const cancelRunIds = input.runs.filter((r) => !isTerminal(r.phase)).map((r) => r.runId);
     const conditions = mergeConditions(known.conditions, deletedConditions(input, cancelRunIds.length), input.now, generation);
     records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds: [] });
-    return { records, applyRunIds: [], cancelRunIds, generation, newGeneration: false, conditions };
+    return { records, applyRunIds: [], cancelRunIds, generation, conditions };
   }
 
   const sourceGenerationMoved = declared.generation !== undefined && declared.generation !== known?.generation;
@@ -93,7 +91,7 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
   if (statusChanged(known, generation, conditions, runIds)) {
     records.push({ type: "BENCHMARK_STATUS", name, observedGeneration: generation, conditions, runIds });
   }
-  return { records, applyRunIds: plan.ok ? runIds : [], cancelRunIds, generation, newGeneration, conditions };
+  return { records, applyRunIds: plan.ok ? runIds : [], cancelRunIds, generation, conditions };
 }
 
 type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration">;

@@ -18,6 +18,7 @@ import { logicalRunId, paramsHash, runName } from "../src/identity/run-identity.
 import { resolveHyperparameters } from "../src/schemas/hyperparameters.js";
 import { parseMemLimit } from "../src/manifest/mem-limit.js";
 import { mergeSlurmSettings } from "../src/schemas/slurm-settings.js";
+import { resolveBackend } from "../src/executors/backend-resolution.js";
 import { duplicateStudyErrors, planSweep, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
 
 export interface PlanCatalog {
@@ -121,7 +122,7 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
     job: `jobs[${index}] (${job.name})`,
     file: options.file,
   });
-  const backend = job.backend ?? options.backend ?? benchmark.spec.backend ?? "docker";
+  const backend = resolveBackend({ override: options.backend, job: job.backend, benchmark: benchmark.spec.backend });
   if (job.imageSif !== undefined && backend !== "slurm") {
     throw Errors.schema(`${where}: image_sif names a SIF for the Slurm + Apptainer path, but the job runs on backend "${backend}"`, {
       location: { ...location, field: `jobs[${index}].image_sif` },

@@ -88,6 +88,8 @@ export class PlanApplier {
       return previous ? { ...base, disposition: "new", cacheMiss: { previousRunId: previous.runId, changes: explainCacheMiss(previous.spec, record.spec) } } : { ...base, disposition: "new" };
     }
     if (isTerminal(phase)) {
+      // Asked for again: an earlier cancellation request is not part of this desire.
+      record.cancelRequested = false;
       this.transitions.apply(record, { type: "RERUN" });
       return { ...base, disposition: "rerun" };
     }

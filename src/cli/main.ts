@@ -115,6 +115,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--max-concurrent <n>", "attempts running at once", integer("--max-concurrent"))
     .option("--poll-interval-ms <n>", "how often running attempts are observed without an engine event", integer("--poll-interval-ms"))
     .option("--debounce-ms <n>", "wait this long after a file change before reading the directory", integer("--debounce-ms"))
+    .option("--deletion-grace-seconds <n>", "a Benchmark no longer declared by any file is deleted (its runs cancelled) after this long (default 10; multiverse delete: at once)", integer("--deletion-grace-seconds"))
     .option("--poll", "poll the directory (network filesystems, git-sync symlink swaps)")
     .option("--json-log", "log JSON lines on stderr")
     .action(async (options) => setExit(await controllerCommand(options, io)));

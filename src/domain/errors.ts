@@ -88,6 +88,8 @@ export const Errors = {
   /** The controller is starting (journal, adoption, first read of its sources) or stopping. */
   notReady: declare("MV_NOT_READY", { exit: EXIT_RUN_FAILED, http: 503 }),
   journalCorrupt: declare("MV_JOURNAL_CORRUPT", { exit: EXIT_RUN_FAILED, http: 500 }),
+  /** The journal cannot be written (a full disk, a read-only or immutable file): nothing can be recorded, so nothing acts. */
+  journalUnwritable: declare("MV_JOURNAL_UNWRITABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   stateLocked: declare("MV_STATE_LOCKED", { exit: EXIT_BAD_INPUT, http: 409 }),
   /** A mutating API call to a server that only reads its state root (multiverse serve) and has no controller to ask. */

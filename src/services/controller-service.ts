@@ -20,12 +20,11 @@ import { BenchmarkController } from "../../controllers/benchmark-controller.js";
 import { Manager } from "../../controllers/manager.js";
 import { SweepSupervisor } from "../../controllers/sweep-supervisor.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
-import { slurmCapacity } from "../executors/slurm/capacity.js";
+import { ExecutorRegistry, resolveBackend } from "../executors/registry.js";
 import { benchmarkPlanner } from "./benchmark-planner.js";
 import { cancelRequestPoller } from "./cancel-requests.js";
 import { controllerInfoPath, writeControllerInfo, writeSourceStatus } from "./controller-info.js";
 import { openControllerSession, type ControllerSession } from "./controller-session.js";
-import { hostCapacity } from "./run-service.js";
 
 export { controllerInfoPath, readControllerInfo, requestsDir, type CancelRequest, type ControllerInfo } from "./controller-info.js";
 
@@ -66,7 +65,8 @@ export interface RunningController {
 export async function startController(options: ControllerServiceOptions): Promise<RunningController> {
   const { stateRoot, log } = options;
   const manager = new Manager(log);
-  const defaultBackend = options.defaultBackend ?? "docker";
+  const defaultBackend = resolveBackend({ defaultBackend: options.defaultBackend });
+  const registry = new ExecutorRegistry({ stateRoot, create: options.makeExecutor });
   let ready = false;
   let session: ControllerSession | undefined;
   let benchmarks: BenchmarkController | undefined;
@@ -88,9 +88,9 @@ export async function startController(options: ControllerServiceOptions): Promis
         stateRoot,
         layout: storeLayout(stateRoot, "store"),
         executors: {},
-        makeExecutor: (backend) => options.makeExecutor(backend, stateRoot),
-        // A Slurm controller's CPUs and memory are the cluster's; --max-concurrent caps the jobs queued or running.
-        capacity: defaultBackend === "slurm" ? slurmCapacity(options.maxConcurrent) : hostCapacity({ maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
+        makeExecutor: (backend) => registry.get(backend),
+        // Sized for the backend of Benchmarks that name none: the Benchmarks to come are not known at start.
+        capacity: registry.capacityFor([defaultBackend], { maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
         pollIntervalMs: options.pollIntervalMs,
         logLevel: options.logLevel,
         onTransition: (run, from, to) => {

@@ -32,6 +32,8 @@ export interface ControllerSessionOptions {
   /** Seconds between the polite stop and the kill when an attempt is cancelled (default 10). */
   graceSeconds?: number;
   logLevel?: string;
+  /** `multiverse run`: give up when the journal cannot be written (the controller keeps retrying). */
+  failOnUnwritableJournal?: boolean;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
 }
@@ -90,6 +92,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
         pollIntervalMs: options.pollIntervalMs ?? 2000,
         graceSeconds: options.graceSeconds ?? 10,
         logLevel: options.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
+        ...(options.failOnUnwritableJournal ? { failOnUnwritableJournal: true } : {}),
       },
     );
     return {

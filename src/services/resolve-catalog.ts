@@ -7,6 +7,7 @@ import type { Backend, DatasetResource, ImageIdentity, ModelResource } from "../
 import type { BenchmarkResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { LaunchError, type Executor } from "../executors/executor.js";
+import { resolveBackend } from "../executors/backend-resolution.js";
 import { resolveDatasets } from "../catalog/dataset-inspection.js";
 import { ModelCatalog } from "../catalog/models.js";
 import { repoRoot } from "../util/paths.js";
@@ -41,7 +42,7 @@ export async function resolveCatalog(options: ResolveOptions): Promise<PlanCatal
     if (!model) continue;
     const reference = job.imageSif ?? model.spec.runtime.image;
     if (images.has(reference)) continue;
-    const backend = job.backend ?? options.benchmark.spec.backend ?? options.defaultBackend;
+    const backend = resolveBackend({ job: job.backend, benchmark: options.benchmark.spec.backend, defaultBackend: options.defaultBackend });
     const executor = options.executors[backend];
     let identity: ImageIdentity | null = null;
     try {

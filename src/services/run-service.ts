@@ -2,10 +2,8 @@
  * `multiverse run`: the same machinery as the long-running controller, in one process. Apply the manifest
  * as desired state, reconcile until every run needs no more work, report, exit.
  */
-import { readdirSync } from "node:fs";
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import type { Capacity } from "../domain/capacity.js";
 import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
 import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
@@ -19,7 +17,7 @@ import { planBenchmark } from "../../reconcilers/plan.js";
 import type { PlanEntry, RunController } from "../../controllers/run/run-controller.js";
 import type { RunRecord } from "../journal/run-records.js";
 import { resolveCatalog } from "./resolve-catalog.js";
-import { slurmCapacity } from "../executors/slurm/capacity.js";
+import { ExecutorRegistry } from "../executors/registry.js";
 import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
 import { runWithSweeps } from "../../controllers/run-sweeps.js";
 import type { SweepOutcome } from "../sweeps/sweep-driver.js";
@@ -63,23 +61,6 @@ export interface RunOutcome {
   sweeps: SweepOutcome[];
 }
 
-/** The broker's default capacity: what this host has (globals.host_ram_gb caps the memory). */
-export function hostCapacity(options: { maxConcurrent?: number; hostRamGb?: number }): Capacity {
-  const cpus = availableParallelism();
-  let gpus = 0;
-  try {
-    gpus = readdirSync("/dev").filter((d) => /^nvidia\d+$/.test(d)).length;
-  } catch {
-    gpus = 0;
-  }
-  return {
-    cpus,
-    memBytes: options.hostRamGb !== undefined ? Math.floor(options.hostRamGb * 1024 ** 3) : totalmem(),
-    gpus,
-    maxConcurrent: options.maxConcurrent ?? cpus,
-  };
-}
-
 export function stateRootFor(output: string, simple: boolean): string {
   return simple ? join(resolve(output), ".multiverse") : resolve(output);
 }
@@ -94,10 +75,10 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
   const manager = new Manager();
   await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`), (lock) => lock.release());
   try {
-    const backends = new Set<Backend>(benchmark.spec.jobs.map((job) => job.backend ?? request.backend ?? benchmark.spec.backend ?? "docker"));
-    const executors: Partial<Record<Backend, Executor>> = {};
-    for (const backend of backends) executors[backend] = request.makeExecutor(backend, stateRoot);
-    const defaultBackend = request.backend ?? benchmark.spec.backend ?? "docker";
+    const registry = new ExecutorRegistry({ stateRoot, create: request.makeExecutor });
+    const backends = registry.jobBackends(benchmark.spec, { override: request.backend });
+    const executors = registry.forBackends(backends);
+    const defaultBackend = registry.resolveBackend({ override: request.backend, benchmark: benchmark.spec.backend });
     if (request.backend) for (const job of benchmark.spec.jobs) job.backend = request.backend;
 
     const catalog = await resolveCatalog({
@@ -133,14 +114,12 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       stateRoot,
       layout: storeLayout(output, layoutKind),
       executors,
-      // All on Slurm: the cluster schedules resources; --max-concurrent caps the jobs queued or running.
-      capacity: benchmark.spec.jobs.every((job) => (job.backend ?? defaultBackend) === "slurm")
-        ? slurmCapacity(request.maxConcurrent)
-        : hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
+      capacity: registry.capacityFor(backends, { maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
       pollIntervalMs: request.pollIntervalMs,
       logLevel: request.logLevel,
       onTransition: request.onTransition,
       onError: request.onError,
+      failOnUnwritableJournal: true,
     }), (opened) => opened.close());
     const controller = session.controller;
     request.onController?.(controller);

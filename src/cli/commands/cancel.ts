@@ -14,7 +14,7 @@ import { RunIndex, indexPath } from "../../index/run-index.js";
 import { acquireStateLock, lockHolder } from "../../state/state-root.js";
 import { openControllerSession } from "../../services/controller-session.js";
 import { writeControllerRequest } from "../../services/controller-info.js";
-import { hostCapacity } from "../../services/run-service.js";
+import { hostCapacity } from "../../executors/host-capacity.js";
 import { json, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 

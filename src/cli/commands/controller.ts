@@ -22,6 +22,7 @@ export interface ControllerOptions extends StateRootOptions {
   maxConcurrent?: number;
   pollIntervalMs?: number;
   debounceMs?: number;
+  deletionGraceSeconds?: number;
   poll?: boolean;
   jsonLog?: boolean;
   backend?: Backend;
@@ -49,6 +50,7 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     defaultBackend: options.backend,
     maxConcurrent: options.maxConcurrent,
     pollIntervalMs: options.pollIntervalMs,
+    ...(options.deletionGraceSeconds !== undefined ? { deletionGraceMs: options.deletionGraceSeconds * 1000 } : {}),
     log,
     startApi: listen
       ? async (port) => {
@@ -64,5 +66,7 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
   await controller.stopped;
-  return EXIT_OK;
+  // Stop means exit. Engine watches (Docker's container.wait, a long poll) would otherwise keep the process alive
+  // until the containers exit; the attempts keep running and are adopted by the next start.
+  process.exit(EXIT_OK);
 }

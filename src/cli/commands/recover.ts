@@ -6,7 +6,7 @@ import { createExecutor } from "../../executors/registry.js";
 import { acquireStateLock, defaultStateRoot } from "../../state/state-root.js";
 import type { StateRootOptions } from "../state-root-option.js";
 import { openControllerSession } from "../../services/controller-session.js";
-import { hostCapacity } from "../../services/run-service.js";
+import { hostCapacity } from "../../executors/host-capacity.js";
 import type { Io } from "../output.js";
 
 /**

@@ -6,8 +6,11 @@
 import { createWriteStream } from "node:fs";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
+import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
-import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type Executor, type LaunchRequest } from "../executor.js";
+import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest } from "../executor.js";
+import { hostCapacity } from "../host-capacity.js";
+import { requireMount, type Mount } from "../mounts.js";
 
 interface DockerErrorShape {
   statusCode?: number;
@@ -43,6 +46,11 @@ export class DockerExecutor implements Executor {
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
   }
 
+  /** Containers share this host: its CPUs, memory and GPUs. */
+  capacity(limits?: CapacityLimits): Capacity {
+    return hostCapacity(limits);
+  }
+
   async resolveImage(reference: string): Promise<ImageIdentity | null> {
     try {
       const info = await this.docker.getImage(reference).inspect();
@@ -65,7 +73,7 @@ export class DockerExecutor implements Executor {
       return;
     }
     const hostConfig: Docker.HostConfig = {
-      Binds: [`${request.datasetPath}:/input/data.h5mu:ro`, `${request.workspaceDir}:/output:rw`],
+      Binds: request.mounts.map(bindOf),
       SecurityOpt: ["no-new-privileges"],
       NetworkMode: request.network ? "bridge" : "none",
       Init: true,
@@ -88,7 +96,7 @@ export class DockerExecutor implements Executor {
           [LABELS.attempt]: request.attemptId,
           [LABELS.run]: request.runId,
         },
-        WorkingDir: "/output",
+        WorkingDir: requireMount(request.mounts, "workspace").target,
         HostConfig: hostConfig,
       });
     } catch (error) {
@@ -190,6 +198,11 @@ export class DockerExecutor implements Executor {
       throw error;
     }
   }
+}
+
+/** A contract mount as a Docker bind: source:target:ro|rw. */
+function bindOf(mount: Mount): string {
+  return `${mount.source}:${mount.target}:${mount.readOnly ? "ro" : "rw"}`;
 }
 
 function toObservation(attemptId: string, info: Docker.ContainerInspectInfo): AttemptObservation {
