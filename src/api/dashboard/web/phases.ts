@@ -48,6 +48,7 @@ const FAILURE_CLASSES: Record<string, "infrastructure" | "method" | "user"> = {
   node_fail: "infrastructure",
   preempted: "infrastructure",
   promotion_failed: "infrastructure",
+  storage_full: "infrastructure",
   nonzero_exit: "method",
   oom_killed: "method",
   timeout: "method",
