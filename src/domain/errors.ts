@@ -66,6 +66,8 @@ export const Errors = {
   modalities: declare("MV_MODALITIES", { exit: EXIT_BAD_INPUT, http: 400 }),
   badDataset: declare("MV_BAD_DATASET", { exit: EXIT_BAD_INPUT, http: 400 }),
   badModel: declare("MV_BAD_MODEL", { exit: EXIT_BAD_INPUT, http: 400 }),
+  /** A model the local executor would run has no environment yet (`multiverse models setup <slug>` makes it). */
+  environmentMissing: declare("MV_ENVIRONMENT_MISSING", { exit: EXIT_BAD_INPUT, http: 400 }),
   pathEscape: declare("MV_PATH_ESCAPE", { exit: EXIT_BAD_INPUT, http: 400 }),
   strictImage: declare("MV_UNVERIFIED_IMAGE", { exit: EXIT_BAD_INPUT, http: 400 }),
   notFound: declare("MV_NOT_FOUND", { exit: EXIT_BAD_INPUT, http: 404 }),

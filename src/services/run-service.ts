@@ -9,6 +9,7 @@ import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
 import type { Executor } from "../executors/executor.js";
 import { loadManifestFile } from "../manifest/load-manifest.js";
+import { relocateDatasetError } from "../manifest/job-origins.js";
 import { storeLayout } from "../artifacts/layout.js";
 import { acquireStateLock } from "../state/state-root.js";
 import { openControllerSession } from "./controller-session.js";
@@ -89,7 +90,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       executors,
       defaultBackend,
       modelRoots: request.modelRoots,
-    });
+    }).catch((error: unknown) => Promise.reject(relocateDatasetError(error, loaded.datasetOrigins)));
     const plan = planBenchmark(benchmark, catalog, {
       seedOverride: request.seed,
       strict: request.strict,
@@ -97,13 +98,15 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       validators: request.validators,
       backend: request.backend,
       file: request.manifestPath,
+      origins: loaded.origins,
     });
+    for (const notice of plan.notices) process.stderr.write(`multiverse: note: ${notice}\n`);
     if (plan.errors.length > 0) {
       const [first, ...rest] = plan.errors;
       if (first && rest.length === 0) throw first;
       throw Errors.schema(`${plan.errors.length} jobs cannot be planned`, {
         location: { file: request.manifestPath },
-        details: plan.errors.map((e) => e.message),
+        details: plan.errors.map((e) => e.format()),
       });
     }
 

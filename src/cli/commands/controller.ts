@@ -3,9 +3,8 @@
  * Logs one line per event on stderr (JSON lines with --json-log). Stopping leaves attempts running; the next
  * start adopts them.
  */
-import { mkdirSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { Errors, EXIT_OK } from "../../domain/errors.js";
+import { mkdirSync } from "node:fs";
+import { EXIT_OK } from "../../domain/errors.js";
 import type { Backend } from "../../domain/resources.js";
 import { createExecutor } from "../../executors/registry.js";
 import { FileSource } from "../../sources/file-source.js";
@@ -13,12 +12,11 @@ import { createApiServer } from "../../api/server.js";
 import { startController } from "../../services/controller-service.js";
 import type { Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
+import { controllerSettings, probeListen, type ControllerFlags } from "./controller-flags.js";
 
-export interface ControllerOptions extends StateRootOptions {
-  watch: string;
-  listen?: string;
-  token?: string;
-  tokenFile?: string;
+export { parseListen } from "./controller-flags.js";
+
+export interface ControllerOptions extends StateRootOptions, ControllerFlags {
   maxConcurrent?: number;
   pollIntervalMs?: number;
   debounceMs?: number;
@@ -28,19 +26,12 @@ export interface ControllerOptions extends StateRootOptions {
   backend?: Backend;
 }
 
-export function parseListen(value: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port > 65535) throw Errors.usage(`--listen expects HOST:PORT or PORT (e.g. 127.0.0.1:8080), got "${value}"`);
-  return { host: match[1] || match[2] || "127.0.0.1", port };
-}
-
 export async function controllerCommand(options: ControllerOptions, io: Io): Promise<number> {
+  // Every flag is checked before the state root is locked or anything is launched.
+  const { watchDir, listen, token } = controllerSettings(options);
+  if (listen) await probeListen(listen);
   const stateRoot = resolveStateRoot(options);
-  const watchDir = resolve(options.watch);
   mkdirSync(watchDir, { recursive: true });
-  const listen = options.listen ? parseListen(options.listen) : undefined;
-  const token = options.tokenFile ? readFileSync(options.tokenFile, "utf8").trim() : (options.token ?? process.env.MULTIVERSE_API_TOKEN);
   const log = (line: string) => io.err(options.jsonLog ? JSON.stringify({ ts: new Date().toISOString(), msg: line }) : `${new Date().toISOString()} ${line}`);
   const controller = await startController({
     stateRoot,

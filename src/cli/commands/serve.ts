@@ -6,14 +6,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "commander";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { indexPath, rebuildIndex } from "../../index/run-index.js";
 import { createApiServer, type ApiServer } from "../../api/server.js";
 import { openReadOnlyPort } from "../../api/dashboard/read-only-port.js";
 import type { Io } from "../output.js";
-import { resolveStateRoot, withStateRoot, type StateRootOptions } from "../state-root-option.js";
-import { parseListen } from "./controller.js";
+import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
+import { parseListen } from "./controller-flags.js";
 
 export interface ServeOptions extends StateRootOptions {
   listen: string;
@@ -63,12 +62,4 @@ function untilSignal(): Promise<string> {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-}
-
-export function registerServeCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  withStateRoot(program.command("serve").description("serve the status API and the dashboard for a state root, read-only: no controller needed"))
-    .option("--listen <host:port>", "where to listen (off loopback a token is required)", "127.0.0.1:8080")
-    .option("--token <token>", "bearer token for mutating API calls (or $MULTIVERSE_API_TOKEN)")
-    .option("--token-file <file>", "read the bearer token from a file")
-    .action(async (options: ServeOptions) => setExit(await serveCommand(options, io)));
 }
