@@ -87,8 +87,7 @@ export async function startController(options: ControllerServiceOptions): Promis
       session = openControllerSession({
         stateRoot,
         layout: storeLayout(stateRoot, "store"),
-        executors: {},
-        makeExecutor: (backend) => registry.get(backend),
+        executors: registry,
         // Sized for the backend of Benchmarks that name none: the Benchmarks to come are not known at start.
         capacity: registry.capacityFor([defaultBackend], { maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
         pollIntervalMs: options.pollIntervalMs,

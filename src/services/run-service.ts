@@ -48,6 +48,8 @@ export interface RunRequest {
   onController?: (controller: RunController) => void;
   /** A sweep's trial became a run (planned while other runs are under way). */
   onTrialPlanned?: (planned: TrialPlanned) => void;
+  /** Things the plan wants the user to know that are not errors (e.g. parameters no schema checks). */
+  onNotice?: (notice: string) => void;
   /** The sweep drivers' progress lines (also in <state root>/optuna/sweeps.log). */
   onSweepLog?: (message: string) => void;
 }
@@ -100,7 +102,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       file: request.manifestPath,
       origins: loaded.origins,
     });
-    for (const notice of plan.notices) process.stderr.write(`multiverse: note: ${notice}\n`);
+    for (const notice of plan.notices) request.onNotice?.(notice);
     if (plan.errors.length > 0) {
       const [first, ...rest] = plan.errors;
       if (first && rest.length === 0) throw first;
@@ -116,7 +118,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
     const session = await manager.startPart("journal session", () => openControllerSession({
       stateRoot,
       layout: storeLayout(output, layoutKind),
-      executors,
+      executors: registry,
       capacity: registry.capacityFor(backends, { maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
       pollIntervalMs: request.pollIntervalMs,
       logLevel: request.logLevel,

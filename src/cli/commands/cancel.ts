@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isTerminal, type RunPhase } from "../../domain/run-states.js";
 import { storeLayout } from "../../artifacts/layout.js";
-import { createExecutor } from "../../executors/registry.js";
+import { ExecutorRegistry } from "../../executors/registry.js";
 import { RunIndex, indexPath } from "../../index/run-index.js";
 import { acquireStateLock, lockHolder } from "../../state/state-root.js";
 import { openControllerSession } from "../../services/controller-session.js";
@@ -80,8 +80,7 @@ async function directly(stateRoot: string, kind: string, name: string, options: 
     const session = openControllerSession({
       stateRoot,
       layout: storeLayout(stateRoot, "store"),
-      executors: {},
-      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
+      executors: new ExecutorRegistry({ stateRoot }),
       capacity: hostCapacity({}),
       graceSeconds: options.graceSeconds,
     });

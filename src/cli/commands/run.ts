@@ -87,6 +87,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       onTrialPlanned: ({ entry }) => {
         if (entry.disposition !== "skipped") progress.add(entry.runId, "PENDING");
       },
+      onNotice: (notice) => io.err(`multiverse: note: ${notice}`),
       onSweepLog: (message) => {
         if (!options.json && !io.isTty) io.err(message);
       },
