@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 ./scripts/setup-demo.sh
 
-APT_PACKAGES=(docker.io mmdebstrap)
+# chromium: the dashboard's browser test (driven by playwright-core, which downloads no browser).
+APT_PACKAGES=(docker.io mmdebstrap chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

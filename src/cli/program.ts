@@ -14,6 +14,7 @@ import { maybeWatch } from "./watch.js";
 import { registerSlurmSubmitCommand } from "./slurm-submit-flags.js";
 import { registerMlflowSyncCommand } from "./mlflow-sync-flags.js";
 import { registerVerifyCommand } from "./verify-flags.js";
+import { registerServeCommand } from "./serve-flags.js";
 import { registerCompletionCommand } from "./completion/command.js";
 
 export const EXIT_CODES_HELP = `
@@ -207,6 +208,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
 
   registerMlflowSyncCommand(program, io, setExit);
   registerVerifyCommand(program, io, setExit);
+  registerServeCommand(program, io, setExit);
   registerCompletionCommand(program, io, setExit);
 
   return program;
