@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RunSpec } from "../../src/domain/resources.js";
+import type { RunRecord } from "../../src/journal/run-records.js";
 import { storeLayout } from "../../src/artifacts/layout.js";
 import { writeH5mu } from "../../src/h5/index.js";
 import { ExecutorRegistry } from "../../src/executors/registry.js";
@@ -32,7 +33,7 @@ export async function fakeWorld(prefix: string, fake = new FakeExecutor()): Prom
   return { stateRoot, datasetPath, fake, cleanup };
 }
 
-export function openFakeSession(world: FakeWorld, options: { maxConcurrent?: number; graceSeconds?: number } = {}): ControllerSession {
+export function openFakeSession(world: FakeWorld, options: { maxConcurrent?: number; graceSeconds?: number; onTransition?: (run: RunRecord) => void } = {}): ControllerSession {
   return openControllerSession({
     stateRoot: world.stateRoot,
     layout: storeLayout(world.stateRoot, "store"),
@@ -41,6 +42,7 @@ export function openFakeSession(world: FakeWorld, options: { maxConcurrent?: num
     pollIntervalMs: 20,
     graceSeconds: options.graceSeconds ?? 0,
     logLevel: "INFO",
+    ...(options.onTransition ? { onTransition: options.onTransition } : {}),
   });
 }
 

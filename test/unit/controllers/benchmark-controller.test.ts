@@ -23,6 +23,7 @@ function declaring(world: FakeWorld, revision: number): DesiredState {
     "kind: Benchmark",
     "metadata: {name: demo}",
     "spec:",
+    "  experimentName: demo",
     "  jobs:",
     `    - {name: job, dataset: tiny, model: pca, seeds: [0]}`,
     "",
@@ -54,7 +55,8 @@ describe("Benchmark controller on the FakeExecutor", () => {
 
   async function start(graceMs: number) {
     world = await fakeWorld("bench-ctl");
-    session = openFakeSession(world);
+    // As the controller service wires it: a run's transition is a look at its Benchmark.
+    session = openFakeSession(world, { onTransition: (run) => benchmarks?.runChanged(run.spec.benchmark) });
     const sink = new RecordingSink();
     const logged: string[] = [];
     const w = world;
