@@ -17,6 +17,7 @@ import { cliSync } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
 import { listRuns, startControllerProcess, waitFor } from "../helpers/controller.js";
+import { pauseUnlessExited } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 const RUNS = 30;
@@ -63,7 +64,10 @@ describe("controller chaos: SIGKILL at random moments", { skip }, () => {
     let kills = 0;
     while (kills < KILLS) {
       const controller = await startControllerProcess(state, watch, ["--max-concurrent", "4"]);
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 1500)));
+      // Each kill must hit a controller at work, not one still starting up on a slow machine: wait until it is ready
+      // (leftovers released, adoption and the source started), then kill after a random extra delay.
+      await controller.waitForLog(/controller ready/);
+      await pauseUnlessExited(controller.child, Math.floor(random() * 1500));
       await controller.stop("SIGKILL");
       kills += 1;
     }

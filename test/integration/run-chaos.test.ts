@@ -15,7 +15,8 @@ import { prng } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
-import { journalRecords } from "../helpers/journal.js";
+import { journalRecords, waitForJournal } from "../helpers/journal.js";
+import { hasExited, pauseUnlessExited } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 const RUNS = 30;
@@ -49,10 +50,11 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     for (let round = 0; kills < KILLS && round < 3 * KILLS; round += 1) {
       const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "4", "--skip-completed"], { stdio: "ignore" });
       const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-      const delay = 150 + Math.floor(random() * 1200);
-      const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), delay));
-      const winner = await Promise.race([closed, timer]);
-      if (winner === "timeout") {
+      // Each kill must hit a process at work, not one still starting up on a slow machine: wait until this round's
+      // process has journaled something (or exited by itself), then kill after a random extra delay.
+      const before = (await waitForJournal(out, "a readable journal", () => true)).length;
+      await waitForJournal(out, `round ${round}: the restarted run at work`, (records) => hasExited(child) || records.length > before);
+      if ((await pauseUnlessExited(child, Math.floor(random() * 1200))) === "elapsed") {
         child.kill("SIGKILL");
         kills += 1;
       }
