@@ -81,3 +81,9 @@ export async function pauseUnlessExited(child: ChildProcess, ms: number): Promis
   clearTimeout(timer);
   return winner;
 }
+
+/**
+ * The per-test timeout: a guard against a hang, never an expectation of speed (the same 10 minutes as
+ * scripts/run-tests.mjs gives every test). Waits inside a test fail first, with what they last saw.
+ */
+export const TEST_HANG_GUARD_MS = 600_000;

@@ -16,7 +16,7 @@ import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords, waitForJournal } from "../helpers/journal.js";
-import { hasExited, pauseUnlessExited } from "../helpers/wait.js";
+import { TEST_HANG_GUARD_MS, hasExited, pauseUnlessExited } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 const RUNS = 30;
@@ -33,7 +33,7 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test(`${RUNS} runs, ${KILLS} kills: every run terminal, none promoted twice, every bundle verifies, index in sync`, { timeout: 240_000 }, async () => {
+  test(`${RUNS} runs, ${KILLS} kills: every run terminal, none promoted twice, every bundle verifies, index in sync`, { timeout: TEST_HANG_GUARD_MS }, async () => {
     const dataset = join(work, "d.h5mu");
     await writeH5mu(dataset, { nObs: 30, modalities: { rna: { nVars: 10 } }, seed: 9 });
     const out = join(work, "out");
