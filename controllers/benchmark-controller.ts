@@ -6,15 +6,19 @@
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../src/domain/resources.js";
 import { isTerminal } from "../src/domain/run-states.js";
+import { sameOriginDocument } from "../src/domain/origin.js";
 import type { JournalRecord } from "../src/journal/records.js";
 import type { DesiredState, SourcedResource } from "../src/sources/resource-source.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
 import type { PlannedSweep } from "../src/sweeps/sweep-plan.js";
 import { reconcileBenchmark, type DeclaredBenchmark, type KnownBenchmark, type PlanOutcome } from "../reconcilers/benchmark-reconciler.js";
 import { applyBenchmarkRecord } from "./benchmark-records.js";
-import type { RunController } from "./run-controller.js";
+import type { JournalWriter } from "../src/journal/journal-writer.js";
+import type { ReconcileLoopStats } from "../src/domain/controller-metrics.js";
+import type { StatusSink } from "../src/status/status-sink.js";
+import type { RunController } from "./run/run-controller.js";
 import type { SweepSupervisor } from "./sweep-supervisor.js";
-import { WorkQueue } from "./work-queue.js";
+import { ReconcileLoop } from "./loop/reconcile-loop.js";
 
 export interface BenchmarkPlanner {
   /** Plans a Benchmark against the declared catalog; throws a MultiverseError when it cannot be planned. */
@@ -23,6 +27,9 @@ export interface BenchmarkPlanner {
 
 export interface BenchmarkControllerDeps {
   runs: RunController;
+  writer: JournalWriter;
+  /** Where Benchmark status goes: the journal (JournalStatusSink) and, with a Kubernetes source, the custom resource. */
+  status: StatusSink;
   planner: BenchmarkPlanner;
   /** Runs the Benchmarks' sweep jobs; without it a plan with sweeps fails. */
   sweeps?: SweepSupervisor;
@@ -41,21 +48,32 @@ interface CachedPlan {
 
 export class BenchmarkController {
   private readonly known = new Map<string, KnownBenchmark>();
-  private readonly queue = new WorkQueue<string>({ baseDelayMs: 200, maxDelayMs: 60_000 });
+  private readonly loop: ReconcileLoop<string>;
   private readonly plans = new Map<string, CachedPlan>();
   private desired: DesiredState = { revision: 0, resources: [], problems: [] };
-  private loop: Promise<void> | undefined;
   private readonly clock: () => Date;
 
   constructor(private readonly deps: BenchmarkControllerDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.loop = new ReconcileLoop<string>({
+      name: "benchmark",
+      reconciler: {
+        reconcile: async (name) => {
+          await this.reconcile(name);
+          return {};
+        },
+      },
+      baseDelayMs: 200,
+      maxDelayMs: 60_000,
+      onError: (name, error) => deps.onError?.(name, error),
+    });
   }
 
   load(records: readonly JournalRecord[]): void {
     for (const record of records) applyBenchmarkRecord(this.known, record);
   }
 
-  /** Journaled records of other writers (the Run controller's appends) keep this view current too. */
+  /** Every journaled record (subscribed to the journal writer) keeps this view current. */
   observe(records: readonly JournalRecord[]): void {
     for (const record of records) applyBenchmarkRecord(this.known, record);
   }
@@ -69,33 +87,34 @@ export class BenchmarkController {
     const catalogChanged = catalogKey(state) !== catalogKey(this.desired);
     this.desired = state;
     if (catalogChanged) this.plans.clear();
-    for (const name of this.names()) this.queue.add(name);
+    for (const name of this.names()) this.loop.enqueue(name);
   }
 
   /** A run changed phase: its Benchmark's status may change. */
   runChanged(benchmark: string): void {
-    if (this.known.has(benchmark) || this.declared(benchmark)) this.queue.add(benchmark);
+    if (this.known.has(benchmark) || this.declared(benchmark)) this.loop.enqueue(benchmark);
   }
 
   /** Forget cached plans (a periodic resync: images rebuilt, datasets registered outside the source). */
   resync(): void {
     this.plans.clear();
-    for (const name of this.names()) this.queue.add(name);
+    for (const name of this.names()) this.loop.enqueue(name);
   }
 
   start(): void {
-    if (this.loop) return;
-    this.loop = this.worker();
+    this.loop.start(1);
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutDown();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   queueDepth(): number {
-    return this.queue.length;
+    return this.loop.queueDepth;
+  }
+
+  metrics(): ReconcileLoopStats {
+    return this.loop.metrics();
   }
 
   private names(): Set<string> {
@@ -109,22 +128,6 @@ export class BenchmarkController {
     return this.desired.resources.find((r) => r.kind === "Benchmark" && r.name === name);
   }
 
-  private async worker(): Promise<void> {
-    for (;;) {
-      const name = await this.queue.get();
-      if (name === undefined) return;
-      try {
-        await this.reconcile(name);
-        this.queue.forget(name);
-      } catch (error) {
-        this.deps.onError?.(name, error);
-        this.queue.addRateLimited(name);
-      } finally {
-        this.queue.done(name);
-      }
-    }
-  }
-
   async reconcile(name: string): Promise<void> {
     const sourced = this.declared(name);
     const known = this.known.get(name);
@@ -134,11 +137,11 @@ export class BenchmarkController {
       const benchmark = sourced.resource as BenchmarkResource;
       declared = {
         specHash: sourced.specHash,
-        file: sourced.file,
-        line: sourced.line,
+        origin: sourced.origin,
+        ...(sourced.generation !== undefined ? { generation: sourced.generation } : {}),
         jobs: benchmark.spec.jobs.length,
         stale: sourced.stale,
-        sourceProblems: this.desired.problems.filter((p) => p.file === sourced.file).map((p) => `${p.line !== undefined ? `line ${p.line}: ` : ""}${p.message}`),
+        sourceProblems: this.desired.problems.filter((p) => p.origin ? sameOriginDocument(p.origin, sourced.origin) : p.file !== undefined && sourced.origin.kind === "file" && p.file === sourced.origin.file).map((p) => `${p.line !== undefined ? `line ${p.line}: ` : ""}${p.message}`),
       };
       plan = await this.planOf(sourced);
     }
@@ -160,8 +163,7 @@ export class BenchmarkController {
     const decision = reconcileBenchmark({ name, declared, known, plan: outcome, runs, sweepsInProgress, sweepErrors, now: this.clock().toISOString() });
     // APPLIED/DELETED first, then the runs, then the status that describes them.
     const status = decision.records.filter((r) => r.type === "BENCHMARK_STATUS");
-    const written = this.deps.runs.append(decision.records.filter((r) => r.type !== "BENCHMARK_STATUS"));
-    this.observe(written);
+    this.deps.writer.append(decision.records.filter((r) => r.type !== "BENCHMARK_STATUS"));
     if (plan && decision.applyRunIds.length > 0) {
       const benchmark = sourced!.resource as BenchmarkResource;
       const entries = await this.deps.runs.applyPlan(plan.runs, { skipCompleted: benchmark.spec.skipCompleted ?? true, converge: true });
@@ -171,7 +173,9 @@ export class BenchmarkController {
     if (!sourced) this.deps.sweeps?.forget(name);
     else if (plan?.outcome.ok) this.deps.sweeps?.ensure(name, sweeps);
     for (const runId of decision.cancelRunIds) this.deps.runs.requestCancel(runId);
-    this.observe(this.deps.runs.append(status));
+    for (const record of status) {
+      if (record.type === "BENCHMARK_STATUS") await this.deps.status.benchmarkStatus({ name, generation: decision.generation, observedGeneration: record.observedGeneration, conditions: record.conditions, runIds: record.runIds, phaseCounts: phaseCounts(runs, record.runIds), ...(sourced ? { origin: sourced.origin } : {}) });
+    }
     this.deps.onReconciled?.(name, decision.generation);
   }
 
@@ -194,6 +198,16 @@ export class BenchmarkController {
     this.plans.set(sourced.name, entry);
     return entry;
   }
+}
+
+function phaseCounts(runs: readonly { runId: string; phase: string }[], wanted: readonly string[]): Record<string, number> {
+  const phases = new Map(runs.map((r) => [r.runId, r.phase] as const));
+  const counts: Record<string, number> = {};
+  for (const runId of wanted) {
+    const phase = phases.get(runId) ?? "PENDING";
+    counts[phase] = (counts[phase] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** Datasets and models as declared: when they change, every plan is made again. */

@@ -3,7 +3,8 @@
  * side by side, one SweepDriver (and one Optuna bridge process) per study, until all of them are done.
  */
 import type { JournalRecord } from "../src/journal/records.js";
-import type { PlanEntry, RunController } from "./run-controller.js";
+import type { JournalWriter } from "../src/journal/journal-writer.js";
+import type { PlanEntry, RunController } from "./run/run-controller.js";
 import type { RunRecord } from "../src/journal/run-records.js";
 import { ControllerTrialRunner, type TrialPlanned } from "./trial-runner.js";
 import type { OptunaBridge } from "../src/sweeps/optuna-bridge.js";
@@ -14,6 +15,7 @@ import { defaultStudyStorage, type PlannedSweep } from "../src/sweeps/sweep-plan
 
 export interface SweepRunInput {
   controller: RunController;
+  writer: JournalWriter;
   /** Plain (non-sweep) runs of the plan, reconciled alongside. */
   runIds: readonly string[];
   sweeps: readonly PlannedSweep[];
@@ -38,7 +40,7 @@ export async function runWithSweeps(input: SweepRunInput): Promise<SweepRunResul
   const { controller } = input;
   const ledger = foldSweepLedger(input.history);
   const trialEntries: PlanEntry[] = [];
-  const runner = new ControllerTrialRunner(controller, (planned) => {
+  const runner = new ControllerTrialRunner(controller, input.writer, (planned) => {
     // A run sampled again by a later trial keeps the disposition it had when it was first planned.
     if (!trialEntries.some((e) => e.runId === planned.entry.runId)) trialEntries.push(planned.entry);
     input.onTrialPlanned?.(planned);

@@ -6,16 +6,20 @@
  */
 import { createHash } from "node:crypto";
 import type { JournalRecord } from "../src/journal/records.js";
+import type { JournalWriter } from "../src/journal/journal-writer.js";
 import { ControllerTrialRunner } from "./trial-runner.js";
 import type { OptunaBridge } from "../src/sweeps/optuna-bridge.js";
 import type { SweepOutcome } from "../src/sweeps/sweep-driver.js";
 import { applySweepRecord, maskStorage, studyKey, type SweepLedger } from "../src/sweeps/sweep-ledger.js";
 import { defaultStudyStorage, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
 import { startSweepSession, sweepLogger, type SweepSession, type SweepStudyHooks } from "../src/sweeps/sweep-session.js";
-import type { RunController } from "./run-controller.js";
+import type { RunController } from "./run/run-controller.js";
+import type { ReconcileLoopStats } from "../src/domain/controller-metrics.js";
+import { ReconcileLoop } from "./loop/reconcile-loop.js";
 
 export interface SweepSupervisorDeps {
   runs: RunController;
+  writer: JournalWriter;
   stateRoot: string;
   /** Trials in flight per study. */
   parallel: number;
@@ -42,13 +46,33 @@ export class SweepSupervisor {
   private readonly active = new Map<string, Map<string, ActiveSession>>();
   /** Per Benchmark: study key and version of sessions that ended in this process (not started again), and why a failed one failed. */
   private readonly ended = new Map<string, Map<string, { version: string; error?: string }>>();
+  /** Per Benchmark: the sweeps its current plan asks for (forgotten Benchmarks: none, and their memory cleared). */
+  private readonly desired = new Map<string, { sweeps: readonly PlannedSweep[]; forget: boolean }>();
   private readonly runner: ControllerTrialRunner;
   private readonly log: (message: string) => void;
+  private readonly loop: ReconcileLoop<string>;
   private stopped = false;
 
   constructor(private readonly deps: SweepSupervisorDeps) {
-    this.runner = new ControllerTrialRunner(deps.runs);
+    this.runner = new ControllerTrialRunner(deps.runs, deps.writer);
     this.log = sweepLogger(deps.stateRoot, deps.log);
+    this.loop = new ReconcileLoop<string>({
+      name: "sweep",
+      reconciler: {
+        reconcile: async (benchmark) => {
+          this.converge(benchmark);
+          return {};
+        },
+      },
+      baseDelayMs: 200,
+      maxDelayMs: 60_000,
+      onError: (benchmark, error) => this.log(`benchmark ${benchmark}: sweep reconcile error: ${(error as Error).message}`),
+    });
+    this.loop.start(1);
+  }
+
+  metrics(): ReconcileLoopStats {
+    return this.loop.metrics();
   }
 
   /** The journal's SWEEP_TRIAL_* records, at start and as they are appended (before the trial's run is planned). */
@@ -87,9 +111,24 @@ export class SweepSupervisor {
     });
   }
 
-  /** Converges the Benchmark's sessions to its planned sweeps. */
+  /** The Benchmark's plan asks for these sweeps: its sessions are converged to them. */
   ensure(benchmark: string, sweeps: readonly PlannedSweep[]): void {
     if (this.stopped) return;
+    this.desired.set(benchmark, { sweeps, forget: false });
+    this.loop.enqueue(benchmark);
+  }
+
+  /** The Benchmark is gone: its sessions are abandoned (its runs are cancelled by the Benchmark controller). */
+  forget(benchmark: string): void {
+    if (this.stopped) return;
+    this.desired.set(benchmark, { sweeps: [], forget: true });
+    this.loop.enqueue(benchmark);
+  }
+
+  private converge(benchmark: string): void {
+    const wantedNow = this.desired.get(benchmark);
+    if (this.stopped || !wantedNow) return;
+    const sweeps = wantedNow.sweeps;
     const active = this.active.get(benchmark) ?? new Map<string, ActiveSession>();
     this.active.set(benchmark, active);
     const ended = this.ended.get(benchmark) ?? new Map<string, { version: string; error?: string }>();
@@ -108,6 +147,10 @@ export class SweepSupervisor {
       this.start(benchmark, key, version, sweep);
     }
     if (active.size === 0) this.active.delete(benchmark);
+    if (wantedNow.forget) {
+      this.ended.delete(benchmark);
+      this.desired.delete(benchmark);
+    }
   }
 
   private start(benchmark: string, key: string, version: string, sweep: PlannedSweep): void {
@@ -134,15 +177,10 @@ export class SweepSupervisor {
     });
   }
 
-  /** The Benchmark is gone: its sessions are abandoned (its runs are cancelled by the Benchmark controller). */
-  forget(benchmark: string): void {
-    this.ensure(benchmark, []);
-    this.ended.delete(benchmark);
-  }
-
   /** Shutdown: every session abandoned, its bridge ended; the next start resumes the studies. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.loop.stop();
     const sessions = [...this.active.values()].flatMap((m) => [...m.values()]);
     this.active.clear();
     await Promise.all(sessions.map((s) => s.session.abandon()));

@@ -4,7 +4,8 @@
  * sampled the same parameters share one run.
  */
 import type { NewJournalRecord } from "../src/journal/records.js";
-import type { PlanEntry, RunController } from "./run-controller.js";
+import type { JournalWriter } from "../src/journal/journal-writer.js";
+import type { PlanEntry, RunController } from "./run/run-controller.js";
 import type { RunRecord } from "../src/journal/run-records.js";
 import type { TrialRunner } from "../src/sweeps/sweep-driver.js";
 import type { TrialRun } from "../src/sweeps/sweep-plan.js";
@@ -19,14 +20,14 @@ export class ControllerTrialRunner implements TrialRunner {
   private readonly inFlight = new Map<string, Promise<RunRecord>>();
 
   /** The controller's workers must be started (RunController.start) for runs to progress. */
-  constructor(private readonly controller: RunController, private readonly onPlanned?: (planned: TrialPlanned) => void) {}
+  constructor(private readonly controller: RunController, private readonly writer: JournalWriter, private readonly onPlanned?: (planned: TrialPlanned) => void) {}
 
   get(runId: string): RunRecord | undefined {
     return this.controller.get(runId);
   }
 
   append(records: NewJournalRecord[]): void {
-    this.controller.append(records);
+    this.writer.append(records);
   }
 
   run(trial: TrialRun, options: { resumed: boolean; study: string; trialNumber: number }): Promise<RunRecord> {

@@ -6,11 +6,14 @@
 import type { Condition } from "../src/domain/resources.js";
 import { isTerminal, type RunPhase } from "../src/domain/run-states.js";
 import type { NewJournalRecord } from "../src/journal/records.js";
+import { describeOrigin, type ResourceOrigin } from "../src/domain/origin.js";
 
 export interface DeclaredBenchmark {
   specHash: string;
-  file: string;
-  line: number;
+  /** Where it is declared (a file and line, or a Kubernetes object). */
+  origin: ResourceOrigin;
+  /** The source's own generation (Kubernetes metadata.generation); without it a spec change counts one up. */
+  generation?: number;
   jobs: number;
   /** The declaring file is broken; this is its last good version. */
   stale: boolean;
@@ -70,9 +73,11 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
     return { records, applyRunIds: [], cancelRunIds, generation, conditions };
   }
 
-  if (!known || known.deleted || known.specHash !== declared.specHash) {
-    generation += 1;
-    records.push({ type: "BENCHMARK_APPLIED", name, generation, specHash: declared.specHash, file: declared.file, line: declared.line, jobs: declared.jobs });
+  const sourceGenerationMoved = declared.generation !== undefined && declared.generation !== known?.generation;
+  if (!known || known.deleted || known.specHash !== declared.specHash || sourceGenerationMoved) {
+    generation = declared.generation !== undefined && declared.generation > generation ? declared.generation : generation + 1;
+    const where = declared.origin.kind === "file" ? { file: declared.origin.file, line: declared.origin.line ?? 1 } : { origin: declared.origin };
+    records.push({ type: "BENCHMARK_APPLIED", name, generation, specHash: declared.specHash, ...where, jobs: declared.jobs });
   }
   const plan = input.plan ?? { ok: false, message: "not planned yet" };
   // A spec that cannot be planned leaves the previous generation's runs alone: failing safe, not cancelling work.
@@ -92,8 +97,8 @@ type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration
 
 function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, planned: readonly RunPhase[], cancelling: number, sweeps: number, sweepErrors: readonly string[]): ConditionDraft[] {
   const source: ConditionDraft = declared.stale
-    ? { type: "SourceValid", status: "False", reason: "SourceError", message: `${declared.file} is broken; acting on its last good version: ${declared.sourceProblems.join("; ") || "unreadable"}` }
-    : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${declared.file}:${declared.line}` };
+    ? { type: "SourceValid", status: "False", reason: "SourceError", message: `${declared.origin.kind === "file" ? declared.origin.file : describeOrigin(declared.origin)} is broken; acting on its last good version: ${declared.sourceProblems.join("; ") || "unreadable"}` }
+    : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${describeOrigin(declared.origin)}` };
   if (!plan.ok) {
     return [
       source,

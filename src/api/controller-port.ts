@@ -4,6 +4,7 @@
  * slow client can never block reconciliation.
  */
 import type { JournalRecord } from "../journal/records.js";
+import type { ReconcileLoopStats } from "../domain/controller-metrics.js";
 
 export interface ControllerMetrics {
   /** Keys waiting in the work queues (runs and benchmarks). */
@@ -14,6 +15,8 @@ export interface ControllerMetrics {
   journalSeq: number;
   /** Last seq projected into the index. */
   indexSeq: number;
+  /** Each reconcile loop's own figures (run, benchmark, sweep, ...). */
+  loops?: readonly ReconcileLoopStats[];
 }
 
 export interface ControllerPort {

@@ -1,49 +1,50 @@
-/** The API's one error shape, {error: {code, message, details?}}, and the HTTP status of each error code. */
-import { isMultiverseError } from "../domain/errors.js";
+/**
+ * The API's one error shape, {error: {code, message, details?}}. A MultiverseError's HTTP status is the one its
+ * code was declared with (src/domain/errors.ts); Fastify's schema validation failures are Errors.badRequest.
+ */
+import { declarationOf, Errors, isMultiverseError, type MultiverseError } from "../domain/errors.js";
+import { PATTERN_MEANINGS } from "./schemas.js";
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: string[] };
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
-  MV_NOT_FOUND: 404,
-  MV_AMBIGUOUS: 409,
-  MV_USAGE: 400,
-  MV_SCHEMA: 400,
-  MV_BAD_REQUEST: 400,
-  MV_UNAUTHORIZED: 401,
-  MV_FORBIDDEN: 403,
-  MV_NOT_READY: 503,
-  MV_INDEX_DRIFT: 503,
-};
-
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: string[] = []) {
-    super(message);
-    this.name = "ApiError";
-  }
+export interface ApiErrorResponse {
+  status: number;
+  body: ApiErrorBody;
 }
 
-export function toApiError(error: unknown): { status: number; body: ApiErrorBody } {
-  if (error instanceof ApiError) return { status: error.status, body: { error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}) } } };
-  if (isMultiverseError(error)) {
-    return { status: STATUS_BY_CODE[error.code] ?? 500, body: { error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}) } } };
-  }
-  const validation = error as {
-    validation?: { instancePath?: string; message?: string; params?: { additionalProperty?: string; allowedValues?: unknown[] } }[];
-    validationContext?: string;
-    statusCode?: number;
-    message?: string;
+interface FastifyLikeError {
+  validation?: { instancePath?: string; message?: string; params?: { additionalProperty?: string; allowedValues?: unknown[]; pattern?: string; type?: string } }[];
+  validationContext?: string;
+  statusCode?: number;
+  message?: string;
+}
+
+function fromDeclared(error: MultiverseError): ApiErrorResponse {
+  return {
+    status: declarationOf(error.code)?.http ?? Errors.internal.http,
+    body: { error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}) } },
   };
-  if (validation.validation) {
-    const details = validation.validation.map((v) => {
-      const where = `${validation.validationContext ?? "request"}${v.instancePath ? v.instancePath.replace(/\//g, ".") : ""}`;
+}
+
+export function toApiError(error: unknown): ApiErrorResponse {
+  if (isMultiverseError(error)) return fromDeclared(error);
+  const fastify = (typeof error === "object" && error !== null ? error : {}) as FastifyLikeError;
+  if (fastify.validation) {
+    const details = fastify.validation.map((v) => {
+      const where = `${fastify.validationContext ?? "request"}${v.instancePath ? v.instancePath.replace(/\//g, ".") : ""}`;
       if (v.params?.additionalProperty) return `${where}: unknown parameter "${v.params.additionalProperty}"`;
+      const meaning = v.params?.pattern === undefined ? undefined : PATTERN_MEANINGS[v.params.pattern];
+      if (meaning) return `${where}: expected ${meaning}`;
+      if (v.params?.type === "boolean") return `${where}: expected true or false`;
       const allowed = v.params?.allowedValues ? ` (one of ${v.params.allowedValues.join(", ")})` : "";
       return `${where}: ${v.message ?? "invalid"}${allowed}`;
     });
-    return { status: 400, body: { error: { code: "MV_BAD_REQUEST", message: details[0] ?? "invalid request", details } } };
+    return fromDeclared(Errors.badRequest(details[0] ?? "invalid request", { details }));
   }
-  const status = validation.statusCode && validation.statusCode >= 400 && validation.statusCode < 500 ? validation.statusCode : 500;
-  return { status, body: { error: { code: status === 500 ? "MV_INTERNAL" : "MV_BAD_REQUEST", message: validation.message ?? "internal error" } } };
+  // Fastify's own client errors (415 unsupported media type, 413 body too large, ...) keep their status.
+  const clientError = fastify.statusCode !== undefined && fastify.statusCode >= 400 && fastify.statusCode < 500;
+  const status = clientError ? fastify.statusCode! : Errors.internal.http;
+  return { status, body: { error: { code: clientError ? Errors.badRequest.code : Errors.internal.code, message: fastify.message ?? "internal error" } } };
 }

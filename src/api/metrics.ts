@@ -1,5 +1,6 @@
 /** Prometheus text exposition (format 0.0.4) of the controller's figures. */
 import type { ControllerMetrics } from "./controller-port.js";
+import { renderLoopMetrics } from "./loop-metrics.js";
 
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -29,5 +30,6 @@ export function renderMetrics(metrics: ControllerMetrics, runsByPhase: Record<st
   lines.push(`multiverse_reconcile_duration_seconds_bucket{le="+Inf"} ${metrics.reconcileSeconds.length}`);
   lines.push(`multiverse_reconcile_duration_seconds_sum ${sum}`);
   lines.push(`multiverse_reconcile_duration_seconds_count ${metrics.reconcileSeconds.length}`);
+  lines.push(...renderLoopMetrics(metrics.loops ?? []));
   return `${lines.join("\n")}\n`;
 }

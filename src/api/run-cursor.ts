@@ -3,7 +3,7 @@
  * Keyset paging reads the next page from the listing index directly, however deep it is (an offset is read past).
  */
 import type { RunCursor, RunRow } from "../index/run-index.js";
-import { ApiError } from "./errors.js";
+import { Errors, type MultiverseError } from "../domain/errors.js";
 
 export function encodeCursor(run: Pick<RunRow, "benchmark" | "jobName" | "seed" | "runId">): string {
   return Buffer.from(JSON.stringify([run.benchmark, run.jobName, run.seed, run.runId]), "utf8").toString("base64url");
@@ -23,6 +23,6 @@ export function decodeCursor(text: string): RunCursor {
   return { benchmark, jobName, seed: seed as number, runId };
 }
 
-function badCursor(): ApiError {
-  return new ApiError(400, "MV_BAD_REQUEST", "querystring.cursor: not a cursor returned by this API (use nextCursor from a previous page)");
+function badCursor(): MultiverseError {
+  return Errors.badRequest("querystring.cursor: not a cursor returned by this API (use nextCursor from a previous page)");
 }

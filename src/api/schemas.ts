@@ -3,6 +3,18 @@ import { RUN_PHASES } from "../domain/run-states.js";
 
 const nullableString = { type: ["string", "null"] } as const;
 
+/** Names, ids and filters: any characters but control characters (a NUL or a newline is never part of a name). */
+export const PRINTABLE_PATTERN = "^[^\\u0000-\\u001F\\u007F]+$";
+export const CURSOR_PATTERN = "^[A-Za-z0-9_-]+$";
+
+/** What each pattern asks for, in words, for the 400 that names the parameter. */
+export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
+  [PRINTABLE_PATTERN]: "no control characters",
+  [CURSOR_PATTERN]: "the letters, digits, - and _ of a cursor (base64url)",
+};
+
+const printableString = (maxLength: number) => ({ type: "string", minLength: 1, maxLength, pattern: PRINTABLE_PATTERN }) as const;
+
 export const errorSchema = {
   type: "object",
   required: ["error"],
@@ -60,11 +72,11 @@ export const runsQuerySchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    benchmark: { type: "string", minLength: 1, maxLength: 253 },
+    benchmark: printableString(253),
     phase: { type: "string", enum: [...RUN_PHASES] },
     limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: "integer", minimum: 0, default: 0 },
-    cursor: { type: "string", minLength: 1, maxLength: 2048, pattern: "^[A-Za-z0-9_-]+$", description: "nextCursor of the previous page (instead of offset)" },
+    offset: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
+    cursor: { type: "string", minLength: 1, maxLength: 2048, pattern: CURSOR_PATTERN, description: "nextCursor of the previous page (instead of offset)" },
   },
 } as const;
 
@@ -83,13 +95,13 @@ export const runListSchema = {
 export const idParamsSchema = {
   type: "object",
   required: ["id"],
-  properties: { id: { type: "string", minLength: 1, maxLength: 253 } },
+  properties: { id: printableString(253) },
 } as const;
 
 export const nameParamsSchema = {
   type: "object",
   required: ["name"],
-  properties: { name: { type: "string", minLength: 1, maxLength: 253 } },
+  properties: { name: printableString(253) },
 } as const;
 
 export const artifactSchema = {
@@ -178,14 +190,14 @@ export const logsQuerySchema = {
   properties: {
     source: { type: "string", enum: ["model", "container", "orchestrator"], default: "model" },
     follow: { type: "boolean", default: false },
-    attempt: { type: "string", minLength: 1 },
+    attempt: { ...printableString(253), description: "attempt number (1, 2, ...) or attempt id; default the latest" },
   },
 } as const;
 
 export const eventsQuerySchema = {
   type: "object",
   additionalProperties: false,
-  properties: { since: { type: "integer", minimum: 0 } },
+  properties: { since: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "replay the records after this seq (Last-Event-ID wins)" } },
 } as const;
 
 export const cancelResponseSchema = {

@@ -1,10 +1,13 @@
 /**
- * Every user-facing error is declared once here with a code and an exit status (fastify-style).
- * User mistakes are printed without a stack trace; the CLI maps `exitCode` to the process exit code.
+ * Every user-facing error is declared once here (fastify-style): its code, the CLI's exit code and the status
+ * API's HTTP status. User mistakes are printed without a stack trace; the CLI maps `exitCode` to the process
+ * exit code and the API maps the code to its HTTP status through the same declaration.
  */
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
+/** EX_SOFTWARE: a bug, not the user's mistake (bin/multiverse.js exits with it on an unexpected error). */
+export const EXIT_INTERNAL = 70;
 
 export interface ErrorLocation {
   file?: string;
@@ -38,35 +41,69 @@ export class MultiverseError extends Error {
   }
 }
 
-type ErrorFactory = (message: string, options?: { location?: ErrorLocation; details?: string[]; cause?: unknown }) => MultiverseError;
+export interface ErrorDeclaration {
+  readonly code: string;
+  /** The CLI's process exit code. */
+  readonly exit: number;
+  /** The status API's HTTP status. */
+  readonly http: number;
+}
 
-function declare(code: string, exitCode: number): ErrorFactory {
-  return (message, options = {}) => new MultiverseError(code, message, { ...options, exitCode });
+export type ErrorFactory = ErrorDeclaration & ((message: string, options?: { location?: ErrorLocation; details?: string[]; cause?: unknown }) => MultiverseError);
+
+function declare(code: string, { exit, http }: { exit: number; http: number }): ErrorFactory {
+  const factory = (message: string, options: { location?: ErrorLocation; details?: string[]; cause?: unknown } = {}) => new MultiverseError(code, message, { ...options, exitCode: exit });
+  return Object.assign(factory, { code, exit, http });
 }
 
 export const Errors = {
-  yamlSyntax: declare("MV_YAML_SYNTAX", EXIT_BAD_INPUT),
-  schema: declare("MV_SCHEMA", EXIT_BAD_INPUT),
-  fileNotFound: declare("MV_FILE_NOT_FOUND", EXIT_BAD_INPUT),
-  unknownDataset: declare("MV_UNKNOWN_DATASET", EXIT_BAD_INPUT),
-  unknownModel: declare("MV_UNKNOWN_MODEL", EXIT_BAD_INPUT),
-  hyperparameters: declare("MV_HYPERPARAMETERS", EXIT_BAD_INPUT),
-  modalities: declare("MV_MODALITIES", EXIT_BAD_INPUT),
-  badDataset: declare("MV_BAD_DATASET", EXIT_BAD_INPUT),
-  badModel: declare("MV_BAD_MODEL", EXIT_BAD_INPUT),
-  pathEscape: declare("MV_PATH_ESCAPE", EXIT_BAD_INPUT),
-  strictImage: declare("MV_UNVERIFIED_IMAGE", EXIT_BAD_INPUT),
-  notFound: declare("MV_NOT_FOUND", EXIT_BAD_INPUT),
-  ambiguous: declare("MV_AMBIGUOUS", EXIT_BAD_INPUT),
+  yamlSyntax: declare("MV_YAML_SYNTAX", { exit: EXIT_BAD_INPUT, http: 400 }),
+  schema: declare("MV_SCHEMA", { exit: EXIT_BAD_INPUT, http: 400 }),
+  fileNotFound: declare("MV_FILE_NOT_FOUND", { exit: EXIT_BAD_INPUT, http: 404 }),
+  unknownDataset: declare("MV_UNKNOWN_DATASET", { exit: EXIT_BAD_INPUT, http: 400 }),
+  unknownModel: declare("MV_UNKNOWN_MODEL", { exit: EXIT_BAD_INPUT, http: 400 }),
+  hyperparameters: declare("MV_HYPERPARAMETERS", { exit: EXIT_BAD_INPUT, http: 400 }),
+  modalities: declare("MV_MODALITIES", { exit: EXIT_BAD_INPUT, http: 400 }),
+  badDataset: declare("MV_BAD_DATASET", { exit: EXIT_BAD_INPUT, http: 400 }),
+  badModel: declare("MV_BAD_MODEL", { exit: EXIT_BAD_INPUT, http: 400 }),
+  pathEscape: declare("MV_PATH_ESCAPE", { exit: EXIT_BAD_INPUT, http: 400 }),
+  strictImage: declare("MV_UNVERIFIED_IMAGE", { exit: EXIT_BAD_INPUT, http: 400 }),
+  notFound: declare("MV_NOT_FOUND", { exit: EXIT_BAD_INPUT, http: 404 }),
+  ambiguous: declare("MV_AMBIGUOUS", { exit: EXIT_BAD_INPUT, http: 409 }),
   /** The same kind/name declared twice (two documents of a file, or two files of a watched directory). */
-  duplicate: declare("MV_DUPLICATE", EXIT_BAD_INPUT),
-  usage: declare("MV_USAGE", EXIT_BAD_INPUT),
-  journalCorrupt: declare("MV_JOURNAL_CORRUPT", EXIT_RUN_FAILED),
-  engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", EXIT_RUN_FAILED),
-  stateLocked: declare("MV_STATE_LOCKED", EXIT_BAD_INPUT),
-  indexDrift: declare("MV_INDEX_DRIFT", EXIT_RUN_FAILED),
-  timeout: declare("MV_TIMEOUT", EXIT_RUN_FAILED),
+  duplicate: declare("MV_DUPLICATE", { exit: EXIT_BAD_INPUT, http: 409 }),
+  /** A watched file that declares nothing (empty, only comments): not a deletion. */
+  emptyFile: declare("MV_EMPTY_FILE", { exit: EXIT_BAD_INPUT, http: 400 }),
+  usage: declare("MV_USAGE", { exit: EXIT_BAD_INPUT, http: 400 }),
+  /** An HTTP request the status API cannot answer as asked (a parameter, a header, the URL). */
+  badRequest: declare("MV_BAD_REQUEST", { exit: EXIT_BAD_INPUT, http: 400 }),
+  /** Request headers beyond what the HTTP server reads (Node's limit, 16 KiB by default). */
+  headersTooLarge: declare("MV_HEADERS_TOO_LARGE", { exit: EXIT_BAD_INPUT, http: 431 }),
+  /** A client that did not finish sending its request in time. */
+  requestTimeout: declare("MV_REQUEST_TIMEOUT", { exit: EXIT_BAD_INPUT, http: 408 }),
+  /** A mutating API call without a bearer token. */
+  unauthorized: declare("MV_UNAUTHORIZED", { exit: EXIT_BAD_INPUT, http: 401 }),
+  /** A mutating API call with a bearer token that is not the server's. */
+  forbidden: declare("MV_FORBIDDEN", { exit: EXIT_BAD_INPUT, http: 403 }),
+  /** The controller is starting (journal, adoption, first read of its sources) or stopping. */
+  notReady: declare("MV_NOT_READY", { exit: EXIT_RUN_FAILED, http: 503 }),
+  journalCorrupt: declare("MV_JOURNAL_CORRUPT", { exit: EXIT_RUN_FAILED, http: 500 }),
+  engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
+  stateLocked: declare("MV_STATE_LOCKED", { exit: EXIT_BAD_INPUT, http: 409 }),
+  indexDrift: declare("MV_INDEX_DRIFT", { exit: EXIT_RUN_FAILED, http: 503 }),
+  timeout: declare("MV_TIMEOUT", { exit: EXIT_RUN_FAILED, http: 504 }),
+  /** Not a user mistake: a bug, reported without its stack to API clients. */
+  internal: declare("MV_INTERNAL", { exit: EXIT_INTERNAL, http: 500 }),
 } as const;
+
+export type ErrorName = keyof typeof Errors;
+
+const DECLARED_BY_CODE: ReadonlyMap<string, ErrorDeclaration> = new Map(Object.values(Errors).map((factory) => [factory.code, factory]));
+
+/** The declaration of a code (undefined for a code nobody declared, e.g. one read back from an old journal). */
+export function declarationOf(code: string): ErrorDeclaration | undefined {
+  return DECLARED_BY_CODE.get(code);
+}
 
 export function isMultiverseError(error: unknown): error is MultiverseError {
   return error instanceof MultiverseError;

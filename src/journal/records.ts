@@ -2,6 +2,7 @@
  * The journal's record types. The journal is the source of truth; the SQLite index, the status API
  * and tracking projections are rebuilt from these records plus the artifact store.
  */
+import type { ResourceOrigin } from "../domain/origin.js";
 import type { FailureReason, RunPhase } from "../domain/run-states.js";
 import type { Condition, RunSpec } from "../domain/resources.js";
 
@@ -106,9 +107,11 @@ export interface BenchmarkAppliedRecord extends RecordBase {
   name: string;
   generation: number;
   specHash: string;
-  /** File and line that declare it. */
-  file: string;
-  line: number;
+  /** File and line that declare it (file sources). */
+  file?: string;
+  line?: number;
+  /** Where it is declared when that is not a file (a Kubernetes object). */
+  origin?: ResourceOrigin;
   jobs: number;
 }
 

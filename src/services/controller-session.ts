@@ -1,26 +1,32 @@
 /**
- * Opens the machinery of one state root for a single writer: journal, index (caught up with the journal) and a
- * RunController loaded with the journal's history. Shared by `multiverse run` and `multiverse recover`.
+ * Opens the machinery of one state root for a single writer: the journal and its one writer (which projects into
+ * the index, caught up with the journal first), the run store replayed from the journal, the MLflow projector and
+ * the Run controller. Shared by `multiverse run`, `controller`, `cancel` and `recover`.
  */
 import type { Backend } from "../domain/resources.js";
+import type { Capacity } from "../domain/capacity.js";
 import type { RunPhase } from "../domain/run-states.js";
 import type { Executor } from "../executors/executor.js";
 import type { StoreLayout } from "../artifacts/layout.js";
 import { Journal, readJournal } from "../journal/journal.js";
+import { JournalWriter } from "../journal/journal-writer.js";
 import type { JournalRecord } from "../journal/records.js";
+import type { RunRecord } from "../journal/run-records.js";
 import { RunIndex, indexPath } from "../index/run-index.js";
 import { ownerIdOf } from "../state/state-root.js";
-import type { Capacity } from "../domain/capacity.js";
-import { RunController } from "../../controllers/run-controller.js";
-import type { RunRecord } from "../journal/run-records.js";
+import { RunController } from "../../controllers/run/run-controller.js";
+import { RunStore } from "../../controllers/run/run-store.js";
 import { TrackingProjector } from "../../controllers/tracking-projector.js";
 import { orchestratorLog } from "../../controllers/workspace.js";
 import { DockerStatsSampler } from "../tracking/system-metrics.js";
+import { LazyExecutors } from "./executor-set.js";
 
 export interface ControllerSessionOptions {
   stateRoot: string;
   layout: StoreLayout;
+  /** Executors already made for the plan's backends; others are made on first use by makeExecutor. */
   executors: Partial<Record<Backend, Executor>>;
+  makeExecutor?: (backend: Backend) => Executor;
   capacity: Capacity;
   pollIntervalMs?: number;
   /** Seconds between the polite stop and the kill when an attempt is cancelled (default 10). */
@@ -28,13 +34,15 @@ export interface ControllerSessionOptions {
   logLevel?: string;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
-  onAppend?: (records: readonly JournalRecord[]) => void;
 }
 
 export interface ControllerSession {
   controller: RunController;
+  writer: JournalWriter;
+  store: RunStore;
   index: RunIndex;
   journal: Journal;
+  executors: LazyExecutors;
   /** The journal's records when the session opened (for other controllers to load). */
   history: readonly JournalRecord[];
   /** The MLflow projection (sweeps open their studies' parent runs through it). */
@@ -50,27 +58,31 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
     const history = readJournal(options.stateRoot);
     const missing = history.records.filter((r) => r.seq > index.lastAppliedSeq);
     if (missing.length > 0) index.apply(missing);
-    const appendTo: { controller?: RunController } = {};
+    const writer = new JournalWriter(journal, index);
+    const store = new RunStore();
+    store.observe(history.records);
+    writer.subscribe((records) => store.observe(records));
+    const unavailable = (backend: Backend): Executor => {
+      throw new Error(`no executor configured for backend "${backend}"`);
+    };
+    const executors = new LazyExecutors(options.makeExecutor ?? unavailable, options.executors);
     const tracking = new TrackingProjector({
-      append: (records) => appendTo.controller?.append(records),
+      append: (records) => writer.append(records),
       layout: options.layout,
       log: (run, attemptId, message) => orchestratorLog(options.layout.workspaceDir(attemptId), `[${run.name}] ${message}`),
       samplers: options.executors.docker ? { docker: new DockerStatsSampler() } : {},
     });
     tracking.observe(history.records);
+    writer.subscribe((records) => tracking.observe(records));
     const controller = new RunController(
       {
-        journal,
-        index,
+        writer,
+        store,
         layout: options.layout,
         ownerId: ownerIdOf(options.stateRoot),
-        executors: options.executors,
+        executors,
         onTransition: options.onTransition,
         onError: options.onError,
-        onAppend: (records) => {
-          tracking.observe(records);
-          options.onAppend?.(records);
-        },
         tracking,
       },
       {
@@ -80,12 +92,13 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
         logLevel: options.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
       },
     );
-    controller.load(history.records);
-    appendTo.controller = controller;
     return {
       controller,
+      writer,
+      store,
       index,
       journal,
+      executors,
       history: history.records,
       tracking,
       close: () => {

@@ -14,8 +14,9 @@ import { loadManifestFile } from "../manifest/load-manifest.js";
 import { storeLayout } from "../artifacts/layout.js";
 import { acquireStateLock } from "../state/state-root.js";
 import { openControllerSession } from "./controller-session.js";
+import { Manager } from "../../controllers/manager.js";
 import { planBenchmark } from "../../reconcilers/plan.js";
-import type { PlanEntry, RunController } from "../../controllers/run-controller.js";
+import type { PlanEntry, RunController } from "../../controllers/run/run-controller.js";
 import type { RunRecord } from "../journal/run-records.js";
 import { resolveCatalog } from "./resolve-catalog.js";
 import { slurmCapacity } from "../executors/slurm/capacity.js";
@@ -89,7 +90,9 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
   const layoutKind = request.simple || benchmark.spec.layout === "simple" ? "simple" : "store";
   const output = resolve(request.output);
   const stateRoot = stateRootFor(output, layoutKind === "simple");
-  const lock = acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`);
+  // The same kinds of parts as the controller's manager, without a source or an API: lock, then journal session.
+  const manager = new Manager();
+  await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`), (lock) => lock.release());
   try {
     const backends = new Set<Backend>(benchmark.spec.jobs.map((job) => job.backend ?? request.backend ?? benchmark.spec.backend ?? "docker"));
     const executors: Partial<Record<Backend, Executor>> = {};
@@ -126,7 +129,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
     // Sweeps need Optuna: fail before any container starts when it is not installed.
     if (plan.sweeps.length > 0 && !request.dryRun) requireOptunaPython();
 
-    const session = openControllerSession({
+    const session = await manager.startPart("journal session", () => openControllerSession({
       stateRoot,
       layout: storeLayout(output, layoutKind),
       executors,
@@ -138,38 +141,35 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       logLevel: request.logLevel,
       onTransition: request.onTransition,
       onError: request.onError,
-    });
-    try {
-      const controller = session.controller;
-      request.onController?.(controller);
-      const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
-      if (!request.dryRun) await controller.releaseLeftovers();
-      const entries = await controller.applyPlan(plan.runs, { skipCompleted });
-      request.onPlan?.(entries);
-      if (request.dryRun) {
-        return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true, sweeps: [] };
-      }
-      if (plan.sweeps.length > 0) {
-        const result = await runWithSweeps({
-          controller,
-          runIds: entries.map((e) => e.runId),
-          sweeps: plan.sweeps,
-          history: session.history,
-          stateRoot,
-          parallel: request.maxConcurrent ?? availableParallelism(),
-          onTrialPlanned: request.onTrialPlanned,
-          studies: studyTrackingHooks(session.tracking),
-          log: request.onSweepLog,
-        });
-        const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
-        return { stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps };
-      }
-      const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
-      return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [] };
-    } finally {
-      session.close();
+    }), (opened) => opened.close());
+    const controller = session.controller;
+    request.onController?.(controller);
+    const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
+    if (!request.dryRun) await controller.releaseLeftovers();
+    const entries = await controller.applyPlan(plan.runs, { skipCompleted });
+    request.onPlan?.(entries);
+    if (request.dryRun) {
+      return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true, sweeps: [] };
     }
+    if (plan.sweeps.length > 0) {
+      const result = await runWithSweeps({
+        controller,
+        writer: session.writer,
+        runIds: entries.map((e) => e.runId),
+        sweeps: plan.sweeps,
+        history: session.history,
+        stateRoot,
+        parallel: request.maxConcurrent ?? availableParallelism(),
+        onTrialPlanned: request.onTrialPlanned,
+        studies: studyTrackingHooks(session.tracking),
+        log: request.onSweepLog,
+      });
+      const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
+      return { stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps };
+    }
+    const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
+    return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [] };
   } finally {
-    lock.release();
+    await manager.stop();
   }
 }

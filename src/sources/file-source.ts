@@ -22,7 +22,7 @@ import { watch, type FSWatcher } from "chokidar";
 import { Errors } from "../domain/errors.js";
 import { loadResourceDocuments, problemOf, type LoadedFile } from "./load-documents.js";
 import { mergeDeclarations } from "./merge-declarations.js";
-import type { DesiredState, ResourceSource, SourcedResource, SourceProblem } from "./resource-source.js";
+import type { DesiredState, ResourceSource, FileSourcedResource, FileSourceProblem } from "./resource-source.js";
 import { isIgnoredName, isManifestName, rootIdentity, sameStamp, scanTree, type FileStamp } from "./tree-scan.js";
 
 export interface FileSourceOptions {
@@ -48,7 +48,7 @@ interface LoadedVersion extends LoadedFile {
   stamp: FileStamp;
 }
 
-const resourceKey = (r: SourcedResource) => `${r.kind}/${r.name}`;
+const resourceKey = (r: FileSourcedResource) => `${r.kind}/${r.name}`;
 const WATCH_READY_TIMEOUT_MS = 30_000;
 
 export class FileSource implements ResourceSource {
@@ -69,7 +69,7 @@ export class FileSource implements ResourceSource {
   private watcher: FSWatcher | undefined;
   private watchedKey: string | undefined;
   private rewatching: Promise<void> | undefined;
-  private watchProblem: SourceProblem | undefined;
+  private watchProblem: FileSourceProblem | undefined;
   private parentWatcher: DirectoryWatcher | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstRequestAt: number | undefined;
@@ -77,7 +77,7 @@ export class FileSource implements ResourceSource {
 
   /** Per file: the version last read; per file, the last good version of each resource it declared. */
   private readonly files = new Map<string, LoadedVersion>();
-  private readonly lastGood = new Map<string, SourcedResource[]>();
+  private readonly lastGood = new Map<string, FileSourcedResource[]>();
   /** Files seen changing but not read yet, and directories: the stamp first seen and when. */
   private readonly pending = new Map<string, { stamp: FileStamp; since: number }>();
   private readonly directoryPending = new Map<string, { stamp: FileStamp; since: number }>();
@@ -227,6 +227,11 @@ export class FileSource implements ResourceSource {
     } catch (error) {
       loaded = { resources: [], problems: [problemOf(Errors.fileNotFound(`cannot read ${path}: ${(error as Error).message}`), path)] };
     }
+    if (loaded.problems.length === 0 && loaded.resources.length === 0) {
+      // Truncated by an editor or a checkout mid-write, or emptied by mistake: removing the file is how to delete.
+      const problem = Errors.emptyFile("the file declares nothing (it is empty or holds only comments); what it declared before stays in force; remove the file to delete it", { location: { file: path, line: 1 } });
+      loaded = { resources: [], problems: [problemOf(problem, path, 1)] };
+    }
     if (loaded.problems.length === 0) {
       this.lastGood.set(path, loaded.resources);
       return { stamp, ...loaded };
@@ -237,7 +242,7 @@ export class FileSource implements ResourceSource {
     return { stamp, resources: [...loaded.resources, ...kept.map((r) => ({ ...r, stale: true }))], problems: loaded.problems };
   }
 
-  private emit(merged: { resources: SourcedResource[]; problems: SourceProblem[] }): void {
+  private emit(merged: { resources: FileSourcedResource[]; problems: FileSourceProblem[] }): void {
     const key = JSON.stringify(merged);
     if (key === this.lastKey) return;
     this.lastKey = key;

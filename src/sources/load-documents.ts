@@ -6,24 +6,25 @@
  * syntax error makes the whole file one problem. Pure: no file is read (dataset paths are only resolved
  * against the file's directory; whether the .h5mu exists is checked when a run is planned).
  */
+import { fileOrigin } from "../domain/origin.js";
 import { dirname, resolve } from "node:path";
 import { Errors, isMultiverseError } from "../domain/errors.js";
 import { hashCanonical } from "../identity/hash.js";
 import { isResourceDocuments, loadManifestText, resourceFromDocument } from "../manifest/load-manifest.js";
 import { parseYamlDocuments, type LoadedDocument } from "../manifest/yaml-documents.js";
-import type { SourcedResource, SourceProblem } from "./resource-source.js";
+import type { FileSourcedResource, FileSourceProblem } from "./resource-source.js";
 
 export interface LoadedFile {
-  resources: SourcedResource[];
-  problems: SourceProblem[];
+  resources: FileSourcedResource[];
+  problems: FileSourceProblem[];
 }
 
 /** An error as a problem of `file`; the error's own location wins when it has one. */
-export function problemOf(error: unknown, file: string, line?: number): SourceProblem {
+export function problemOf(error: unknown, file: string, line?: number): FileSourceProblem {
   if (isMultiverseError(error)) {
     const { column, field } = error.location;
     const details = error.details.length > 0 ? ` (${error.details.join("; ")})` : "";
-    const problem: SourceProblem = { file: error.location.file ?? file, code: error.code, message: `${error.message}${details}` };
+    const problem: FileSourceProblem = { file: error.location.file ?? file, code: error.code, message: `${error.message}${details}` };
     const at = error.location.line ?? line;
     if (at !== undefined) problem.line = at;
     if (column !== undefined) problem.column = column;
@@ -31,13 +32,13 @@ export function problemOf(error: unknown, file: string, line?: number): SourcePr
     return problem;
   }
   // Not a user mistake the loaders know how to name: still one document's problem, never a crashed controller.
-  const problem: SourceProblem = { file, code: "MV_SCHEMA", message: `this document could not be loaded: ${(error as Error).message}` };
+  const problem: FileSourceProblem = { file, code: Errors.schema.code, message: `this document could not be loaded: ${(error as Error).message}` };
   if (line !== undefined) problem.line = line;
   return problem;
 }
 
-export function sourcedResource(kind: SourcedResource["kind"], resource: SourcedResource["resource"], file: string, line: number): SourcedResource {
-  return { kind, name: resource.metadata.name, resource, file, line, specHash: hashCanonical(resource.spec), stale: false };
+export function sourcedResource(kind: FileSourcedResource["kind"], resource: FileSourcedResource["resource"], file: string, line: number): FileSourcedResource {
+  return { kind, name: resource.metadata.name, resource, origin: fileOrigin(file, line), file, line, specHash: hashCanonical(resource.spec), stale: false };
 }
 
 export function loadResourceDocuments(text: string, path: string): LoadedFile {
@@ -70,8 +71,8 @@ function fromSeedManifest(text: string, file: string, line: number): LoadedFile 
 }
 
 function fromResourceDocuments(documents: LoadedDocument[], file: string): LoadedFile {
-  const resources: SourcedResource[] = [];
-  const problems: SourceProblem[] = [];
+  const resources: FileSourcedResource[] = [];
+  const problems: FileSourceProblem[] = [];
   const seen = new Map<string, number>();
   for (const doc of documents) {
     try {

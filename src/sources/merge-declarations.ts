@@ -6,20 +6,20 @@
  */
 import { Errors } from "../domain/errors.js";
 import { problemOf } from "./load-documents.js";
-import type { SourcedResource, SourceProblem } from "./resource-source.js";
+import type { FileSourcedResource, FileSourceProblem } from "./resource-source.js";
 
 export interface FileDeclarations {
   file: string;
-  resources: SourcedResource[];
-  problems: SourceProblem[];
+  resources: FileSourcedResource[];
+  problems: FileSourceProblem[];
   /** The file is broken or unreadable: what it declares is its last good version. */
   stale: boolean;
 }
 
-export function mergeDeclarations(files: readonly FileDeclarations[], treeProblems: readonly SourceProblem[] = []): { resources: SourcedResource[]; problems: SourceProblem[] } {
-  const resources: SourcedResource[] = [];
-  const problems: SourceProblem[] = [...treeProblems];
-  const owners = new Map<string, SourcedResource>();
+export function mergeDeclarations(files: readonly FileDeclarations[], treeProblems: readonly FileSourceProblem[] = []): { resources: FileSourcedResource[]; problems: FileSourceProblem[] } {
+  const resources: FileSourcedResource[] = [];
+  const problems: FileSourceProblem[] = [...treeProblems];
+  const owners = new Map<string, FileSourcedResource>();
   for (const declared of [...files].sort((a, b) => compare(a.file, b.file))) {
     problems.push(...declared.problems);
     for (const original of declared.resources) {
@@ -45,6 +45,6 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function byPlace(a: SourceProblem, b: SourceProblem): number {
+function byPlace(a: FileSourceProblem, b: FileSourceProblem): number {
   return compare(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || compare(a.message, b.message);
 }

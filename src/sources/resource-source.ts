@@ -4,6 +4,7 @@
  * A source is level-triggered: each change hands over the whole current state, never a diff.
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../domain/resources.js";
+import type { FileOrigin, ResourceOrigin } from "../domain/origin.js";
 
 export type SourcedKind = "Dataset" | "Model" | "Benchmark";
 
@@ -11,9 +12,13 @@ export interface SourcedResource {
   kind: SourcedKind;
   name: string;
   resource: DatasetResource | ModelResource | BenchmarkResource;
-  /** Absolute path of the file that declares it, and the line of its document. */
-  file: string;
-  line: number;
+  /** Where it is declared: a file and line, or a Kubernetes object. */
+  origin: ResourceOrigin;
+  /** The source's own generation of the resource (Kubernetes metadata.generation); else one is counted from spec changes. */
+  generation?: number;
+  /** File sources: the declaring file and its document's line (the file origin's, for the file source's readers). */
+  file?: string;
+  line?: number;
   /** Canonical hash of the resource's spec: a change of spec is a new generation. */
   specHash: string;
   /**
@@ -23,8 +28,13 @@ export interface SourcedResource {
   stale: boolean;
 }
 
+/** A resource of the file source: the file and line are always known. */
+export type FileSourcedResource = SourcedResource & { origin: FileOrigin; file: string; line: number };
+
 export interface SourceProblem {
-  file: string;
+  /** Where the problem is: a file (and line), or a Kubernetes object. */
+  origin?: ResourceOrigin;
+  file?: string;
   line?: number;
   column?: number;
   field?: string;
@@ -32,6 +42,9 @@ export interface SourceProblem {
   code: string;
   message: string;
 }
+
+/** A problem of the file source: the file is always known. */
+export type FileSourceProblem = SourceProblem & { file: string };
 
 export interface DesiredState {
   /** Increases with every state handed out by this source instance. */

@@ -7,7 +7,7 @@ import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import { Errors } from "../domain/errors.js";
 import { problemOf } from "./load-documents.js";
-import type { SourceProblem } from "./resource-source.js";
+import type { FileSourceProblem } from "./resource-source.js";
 
 /** What identifies one version of a file without reading it. ctime also moves on renames and utimes. */
 export interface FileStamp {
@@ -26,7 +26,7 @@ export interface TreeScan {
   unreadable: string[];
   /** The root itself is missing or not a directory (everything known stays in force). */
   rootMissing: boolean;
-  problems: SourceProblem[];
+  problems: FileSourceProblem[];
 }
 
 /** Dotfiles and dot-directories (.git, .#emacs-locks), editor swap and backup files, vim's 4913 probe, *.tmp. */

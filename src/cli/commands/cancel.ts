@@ -86,11 +86,11 @@ async function directly(stateRoot: string, kind: string, name: string, options: 
       stateRoot,
       layout: storeLayout(stateRoot, "store"),
       executors: {},
+      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
       capacity: hostCapacity({}),
       graceSeconds: options.graceSeconds,
     });
     try {
-      session.controller.executorsFallback((backend) => createExecutor(backend, { stateRoot }));
       const wanted = targets(session.index, kind, name).filter((r) => !isTerminal(r.phase as RunPhase));
       for (const run of wanted) session.controller.requestCancel(run.runId);
       const settled = await session.controller.runUntilSettled(wanted.map((r) => r.runId));

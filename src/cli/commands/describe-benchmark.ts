@@ -1,4 +1,5 @@
 /** `multiverse describe benchmark NAME`: generation, conditions, events (the journal's benchmark records), runs. */
+import { describeOrigin, fileOrigin } from "../../domain/origin.js";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { readJournal } from "../../journal/journal.js";
 import { structured, type OutputFormat } from "../format.js";
@@ -20,7 +21,7 @@ export function describeBenchmarkCommand(name: string, options: StateRootOptions
     const events = readJournal(stateRoot)
       .records.filter((r) => (r.type === "BENCHMARK_APPLIED" || r.type === "BENCHMARK_DELETED" || r.type === "BENCHMARK_STATUS") && r.name === name)
       .map((r) => {
-        if (r.type === "BENCHMARK_APPLIED") return { ts: r.ts, type: "Applied", message: `generation ${r.generation} from ${r.file}:${r.line} (${r.jobs} jobs, spec ${r.specHash.slice(0, 12)})` };
+        if (r.type === "BENCHMARK_APPLIED") return { ts: r.ts, type: "Applied", message: `generation ${r.generation} from ${describeOrigin(r.origin ?? fileOrigin(r.file ?? "?", r.line))} (${r.jobs} jobs, spec ${r.specHash.slice(0, 12)})` };
         if (r.type === "BENCHMARK_DELETED") return { ts: r.ts, type: "Deleted", message: `generation ${r.generation}: no longer declared` };
         const ready = r.type === "BENCHMARK_STATUS" ? r.conditions.find((c) => c.type === "Ready") : undefined;
         return { ts: r.ts, type: "Status", message: ready ? `${ready.status === "True" ? "Ready" : "NotReady"} (${ready.reason}): ${ready.message}` : "status updated" };

@@ -26,6 +26,7 @@ export async function recoverCommand(decision: string, run: string, options: Sta
       stateRoot,
       layout: storeLayout(output, simple ? "simple" : "store"),
       executors: {},
+      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
       capacity: hostCapacity({}),
     });
     try {
@@ -35,7 +36,6 @@ export async function recoverCommand(decision: string, run: string, options: Sta
       if (record.snapshot.value !== "RECOVERY_PENDING") {
         throw Errors.usage(`run ${row.name} is ${record.snapshot.value}, not RECOVERY_PENDING: there is nothing to decide`);
       }
-      session.controller.executorsFallback((backend) => createExecutor(backend, { stateRoot }));
       session.controller.decide(row.runId, decision);
       const [settled] = await session.controller.runUntilSettled([row.runId]);
       const phase = settled?.snapshot.value ?? "UNKNOWN";

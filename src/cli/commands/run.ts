@@ -4,7 +4,7 @@ import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import type { Executor } from "../../executors/executor.js";
 import { runManifest, type RunOutcome } from "../../services/run-service.js";
 import type { SweepOutcome } from "../../sweeps/sweep-driver.js";
-import type { PlanEntry } from "../../../controllers/run-controller.js";
+import type { PlanEntry } from "../../../controllers/run/run-controller.js";
 import { createExecutor } from "../../executors/registry.js";
 import { Progress } from "../progress.js";
 import { json, table, type Io } from "../output.js";

@@ -1,7 +1,7 @@
 /** Every error leaves the API in one shape with the status of its code. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ApiError, toApiError } from "../../../src/api/errors.js";
+import { toApiError } from "../../../src/api/errors.js";
 import { Errors } from "../../../src/domain/errors.js";
 
 describe("toApiError", () => {
@@ -13,8 +13,8 @@ describe("toApiError", () => {
     assert.equal(toApiError(Errors.journalCorrupt("bad line")).status, 500);
   });
 
-  test("API errors carry their own status", () => {
-    assert.deepEqual(toApiError(new ApiError(401, "MV_UNAUTHORIZED", "token")), { status: 401, body: { error: { code: "MV_UNAUTHORIZED", message: "token" } } });
+  test("API errors carry the status they were declared with", () => {
+    assert.deepEqual(toApiError(Errors.unauthorized("token")), { status: 401, body: { error: { code: "MV_UNAUTHORIZED", message: "token" } } });
   });
 
   test("schema validation failures are 400 naming the parameter, the rule and the allowed values", () => {

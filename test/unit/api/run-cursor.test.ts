@@ -2,7 +2,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeCursor, encodeCursor } from "../../../src/api/run-cursor.js";
-import { ApiError } from "../../../src/api/errors.js";
+import { toApiError } from "../../../src/api/errors.js";
+import { isMultiverseError } from "../../../src/domain/errors.js";
 import { RunIndex, type RunFilter } from "../../../src/index/run-index.js";
 import type { JournalRecord } from "../../../src/journal/records.js";
 import { move, plan } from "../index/fixtures.js";
@@ -17,7 +18,7 @@ describe("run cursors", () => {
 
   test("anything else is a 400 naming the parameter", () => {
     for (const bad of ["", "!!", Buffer.from("[1,2]").toString("base64url"), Buffer.from('["a","b",1.5,"r"]').toString("base64url"), Buffer.from('{"a":1}').toString("base64url")]) {
-      assert.throws(() => decodeCursor(bad), (e: unknown) => e instanceof ApiError && e.status === 400 && /querystring\.cursor/.test(e.message), bad);
+      assert.throws(() => decodeCursor(bad), (e: unknown) => isMultiverseError(e) && toApiError(e).status === 400 && /querystring\.cursor/.test(e.message), bad);
     }
   });
 

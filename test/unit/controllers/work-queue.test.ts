@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkQueue, type Timers } from "../../../controllers/work-queue.js";
+import { WorkQueue, type Timers } from "../../../controllers/loop/work-queue.js";
 
 /** Manual timers: the test decides when time passes. */
 class FakeTimers implements Timers {

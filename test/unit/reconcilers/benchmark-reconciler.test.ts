@@ -4,7 +4,7 @@ import { mergeConditions, reconcileBenchmark, type DeclaredBenchmark, type Known
 import { RUN_PHASES, isTerminal, type RunPhase } from "../../../src/domain/run-states.js";
 
 const NOW = "2026-11-24T10:00:00.000Z";
-const declared = (over: Partial<DeclaredBenchmark> = {}): DeclaredBenchmark => ({ specHash: "h1", file: "/w/b.yaml", line: 1, jobs: 2, stale: false, sourceProblems: [], ...over });
+const declared = (over: Partial<DeclaredBenchmark> = {}): DeclaredBenchmark => ({ specHash: "h1", origin: { kind: "file", file: "/w/b.yaml", line: 1 }, jobs: 2, stale: false, sourceProblems: [], ...over });
 const known = (over: Partial<KnownBenchmark> = {}): KnownBenchmark => ({ generation: 1, specHash: "h1", deleted: false, observedGeneration: 1, conditions: [], runIds: ["r1", "r2"], ...over });
 const condition = (conditions: { type: string; status: string; reason: string; message?: string }[], type: string) => conditions.find((c) => c.type === type);
 

@@ -3,12 +3,16 @@
  * - a key is queued at most once (deduplicated);
  * - a key is never handed to two workers at once: adding a key that is being processed marks it dirty,
  *   and it is queued again when the worker calls done();
- * - per-key exponential backoff for errors (addRateLimited), reset by forget();
+ * - per-key backoff for errors through a rate limiter (addRateLimited), reset by forget();
  * - addAfter for polling observed state (requeue-after).
  */
-export interface WorkQueueOptions {
+import { ExponentialBackoff, type RateLimiter } from "./rate-limiter.js";
+
+export interface WorkQueueOptions<K> {
+  /** Exponential backoff bounds, when no rate limiter is given. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  rateLimiter?: RateLimiter<K>;
   timers?: Timers;
 }
 
@@ -28,17 +32,14 @@ export class WorkQueue<K> {
   private readonly queued = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly dirty = new Set<K>();
-  private readonly failures = new Map<K, number>();
   private readonly delayed = new Map<K, { handle: unknown; due: number }>();
   private readonly waiters: ((key: K | undefined) => void)[] = [];
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly rateLimiter: RateLimiter<K>;
   private readonly timers: Timers;
   private shuttingDown = false;
 
-  constructor(options: WorkQueueOptions = {}) {
-    this.baseDelayMs = options.baseDelayMs ?? 5;
-    this.maxDelayMs = options.maxDelayMs ?? 1_000_000;
+  constructor(options: WorkQueueOptions<K> = {}) {
+    this.rateLimiter = options.rateLimiter ?? new ExponentialBackoff<K>(options.baseDelayMs ?? 5, options.maxDelayMs ?? 1_000_000);
     this.timers = options.timers ?? realTimers;
   }
 
@@ -78,21 +79,19 @@ export class WorkQueue<K> {
     this.delayed.set(key, { handle, due });
   }
 
-  /** Requeue after this key's next backoff delay (base * 2^failures, capped). */
+  /** Requeue after this key's next backoff delay (the rate limiter's). */
   addRateLimited(key: K): number {
-    const failures = this.failures.get(key) ?? 0;
-    this.failures.set(key, failures + 1);
-    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** failures);
+    const delay = this.rateLimiter.when(key);
     this.addAfter(key, delay);
     return delay;
   }
 
   forget(key: K): void {
-    this.failures.delete(key);
+    this.rateLimiter.forget(key);
   }
 
   numRequeues(key: K): number {
-    return this.failures.get(key) ?? 0;
+    return this.rateLimiter.retries(key);
   }
 
   /** The next key, waiting if none is ready; undefined once the queue is shut down. */

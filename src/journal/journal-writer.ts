@@ -1,0 +1,58 @@
+/**
+ * The one writer of a state root's journal: append (fsynced) first, then project into the index, then tell the
+ * subscribers (the run store, the Benchmark view, status sinks, the API's SSE, the MLflow projector) in the order
+ * they subscribed. A projection or a subscriber that fails never fails the append: the journal is the truth and
+ * everything after it can be rebuilt from it.
+ */
+import type { Journal } from "./journal.js";
+import type { JournalRecord, NewJournalRecord } from "./records.js";
+
+/** The SQLite index, as the writer sees it. */
+export interface JournalProjection {
+  apply(records: readonly JournalRecord[]): void;
+  readonly lastAppliedSeq: number;
+}
+
+export type JournalSubscriber = (records: readonly JournalRecord[]) => void;
+
+export class JournalWriter {
+  private readonly subscribers: JournalSubscriber[] = [];
+
+  constructor(private readonly journal: Journal, private readonly projection?: JournalProjection, private readonly onSubscriberError?: (error: unknown) => void) {}
+
+  get lastSeq(): number {
+    return this.journal.lastSeq;
+  }
+
+  get projectedSeq(): number {
+    return this.projection?.lastAppliedSeq ?? 0;
+  }
+
+  /** Appends and fsyncs the batch, then projects and notifies; returns the records as written. */
+  append(records: readonly NewJournalRecord[]): JournalRecord[] {
+    if (records.length === 0) return [];
+    const written = this.journal.append([...records]);
+    try {
+      this.projection?.apply(written);
+    } catch {
+      // The index is a projection: rebuild-index restores it from the journal; never fail a run for it.
+    }
+    for (const subscriber of [...this.subscribers]) {
+      try {
+        subscriber(written);
+      } catch (error) {
+        this.onSubscriberError?.(error);
+      }
+    }
+    return written;
+  }
+
+  /** Called with every batch appended from now on; returns the unsubscribe function. */
+  subscribe(subscriber: JournalSubscriber): () => void {
+    this.subscribers.push(subscriber);
+    return () => {
+      const at = this.subscribers.indexOf(subscriber);
+      if (at >= 0) this.subscribers.splice(at, 1);
+    };
+  }
+}
