@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { Journal } from "../../../src/journal/journal.js";
 import { indexPath, INDEX_SCHEMA_VERSION, openCaughtUpIndex, rebuildIndex, RunIndex, verifyIndex } from "../../../src/index/run-index.js";
