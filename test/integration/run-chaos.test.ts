@@ -15,10 +15,19 @@ import { prng } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
-import { journalRecords, waitForJournal } from "../helpers/journal.js";
-import { TEST_HANG_GUARD_MS, hasExited, pauseUnlessExited } from "../helpers/wait.js";
+import { journalRecords } from "../helpers/journal.js";
+import { TEST_HANG_GUARD_MS, hasExited, pauseUnlessExited, waitUntil } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
+
+/** The pid in the state root's single-writer lock (undefined while no process holds it). */
+function lockHolderPid(stateRoot: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(stateRoot, "controller.lock"), "utf8")) as { pid?: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
 const RUNS = 30;
 const KILLS = 10;
 
@@ -50,11 +59,12 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     for (let round = 0; kills < KILLS && round < 3 * KILLS; round += 1) {
       const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "4", "--skip-completed"], { stdio: "ignore" });
       const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-      // Each kill must hit a process at work, not one still starting up on a slow machine: wait until this round's
-      // process has journaled something (or exited by itself), then kill after a random extra delay.
-      const before = (await waitForJournal(out, "a readable journal", () => true)).length;
-      await waitForJournal(out, `round ${round}: the restarted run at work`, (records) => hasExited(child) || records.length > before);
-      if ((await pauseUnlessExited(child, Math.floor(random() * 1200))) === "elapsed") {
+      // Each kill must hit a process at work, not one still loading on a slow machine: wait until this round's process
+      // holds the state root's lock (it has started and is about to plan), then kill after a random extra delay.
+      await waitUntil(`round ${round}: the restarted run holding the state root`, () => lockHolderPid(out), (pid) => pid === child.pid || hasExited(child), {
+        show: (pid) => (pid ? `the lock held by pid ${pid}, not ${child.pid}` : "no lock"),
+      });
+      if ((await pauseUnlessExited(child, 150 + Math.floor(random() * 1200))) === "elapsed") {
         child.kill("SIGKILL");
         kills += 1;
       }
