@@ -12,7 +12,8 @@ export type { JsonSchema } from "./json-schema.js";
 /** Shared building blocks of every schema (resources and the seed formats). */
 export const slug = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 export const sha256Digest = { type: "string", pattern: "^sha256:[0-9a-f]{64}$" };
-export const jobName = { type: "string", minLength: 1, pattern: "^[A-Za-z0-9._-]+$" };
+/** Job names name runs and, in the simple layout, bundle directories (see src/manifest/manifest-checks.ts). */
+export const jobName = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" };
 export const nonEmptyString = { type: "string", minLength: 1 };
 export const stringList = { type: "array", items: { type: "string" } };
 const stringMap = { type: "object", additionalProperties: { type: "string" } };
@@ -76,7 +77,23 @@ export const modelSpecSchema: JsonSchema = {
     resources: {
       type: "object",
       additionalProperties: false,
-      properties: { cpus: { type: "number", exclusiveMinimum: 0 }, memGb: { type: "number", exclusiveMinimum: 0 }, gpu: { type: "boolean" } },
+      properties: {
+        cpus: { type: "number", exclusiveMinimum: 0 },
+        memGb: { type: "number", exclusiveMinimum: 0 },
+        gpu: { type: "boolean" },
+        outputLimits: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              maxTotalBytes: { type: "integer", minimum: 1 },
+              maxFiles: { type: "integer", minimum: 1 },
+              maxFileBytes: { type: "integer", minimum: 1 },
+              maxDepth: { type: "integer", minimum: 1 },
+              maxMetricsBytes: { type: "integer", minimum: 1 },
+              maxMetricsKeys: { type: "integer", minimum: 1 },
+            },
+          },
+      },
     },
     build: {
       type: "object",
@@ -92,7 +109,7 @@ export const benchmarkJobSchema: JsonSchema = {
   additionalProperties: false,
   required: ["name", "dataset", "model", "seeds"],
   properties: {
-    name: { type: "string", minLength: 1 },
+    name: jobName,
     dataset: slug,
     model: slug,
     params: { type: "object", default: {} },
@@ -107,6 +124,18 @@ export const benchmarkJobSchema: JsonSchema = {
     retries: { type: "integer", minimum: 0 },
     oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
+    outputLimits: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              maxTotalBytes: { type: "integer", minimum: 1 },
+              maxFiles: { type: "integer", minimum: 1 },
+              maxFileBytes: { type: "integer", minimum: 1 },
+              maxDepth: { type: "integer", minimum: 1 },
+              maxMetricsBytes: { type: "integer", minimum: 1 },
+              maxMetricsKeys: { type: "integer", minimum: 1 },
+            },
+          },
     slurm: slurmSettingsSchema,
     imageSif: { type: "string", minLength: 1 },
     imageDigest: sha256Digest,
@@ -237,6 +266,18 @@ export const runSpecSchema: JsonSchema = {
     retries: { type: "integer", minimum: 0 },
     oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
+    outputLimits: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        maxTotalBytes: { type: "integer", minimum: 1 },
+        maxFiles: { type: "integer", minimum: 1 },
+        maxFileBytes: { type: "integer", minimum: 1 },
+        maxDepth: { type: "integer", minimum: 1 },
+        maxMetricsBytes: { type: "integer", minimum: 1 },
+        maxMetricsKeys: { type: "integer", minimum: 1 },
+      },
+    },
     entrypoint: stringList,
     modelDirectory: { type: "string" },
     tracking: trackingSettingsSchema,

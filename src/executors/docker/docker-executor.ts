@@ -3,11 +3,18 @@
  * deterministically, input mounted read-only, the workspace as /output, no network unless asked,
  * no-new-privileges, memory/CPU/GPU limits from the job.
  */
-import { createWriteStream } from "node:fs";
 import { PassThrough } from "node:stream";
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
+import { BoundedLogFile } from "../../artifacts/bounded-log.js";
+import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
-import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type Executor, type LaunchRequest } from "../executor.js";
+import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest } from "../executor.js";
+import { hostCapacity } from "../host-capacity.js";
+import { requireMount, type Mount } from "../mounts.js";
+
+/** dockerode is loaded when a Docker client is made, not when this module is imported: other backends start faster. */
+const loadDockerode = (): typeof Docker => createRequire(import.meta.url)("dockerode") as typeof Docker;
 
 interface DockerErrorShape {
   statusCode?: number;
@@ -40,7 +47,12 @@ export class DockerExecutor implements Executor {
   private readonly docker: Docker;
 
   constructor(options: DockerExecutorOptions = {}) {
-    this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+    this.docker = options.docker ?? new (loadDockerode())({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+  }
+
+  /** Containers share this host: its CPUs, memory and GPUs. */
+  capacity(limits?: CapacityLimits): Capacity {
+    return hostCapacity(limits);
   }
 
   async resolveImage(reference: string): Promise<ImageIdentity | null> {
@@ -65,7 +77,7 @@ export class DockerExecutor implements Executor {
       return;
     }
     const hostConfig: Docker.HostConfig = {
-      Binds: [`${request.datasetPath}:/input/data.h5mu:ro`, `${request.workspaceDir}:/output:rw`],
+      Binds: request.mounts.map(bindOf),
       SecurityOpt: ["no-new-privileges"],
       NetworkMode: request.network ? "bridge" : "none",
       Init: true,
@@ -88,7 +100,7 @@ export class DockerExecutor implements Executor {
           [LABELS.attempt]: request.attemptId,
           [LABELS.run]: request.runId,
         },
-        WorkingDir: "/output",
+        WorkingDir: requireMount(request.mounts, "workspace").target,
         HostConfig: hostConfig,
       });
     } catch (error) {
@@ -141,21 +153,21 @@ export class DockerExecutor implements Executor {
     }
   }
 
+  /** Streamed into a bounded file (BoundedLogFile): the whole log is never held in memory. */
   async collectLogs(attemptId: string, destinationFile: string): Promise<void> {
     const container = this.docker.getContainer(attemptHandle(attemptId));
-    const raw = (await container.logs({ stdout: true, stderr: true, follow: false, timestamps: false })) as unknown as Buffer;
-    const out = createWriteStream(destinationFile, { flags: "w" });
+    const info = await container.inspect();
+    const stream = (await container.logs({ stdout: true, stderr: true, follow: true, timestamps: false })) as NodeJS.ReadableStream;
+    const out = new BoundedLogFile(destinationFile);
     const done = new Promise<void>((resolve, reject) => {
       out.on("finish", resolve);
       out.on("error", reject);
+      stream.on("error", reject);
     });
-    const info = await container.inspect();
-    if (info.Config.Tty) out.end(raw);
+    if (info.Config.Tty) stream.pipe(out);
     else {
-      const sink = new PassThrough();
-      sink.pipe(out);
-      demultiplex(raw, sink);
-      sink.end();
+      this.docker.modem.demuxStream(stream, out, out);
+      stream.on("end", () => out.end());
     }
     await done;
   }
@@ -190,6 +202,11 @@ export class DockerExecutor implements Executor {
       throw error;
     }
   }
+}
+
+/** A contract mount as a Docker bind: source:target:ro|rw. */
+function bindOf(mount: Mount): string {
+  return `${mount.source}:${mount.target}:${mount.readOnly ? "ro" : "rw"}`;
 }
 
 function toObservation(attemptId: string, info: Docker.ContainerInspectInfo): AttemptObservation {
@@ -228,7 +245,7 @@ export function demultiplex(raw: Buffer, sink: PassThrough): void {
 
 export async function pingDocker(socketPath = "/var/run/docker.sock"): Promise<boolean> {
   try {
-    await new Docker({ socketPath }).ping();
+    await new (loadDockerode())({ socketPath }).ping();
     return true;
   } catch {
     return false;
