@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cliSync, parseJson } from "./cli.js";
+import { DEFAULT_WAIT_MS } from "./wait.js";
+
+export { waitFor } from "./wait.js";
 
 export interface ControllerProcess {
   child: ChildProcess;
@@ -35,7 +38,7 @@ export async function startControllerProcess(stateRoot: string, watchDir: string
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const waitForLog = (pattern: RegExp, timeoutMs = 30_000) =>
+  const waitForLog = (pattern: RegExp, timeoutMs = DEFAULT_WAIT_MS) =>
     new Promise<void>((resolve, reject) => {
       if (pattern.test(text)) return resolve();
       const timer = setTimeout(() => reject(new Error(`controller log did not match ${pattern} within ${timeoutMs} ms:\n${text}`)), timeoutMs);
@@ -77,21 +80,6 @@ export function listRuns(stateRoot: string, benchmark?: string): RunView[] {
   if (!existsSync(join(stateRoot, "multiverse_state.db"))) return [];
   const result = cliSync(["get", "runs", "--state-root", stateRoot, "-o", "json", ...(benchmark ? ["--benchmark", benchmark] : [])]);
   return parseJson<RunView[]>(result);
-}
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** A Dataset and a Benchmark resource (`<name>-data`, `<name>`) as one YAML file; `jobLines` are the jobs' lines. */

@@ -4,12 +4,14 @@ import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../../src/util/paths.js";
+import { waitUntil } from "./wait.js";
 
 export interface TestMlflowServer {
   uri: string;
   port: number;
   dir: string;
-  stop(): void;
+  /** Stops the server and resolves once its process group is gone (so the port is free and the server really down). */
+  stop(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -35,24 +37,29 @@ export function startMlflow(dir: string, port: number): TestMlflowServer {
     uri: result.stdout.trim(),
     port,
     dir,
-    stop: () => {
+    stop: async () => {
+      const alive = () => {
+        try {
+          process.kill(-pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
       try {
         process.kill(-pid, "SIGTERM"); // the server's own process group (setsid in the script)
       } catch {
-        // already gone
-      }
-      for (let i = 0; i < 100; i += 1) {
-        try {
-          process.kill(-pid, 0);
-        } catch {
-          return;
-        }
-        spawnSync("sleep", ["0.1"]);
+        return; // already gone
       }
       try {
-        process.kill(-pid, "SIGKILL");
+        await waitUntil("the MLflow server to stop after SIGTERM", alive, (up) => !up, { timeoutMs: 20_000 });
       } catch {
-        // gone
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          return; // gone in between
+        }
+        await waitUntil("the MLflow server to be gone after SIGKILL", alive, (up) => !up);
       }
     },
   };

@@ -13,8 +13,9 @@ import { readJournal } from "../../src/journal/journal.js";
 import { startController, type RunningController } from "../../src/services/controller-service.js";
 import { FileSource } from "../../src/sources/file-source.js";
 import { tempDir } from "../helpers/fixtures.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
-describe("status API on the real controller", { timeout: 60_000 }, () => {
+describe("status API on the real controller", { timeout: TEST_HANG_GUARD_MS }, () => {
   let work: string;
   let cleanup: () => void;
   let stateRoot: string;

@@ -17,6 +17,7 @@ import { cliSync } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
 import { listRuns, startControllerProcess, waitFor } from "../helpers/controller.js";
+import { TEST_HANG_GUARD_MS, pauseUnlessExited } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 const RUNS = 30;
@@ -33,7 +34,7 @@ describe("controller chaos: SIGKILL at random moments", { skip }, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test(`${RUNS} runs, ${KILLS} kills of the controller`, { timeout: 300_000 }, async () => {
+  test(`${RUNS} runs, ${KILLS} kills of the controller`, { timeout: TEST_HANG_GUARD_MS }, async () => {
     const dataset = join(work, "d.h5mu");
     await writeH5mu(dataset, { nObs: 30, modalities: { rna: { nVars: 10 } }, seed: 9 });
     const state = join(work, "state");
@@ -63,7 +64,10 @@ describe("controller chaos: SIGKILL at random moments", { skip }, () => {
     let kills = 0;
     while (kills < KILLS) {
       const controller = await startControllerProcess(state, watch, ["--max-concurrent", "4"]);
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 1500)));
+      // Each kill must hit a controller at work, not one still starting up on a slow machine: wait until it is ready
+      // (leftovers released, adoption and the source started), then kill after a random extra delay.
+      await controller.waitForLog(/controller ready/);
+      await pauseUnlessExited(controller.child, Math.floor(random() * 1500));
       await controller.stop("SIGKILL");
       kills += 1;
     }
@@ -74,7 +78,7 @@ describe("controller chaos: SIGKILL at random moments", { skip }, () => {
         const now = listRuns(state, "chaos");
         return now.length === RUNS && now.every((r) => ["ARTIFACT_SUCCESS", "FAILED", "CANCELLED", "RECOVERY_PENDING"].includes(r.phase)) && now;
       },
-      240_000,
+      400_000,
       500,
     );
     assert.equal(await controller.stop("SIGTERM"), 0);

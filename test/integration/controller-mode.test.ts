@@ -12,6 +12,7 @@ import { cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
 import { benchmarkResourceYaml, listRuns, makeControllerWorkspace, removeControllerWorkspace, startControllerProcess, waitFor, type ControllerProcess } from "../helpers/controller.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 
@@ -46,7 +47,7 @@ describe("controller mode", { skip }, () => {
   });
   after(() => removeControllerWorkspace({ work, dataset, state, watch }, controller));
 
-  test("a file drop converges to promoted runs; an edit adds only what changed; status carries observedGeneration", { timeout: 120_000 }, async () => {
+  test("a file drop converges to promoted runs; an edit adds only what changed; status carries observedGeneration", { timeout: TEST_HANG_GUARD_MS }, async () => {
     controller = await startControllerProcess(state, watch, ["--max-concurrent", "2", "--listen", "127.0.0.1:0"]);
     await controller.waitForLog(/controller ready/);
     const file = join(work, "alpha.yaml");
@@ -80,7 +81,7 @@ describe("controller mode", { skip }, () => {
     assert.match(described.stdout, /Applied\s+generation 2/);
   });
 
-  test("a broken file reports a condition naming file and line, and disturbs nothing", { timeout: 60_000 }, async () => {
+  test("a broken file reports a condition naming file and line, and disturbs nothing", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const broken = join(watch, "alpha.yaml");
     const good = readFileSync(broken, "utf8");
     writeFileSync(broken, good.replace("experimentName: alpha", "experimentName: alpha\n  jbos: []"));
@@ -95,13 +96,13 @@ describe("controller mode", { skip }, () => {
     await waitFor("SourceValid True again", () => benchmarks(state).find((b) => b.name === "alpha" && b.conditions.some((c) => c.type === "SourceValid" && c.status === "True")));
   });
 
-  test("a second controller on the same state root exits with a clear message", { timeout: 30_000 }, async () => {
+  test("a second controller on the same state root exits with a clear message", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const second = await cli(["controller", "--watch", watch, "--state-root", state]);
     assert.equal(second.code, 2);
     assert.match(second.stderr, /in use by process \d+ \(multiverse controller/);
   });
 
-  test("cancel a running run, a queued run, and then delete the benchmark: everything stops, evidence stays", { timeout: 120_000 }, async () => {
+  test("cancel a running run, a queued run, and then delete the benchmark: everything stops, evidence stays", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const file = join(work, "slow.yaml");
     // max-concurrent 2: two runs sleep, the other two wait in the queue.
     writeFileSync(file, benchmarkYaml("slow", dataset, [{ name: "nap", params: { behavior: "sleep", sleep_seconds: 60 }, seeds: [0, 1, 2, 3] }]));
@@ -135,7 +136,7 @@ describe("controller mode", { skip }, () => {
     for (const run of listRuns(state, "alpha")) assert.ok((await verifyBundle(run.artifactDir!)).ok, "other benchmarks' bundles are untouched");
   });
 
-  test("kill -9 while a run is running: the restarted controller adopts the container instead of launching again", { timeout: 120_000 }, async () => {
+  test("kill -9 while a run is running: the restarted controller adopts the container instead of launching again", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const file = join(work, "adopt.yaml");
     writeFileSync(file, benchmarkYaml("adopt", dataset, [{ name: "nap", params: { behavior: "sleep", sleep_seconds: 4 }, seeds: [0] }]));
     assert.equal(cliSync(["apply", "-f", file, "--state-root", state]).code, 0);

@@ -13,6 +13,7 @@ import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
 import { benchmarkResourceYaml, listRuns, makeControllerWorkspace, removeControllerWorkspace, startControllerProcess, waitFor, type ControllerProcess } from "../helpers/controller.js";
 import { loadStudy, requireOptunaOrSkip } from "../helpers/optuna.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip(["multiverse-contract-test:dev"]) ?? requireOptunaOrSkip();
 
@@ -54,7 +55,7 @@ describe("sweeps in controller mode", { skip }, () => {
   });
   after(() => removeControllerWorkspace({ work, dataset, state, watch }, controller));
 
-  test("a dropped sweep benchmark runs its study to the end; Ready only once every trial is told", { timeout: 180_000 }, async () => {
+  test("a dropped sweep benchmark runs its study to the end; Ready only once every trial is told", { timeout: TEST_HANG_GUARD_MS }, async () => {
     controller = await startControllerProcess(state, watch, ["--max-concurrent", "2"]);
     await controller.waitForLog(/controller ready/);
     writeFileSync(join(watch, "tune.yaml"), sweepBenchmarkYaml("tune", dataset, { nTrials: 4 }));
@@ -62,7 +63,7 @@ describe("sweeps in controller mode", { skip }, () => {
     const done = await waitFor("tune ready", () => {
       const view = benchmark(state, "tune");
       return ready(view)?.status === "True" && view;
-    }, 120_000);
+    });
     assert.equal(ready(done)?.reason, "AllRunsSucceeded");
     const study = loadStudy(studies(), "tune__tune-data__contract-test");
     assert.deepEqual(study.trials.map((t) => t.state), ["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE"]);
@@ -74,13 +75,13 @@ describe("sweeps in controller mode", { skip }, () => {
     assert.equal(journalRecords(state).filter((r) => r.type === "SWEEP_TRIAL_TOLD").length, 4);
   });
 
-  test("kill -9 mid-sweep: the restarted controller resumes the study, no trial asked or launched twice", { timeout: 180_000 }, async () => {
+  test("kill -9 mid-sweep: the restarted controller resumes the study, no trial asked or launched twice", { timeout: TEST_HANG_GUARD_MS }, async () => {
     writeFileSync(join(watch, "slow.yaml"), sweepBenchmarkYaml("slow", dataset, { nTrials: 4, sleepSeconds: 3 }));
-    await waitFor("two trials running", () => listRuns(state, "slow").filter((r) => r.phase === "RUNNING").length >= 2, 60_000);
+    await waitFor("two trials running", () => listRuns(state, "slow").filter((r) => r.phase === "RUNNING").length >= 2);
     await controller!.stop("SIGKILL");
     controller = await startControllerProcess(state, watch, ["--max-concurrent", "2"]);
     await controller.waitForLog(/controller ready/);
-    await waitFor("slow ready", () => ready(benchmark(state, "slow"))?.status === "True", 150_000);
+    await waitFor("slow ready", () => ready(benchmark(state, "slow"))?.status === "True", 240_000);
     const study = loadStudy(studies(), "slow__slow-data__contract-test");
     assert.deepEqual(study.trials.map((t) => t.state), ["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE"]);
     const records = journalRecords(state) as unknown as { type: string; runId?: string; study?: string; trialNumber?: number }[];
@@ -91,27 +92,27 @@ describe("sweeps in controller mode", { skip }, () => {
     }
   });
 
-  test("a study that cannot be opened leaves the benchmark not Ready with the reason (SweepFailed)", { timeout: 60_000 }, async () => {
+  test("a study that cannot be opened leaves the benchmark not Ready with the reason (SweepFailed)", { timeout: TEST_HANG_GUARD_MS }, async () => {
     writeFileSync(join(watch, "broken.yaml"), sweepBenchmarkYaml("broken", dataset, { nTrials: 2, storage: "sqlite:////proc/no-such-dir/studies.db" }));
     const condition = await waitFor("broken: SweepFailed", () => {
       const c = ready(benchmark(state, "broken"));
       return c?.reason === "SweepFailed" && c;
-    }, 45_000);
+    });
     assert.equal(condition.status, "False");
     assert.match(condition.message, /study broken__broken-data__contract-test: the study could not be opened in sqlite:\/\/\/\/proc\/no-such-dir\/studies\.db/);
     assert.deepEqual(listRuns(state, "broken"), []);
     rmSync(join(watch, "broken.yaml"));
   });
 
-  test("deleting a sweep benchmark abandons its study and cancels its trial runs", { timeout: 120_000 }, async () => {
+  test("deleting a sweep benchmark abandons its study and cancels its trial runs", { timeout: TEST_HANG_GUARD_MS }, async () => {
     writeFileSync(join(watch, "gone.yaml"), sweepBenchmarkYaml("gone", dataset, { nTrials: 6, sleepSeconds: 30 }));
-    await waitFor("a gone trial running", () => listRuns(state, "gone").some((r) => r.phase === "RUNNING"), 60_000);
+    await waitFor("a gone trial running", () => listRuns(state, "gone").some((r) => r.phase === "RUNNING"));
     rmSync(join(watch, "gone.yaml"));
-    await controller!.waitForLog(/\[sweep gone__gone-data__contract-test\] benchmark gone no longer declares it: session abandoned/, 30_000);
+    await controller!.waitForLog(/\[sweep gone__gone-data__contract-test\] benchmark gone no longer declares it: session abandoned/);
     const runs = await waitFor("gone's runs cancelled", () => {
       const all = listRuns(state, "gone");
       return all.length > 0 && all.every((r) => r.phase === "CANCELLED") && all;
-    }, 60_000);
+    });
     const study = loadStudy(studies(), "gone__gone-data__contract-test");
     assert.ok(study.trials.length <= 2, "no trial asked after the deletion");
     assert.ok(study.trials.every((t) => t.state === "RUNNING"), "abandoned trials are not told: a later declaration resumes them");

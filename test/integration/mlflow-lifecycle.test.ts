@@ -87,8 +87,8 @@ describe("MLflow projection of runs (real tracking server, real Docker)", { skip
     server = startMlflow(join(work, "mlflow"), await freePort());
     client = new MlflowClient({ trackingUri: server.uri });
   });
-  after(() => {
-    server?.stop();
+  after(async () => {
+    await server?.stop();
     spawnSync("chmod", ["-R", "u+w", work]);
     rmSync(work, { recursive: true, force: true });
   });
@@ -161,7 +161,7 @@ describe("MLflow projection of runs (real tracking server, real Docker)", { skip
   test("a server that is down during the run leaves it ARTIFACT_SUCCESS with the projection pending; mlflow-sync completes it, twice without duplicates", async () => {
     const out = join(work, "down");
     register(out);
-    server.stop();
+    await server.stop();
     const file = join(work, "down.yaml");
     writeFileSync(file, manifest("mlflow-down", server.uri, "  - name: ep\n    dataset_slug: tiny\n    model_name: epoch-test\n    model_params: { n_epochs: 3 }\n    seeds: [5]\n"));
     const result = await cli(["run", "--manifest", file, "--output", out, "--json"]);

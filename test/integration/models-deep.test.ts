@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { verifyBundle } from "../../src/artifacts/verify.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { cli, parseJson } from "../helpers/cli.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 const DATA = join(repoRoot(), "data", "generated");
 
@@ -31,7 +32,7 @@ describe("multivi, totalvi and mowgli on the local executor", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("multivi and totalvi train for 3 epochs, write a latent of the asked size with their per-epoch ELBO, and their bundles verify", { timeout: 300_000 }, async () => {
+  test("multivi and totalvi train for 3 epochs, write a latent of the asked size with their per-epoch ELBO, and their bundles verify", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const manifest = join(work, "scvi.yaml");
     writeFileSync(
       manifest,
@@ -60,7 +61,7 @@ describe("multivi, totalvi and mowgli on the local executor", () => {
     }
   });
 
-  test("mowgli trains a few iterations on RNA + ATAC and its bundle verifies", { timeout: 300_000 }, async () => {
+  test("mowgli trains a few iterations on RNA + ATAC and its bundle verifies", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const manifest = join(work, "mowgli.yaml");
     writeFileSync(
       manifest,

@@ -15,6 +15,7 @@ import { verifyBundle } from "../../src/artifacts/verify.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { cli, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 const DATASET = join(repoRoot(), "data", "generated", "pbmc68k-reduced.h5mu");
 
@@ -76,7 +77,7 @@ describe("pca and mofa on pbmc68k-reduced", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("local executor: both models, two seeds, bundles verify, and the same seed gives bit-identical latents", { timeout: 180_000 }, async () => {
+  test("local executor: both models, two seeds, bundles verify, and the same seed gives bit-identical latents", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const file = manifest(work, "local", [0, 1]);
     const first = await runAll(file, join(work, "local-a"));
     const second = await runAll(file, join(work, "local-b"));
@@ -92,7 +93,7 @@ describe("pca and mofa on pbmc68k-reduced", () => {
     assert.ok(metrics.model_metrics["variance_explained.rna"]! > 0 && metrics.model_metrics["variance_explained.rna"]! < 1);
   });
 
-  test("Docker executor: both models from their images, bundles verify", { timeout: 180_000, skip: requireDockerOrSkip() }, async () => {
+  test("Docker executor: both models from their images, bundles verify", { timeout: TEST_HANG_GUARD_MS, skip: requireDockerOrSkip() }, async () => {
     const runs = await runAll(manifest(work, "docker", [0]), join(work, "docker"));
     assert.deepEqual(runs.map((r) => r.job).sort(), ["mofa", "pca"]);
   });

@@ -16,7 +16,8 @@ import { applyRunEvent, type RunEvent } from "../../reconcilers/run-machine.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
-import { journalRecords } from "../helpers/journal.js";
+import { journalRecords, waitForJournal } from "../helpers/journal.js";
+import { exitedReason } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 
@@ -51,14 +52,20 @@ describe("recovery decisions", { skip }, () => {
     const out = join(work, "out");
     assert.equal(cliSync(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", out]).code, 0);
     const manifest = join(work, "m.yaml");
-    writeFileSync(manifest, `globals:\n  experiment_name: recover\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 1 }\n    seeds: [1, 2]\n`);
+    writeFileSync(manifest, `globals:\n  experiment_name: recover\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 5 }\n    seeds: [1, 2]\n`);
 
     const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json"], { stdio: "ignore" });
-    const deadline = Date.now() + 30_000;
-    while (journalRecords(out).filter((r) => r.event === "STARTED").length < 2) {
-      if (Date.now() > deadline) throw new Error("the runs never started");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The kill must land while both runs are RUNNING (STARTED journaled, nothing after it), whatever the machine's speed.
+    await waitForJournal(
+      out,
+      "both runs RUNNING in the journal",
+      (records) => {
+        const last = new Map<string, string | undefined>();
+        for (const r of records) if (r.type === "RUN_TRANSITION") last.set(r.runId!, r.event);
+        return [...last.values()].filter((event) => event === "STARTED").length === 2;
+      },
+      { giveUpIf: () => exitedReason(child, "multiverse run") },
+    );
     child.kill("SIGKILL");
     await new Promise((r) => child.on("close", r));
     const started = journalRecords(out).filter((r) => r.event === "STARTED");

@@ -16,8 +16,18 @@ import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
+import { TEST_HANG_GUARD_MS, hasExited, pauseUnlessExited, waitUntil } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
+
+/** The pid in the state root's single-writer lock (undefined while no process holds it). */
+function lockHolderPid(stateRoot: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(stateRoot, "controller.lock"), "utf8")) as { pid?: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
 const RUNS = 30;
 const KILLS = 10;
 
@@ -32,7 +42,7 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test(`${RUNS} runs, ${KILLS} kills: every run terminal, none promoted twice, every bundle verifies, index in sync`, { timeout: 240_000 }, async () => {
+  test(`${RUNS} runs, ${KILLS} kills: every run terminal, none promoted twice, every bundle verifies, index in sync`, { timeout: TEST_HANG_GUARD_MS }, async () => {
     const dataset = join(work, "d.h5mu");
     await writeH5mu(dataset, { nObs: 30, modalities: { rna: { nVars: 10 } }, seed: 9 });
     const out = join(work, "out");
@@ -49,10 +59,12 @@ describe("chaos: SIGKILL at random moments", { skip }, () => {
     for (let round = 0; kills < KILLS && round < 3 * KILLS; round += 1) {
       const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "4", "--skip-completed"], { stdio: "ignore" });
       const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-      const delay = 150 + Math.floor(random() * 1200);
-      const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), delay));
-      const winner = await Promise.race([closed, timer]);
-      if (winner === "timeout") {
+      // Each kill must hit a process at work, not one still loading on a slow machine: wait until this round's process
+      // holds the state root's lock (it has started and is about to plan), then kill after a random extra delay.
+      await waitUntil(`round ${round}: the restarted run holding the state root`, () => lockHolderPid(out), (pid) => pid === child.pid || hasExited(child), {
+        show: (pid) => (pid ? `the lock held by pid ${pid}, not ${child.pid}` : "no lock"),
+      });
+      if ((await pauseUnlessExited(child, 150 + Math.floor(random() * 1200))) === "elapsed") {
         child.kill("SIGKILL");
         kills += 1;
       }

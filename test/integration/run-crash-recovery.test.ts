@@ -11,8 +11,9 @@ import { join } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
-import { requireDockerOrSkip } from "../helpers/docker.js";
+import { ownedContainers, requireDockerOrSkip, showContainers } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
+import { exitedReason, waitUntil } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 
@@ -39,14 +40,24 @@ describe("crash recovery of multiverse run", { skip }, () => {
     writeFileSync(manifest, `globals:\n  experiment_name: crash\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 4 }\n    seeds: [1, 2, 3]\n`);
 
     const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--max-concurrent", "3", "--json"], { stdio: "ignore" });
-    const deadline = Date.now() + 30_000;
-    while (journalTypes(out).filter((t) => t === "LAUNCH_INTENT").length < 3 || !journalTypes(out).includes("RUN_TRANSITION")) {
-      if (Date.now() > deadline) throw new Error("the first run never launched its containers");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    const exited = new Promise((r) => child.on("close", r));
+    // Kill only once the engine shows the three journaled attempts' containers started and one still running: the
+    // kill must hit containers that run, however slowly the machine launches them. An attempt seen started stays
+    // counted (its container may already be released after a fast promotion).
+    const started = new Set<string>();
+    await waitUntil(
+      "the engine to show the three launched containers started, one still running",
+      () => {
+        const launched = journalRecords(out).filter((r) => r.type === "LAUNCH_INTENT").map((r) => r.attemptId!);
+        const containers = ownedContainers(out);
+        for (const c of containers) if (c.state === "running" || c.state === "exited") started.add(c.attemptId);
+        return { launched, containers };
+      },
+      ({ launched, containers }) => launched.length === 3 && launched.every((a) => started.has(a)) && containers.some((c) => c.state === "running"),
+      { show: ({ launched, containers }) => `${launched.length} LAUNCH_INTENT records; engine: ${showContainers(containers)}`, giveUpIf: () => exitedReason(child, "the first multiverse run") },
+    );
     child.kill("SIGKILL");
-    await new Promise((r) => child.on("close", r));
+    await exited;
     const running = spawnSync("docker", ["ps", "-q", "--filter", "label=io.multiverse.managed=true", "--filter", "name=mv-"], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
     assert.ok(running.length >= 1, "containers outlive the killed controller");
 

@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
-import { requireDockerOrSkip } from "../helpers/docker.js";
+import { ownedContainers, requireDockerOrSkip, showContainers } from "../helpers/docker.js";
+import { waitForJournal } from "../helpers/journal.js";
+import { exitedReason, waitUntil } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip();
 
@@ -86,19 +88,10 @@ describe("retries and cancellation", { skip }, () => {
   });
 
   test("a container lost from the engine is retried under the same logical run and then succeeds", async () => {
-    const { out, manifest } = setup("lost", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 3 }\n");
+    const { out, manifest } = setup("lost", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 5 }\n");
     const child = cli(["run", "--manifest", manifest, "--output", out, "--json"]);
-    const deadline = Date.now() + 30_000;
-    let container = "";
-    while (!container) {
-      if (Date.now() > deadline) throw new Error("the container never started");
-      if (existsSync(join(out, "owner-id"))) {
-        const owner = readFileSync(join(out, "owner-id"), "utf8").trim();
-        container = spawnSync("docker", ["ps", "-q", "--filter", "status=running", "--filter", `label=io.multiverse.owner=${owner}`], { encoding: "utf8" }).stdout.trim();
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    spawnSync("docker", ["rm", "-f", container]);
+    const [container] = await waitUntil("the engine to show the run's container running", () => ownedContainers(out).filter((c) => c.state === "running"), (running) => running.length > 0, { show: showContainers });
+    spawnSync("docker", ["rm", "-f", container!.id]);
     const result = await child;
     assert.equal(result.code, 0, result.stderr);
     const run = parseJson<Summary>(result).runs[0]!;
@@ -112,11 +105,7 @@ describe("retries and cancellation", { skip }, () => {
   test("logs: the model's, the container's and the orchestrator's, and --follow until the run ends", async () => {
     const { out, manifest } = setup("logs", "  - dataset_slug: d\n    model_name: contract-test\n    model_params: { behavior: sleep, sleep_seconds: 2, n_latent: 5 }\n");
     const running = cli(["run", "--manifest", manifest, "--output", out, "--json"]);
-    const deadline = Date.now() + 30_000;
-    while (!journalLines(out).some((l) => l.includes('"event":"STARTED"'))) {
-      if (Date.now() > deadline) throw new Error("never started");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForJournal(out, "the run STARTED", (records) => records.some((r) => r.event === "STARTED"));
     const followed = await cli(["logs", "run", "d-contract-test", "--output", out, "--follow"]);
     assert.equal(followed.code, 0, followed.stderr);
     assert.match(followed.stdout, /behavior sleep[\s\S]*done/, "followed run.log to the end");
@@ -146,11 +135,7 @@ describe("retries and cancellation", { skip }, () => {
     const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json", "--max-concurrent", "2"], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const deadline = Date.now() + 30_000;
-    while (journalLines(out).filter((l) => l.includes('"event":"STARTED"')).length < 2) {
-      if (Date.now() > deadline) throw new Error("containers never started");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForJournal(out, "two runs STARTED", (records) => records.filter((r) => r.event === "STARTED").length >= 2, { giveUpIf: () => exitedReason(child, "multiverse run") });
     const started = Date.now();
     child.kill("SIGINT");
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));

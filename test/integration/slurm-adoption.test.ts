@@ -17,6 +17,7 @@ import { requireDockerOrSkip } from "../helpers/docker.js";
 import { journalRecords } from "../helpers/journal.js";
 import { listRuns, waitFor } from "../helpers/controller.js";
 import { cancelJobsUnder, requireSlurmOrSkip, SlurmShims } from "../helpers/slurm.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip(["multiverse-contract-test:dev"]) ?? requireSlurmOrSkip();
 const DATASET = join(repoRoot(), "data", "generated", "demo-rna.h5mu");
@@ -40,7 +41,7 @@ describe("Slurm: a restarted controller adopts its jobs", { skip }, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("kill -9 while 5 jobs are in Slurm, run again: all adopted, none resubmitted, all promoted; one squeue per poll", { timeout: 170_000 }, async () => {
+  test("kill -9 while 5 jobs are in Slurm, run again: all adopted, none resubmitted, all promoted; one squeue per poll", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const env = { PATH: shims.path(), MULTIVERSE_SLURM_RUNTIME: "docker" };
     const out = join(work, "out");
     assert.equal(cliSync(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", out]).code, 0);
@@ -54,7 +55,7 @@ describe("Slurm: a restarted controller adopts its jobs", { skip }, () => {
     const first = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out], { env: { ...process.env, ...env }, stdio: "ignore" });
     const closed = new Promise<number | null>((resolve) => first.on("close", resolve));
     // Five runs launched means five jobs in Slurm (two running on this two-CPU node, three pending).
-    await waitFor("five runs RUNNING", () => listRuns(out).filter((r) => r.phase === "RUNNING").length === 5, 90_000);
+    await waitFor("five runs RUNNING", () => listRuns(out).filter((r) => r.phase === "RUNNING").length === 5);
     first.kill("SIGKILL");
     await closed;
     const ours = () => spawnSync("squeue", ["-h", "-o", "%j|%o"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes(out));

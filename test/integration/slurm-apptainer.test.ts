@@ -16,6 +16,7 @@ import { verifyBundle } from "../../src/artifacts/verify.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { cli, cliSync, parseJson } from "../helpers/cli.js";
 import { cancelJobsUnder, requireSlurmOrSkip, SlurmShims } from "../helpers/slurm.js";
+import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 function bwrapUnavailable(): string | undefined {
   const probe = spawnSync("bwrap", ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/usr/bin/python3", "-c", "import h5py, numpy"], { encoding: "utf8" });
@@ -63,7 +64,7 @@ describe("Slurm + apptainer with the model inside the job", { skip }, () => {
     return { ...summary!, out };
   }
 
-  test("globals.slurm and jobs[].slurm become the directives; use_tmpdir stages the input; the bundle carries both digests", { timeout: 90_000 }, async () => {
+  test("globals.slurm and jobs[].slurm become the directives; use_tmpdir stages the input; the bundle carries both digests", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const good = await run(
       "settings",
       "  slurm: {partition: debug, time_minutes: 10, mem_gb: 1, extra_directives: ['--requeue'], use_tmpdir: true}\n",
@@ -79,7 +80,7 @@ describe("Slurm + apptainer with the model inside the job", { skip }, () => {
     assert.deepEqual(image, { reference: sif, kind: "registry", digest: source, registry_digest: source, sif_digest: sifDigest });
   });
 
-  test("a model above the job's --mem is killed by Slurm (slurmstepd) and the run is oom_killed", { timeout: 90_000 }, async () => {
+  test("a model above the job's --mem is killed by Slurm (slurmstepd) and the run is oom_killed", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const hog = await run("hog", "", ", model_params: {behavior: sleep, alloc_mb: 600, sleep_seconds: 60}, mem_limit: 160m");
     assert.deepEqual([hog.phase, hog.reason], ["FAILED", "oom_killed"], JSON.stringify(hog));
     const workspace = join(hog.out, "store", "workspaces", hog.attemptId!);

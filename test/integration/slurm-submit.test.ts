@@ -19,6 +19,7 @@ import { CLI, cli, cliSync, parseJson, type CliResult } from "../helpers/cli.js"
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { listRuns, waitFor } from "../helpers/controller.js";
 import { cancelJobsUnder, jobState, requireSlurmOrSkip, SlurmShims } from "../helpers/slurm.js";
+import { DEFAULT_WAIT_MS, TEST_HANG_GUARD_MS } from "../helpers/wait.js";
 
 const skip = requireDockerOrSkip(["multiverse-contract-test:dev"]) ?? requireSlurmOrSkip();
 const DATASET = join(repoRoot(), "data", "generated", "demo-rna.h5mu");
@@ -49,7 +50,7 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
     return out;
   }
 
-  test("slurm-submit: refused without a source digest; with one, promoted with both digests and the flags as directives", { timeout: 120_000 }, async () => {
+  test("slurm-submit: refused without a source digest; with one, promoted with both digests and the flags as directives", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const out = stateRoot("submit");
     // The "SIF" names the Docker image the shim runs; its sha256 is a real file digest, as a SIF's would be.
     const sif = join(work, "contract test.sif");
@@ -87,14 +88,14 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
     assert.deepEqual(degradedImage, { reference: sif, kind: "unverified_local", digest: sifDigest, sif_digest: sifDigest });
   });
 
-  test("Ctrl-C while the job is still pending in Slurm: scancel'd before it ever started, run CANCELLED, evidence kept", { timeout: 120_000 }, async () => {
+  test("Ctrl-C while the job is still pending in Slurm: scancel'd before it ever started, run CANCELLED, evidence kept", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const out = stateRoot("pending");
     // Both CPUs of the node taken by another job, so ours waits in the queue.
     const blocker = spawnSync("sbatch", ["--parsable", "-c", "2", "-J", "mv-test-blocker", "-o", join(work, "blocker.log"), "--wrap", "sleep 120"], { encoding: "utf8" });
     assert.equal(blocker.status, 0, blocker.stderr);
     const blockerId = blocker.stdout.trim().split(";")[0]!;
     try {
-      await waitFor("the blocker running", () => spawnSync("squeue", ["-h", "-j", blockerId, "-o", "%T"], { encoding: "utf8" }).stdout.trim() === "RUNNING", 30_000);
+      await waitFor("the blocker running", () => spawnSync("squeue", ["-h", "-j", blockerId, "-o", "%T"], { encoding: "utf8" }).stdout.trim() === "RUNNING");
       const manifest = join(work, "pending.yaml");
       writeFileSync(manifest, `globals: {experiment_name: pending, backend: slurm}\ndatasets:\n  d: {path: ${DATASET}}\njobs:\n  - {name: wait, dataset_slug: d, model_name: contract-test, seeds: [0]}\n`);
       const child = spawn(process.execPath, [CLI, "run", "--manifest", manifest, "--output", out, "--json"], { env: { ...process.env, PATH: shims.path(), MULTIVERSE_SLURM_RUNTIME: "docker" }, stdio: ["ignore", "pipe", "pipe"] });
@@ -108,7 +109,7 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
         return runs.length === 1 && runs[0]!.phase === "RUNNING" && runs;
       });
       const attempt = run!.workspaceDir!.split("/").pop()!;
-      await waitFor("the job pending in Slurm", () => jobState(`mv-${attempt}`) === "PENDING", 30_000);
+      await waitFor("the job pending in Slurm", () => jobState(`mv-${attempt}`) === "PENDING");
       child.kill("SIGINT");
       const code = await closed;
       const result: CliResult = { code: code ?? -1, stdout, stderr };
@@ -126,7 +127,7 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
     }
   });
 
-  test("a model above its memory limit is oom_killed (the container runtime enforces it inside the Slurm job)", { timeout: 120_000 }, async () => {
+  test("a model above its memory limit is oom_killed (the container runtime enforces it inside the Slurm job)", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const out = stateRoot("memory");
     const manifest = join(work, "memory.yaml");
     writeFileSync(manifest, `globals: {experiment_name: memory, backend: slurm}\ndatasets:\n  d: {path: ${DATASET}}\njobs:\n  - {name: hog, dataset_slug: d, model_name: contract-test, model_params: {behavior: oom}, seeds: [0], mem_limit: 96m}\n`);
@@ -139,7 +140,7 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
     assert.match(script, /--memory 100663296/);
   });
 
-  test("doctor --deep-slurm runs a smoke job on the cluster (ok), a bad smoke partition blocks (exit 2); build-sif without apptainer says so", { timeout: 90_000 }, async () => {
+  test("doctor --deep-slurm runs a smoke job on the cluster (ok), a bad smoke partition blocks (exit 2); build-sif without apptainer says so", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const state = join(work, "doctor");
     const deep = await cli(["doctor", "--deep-slurm", "--json", "--state-root", state]);
     const report = parseJson<{ checks: { name: string; status: string; detail: string }[]; exitCode: number }>(deep);
@@ -157,7 +158,7 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
     assert.match(noApptainer.stderr, /neither apptainer nor singularity is on PATH/);
   });
 
-  test("Slurm's own memory enforcement: a job above its --mem is killed by slurmstepd, and read as an OOM kill", { timeout: 90_000 }, async () => {
+  test("Slurm's own memory enforcement: a job above its --mem is killed by slurmstepd, and read as an OOM kill", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const log = join(work, "slurm-oom.log");
     const submitted = spawnSync("sbatch", ["--parsable", "--mem=100M", "-J", "mv-test-memory", "-o", log, "--wrap", `python3 -c "import time; hog = bytearray(400 * 1024 * 1024); time.sleep(30)"`], { encoding: "utf8" });
     assert.equal(submitted.status, 0, submitted.stderr);
@@ -167,7 +168,7 @@ describe("Slurm entry points on a real cluster", { skip }, () => {
         const queue = spawnSync("squeue", ["--json"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
         const found = parseSqueueJson(queue.stdout).find((j) => j.jobId === id);
         return found && queuedState(found.state) === "ended" && found;
-      }, 60_000, 500);
+      }, DEFAULT_WAIT_MS, 500);
       const text = readFileSync(log, "utf8");
       assert.ok(memoryKillInLog(text), text);
       const observed = endedObservation("a", job.state, undefined, { memoryExceeded: memoryKillInLog(text) });

@@ -14,7 +14,8 @@ import { repoRoot } from "../../src/util/paths.js";
 import { CLI, cli, cliSync, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { tinyManifestYaml } from "../helpers/fixtures.js";
-import { journalRecords } from "../helpers/journal.js";
+import { countRecords, journalRecords, waitForJournal } from "../helpers/journal.js";
+import { exitedReason } from "../helpers/wait.js";
 import { loadStudy, requireOptunaOrSkip } from "../helpers/optuna.js";
 
 interface SummaryRun {
@@ -159,16 +160,14 @@ describe("Optuna sweeps on the real Docker engine", { skip }, () => {
   test("a sweep killed mid-trial resumes its study: finished trials are not repeated, in-flight trials continue with their runs", async () => {
     const out = join(work, "resume");
     assert.equal(cliSync(["register-model", CONTRACT_MODEL, "--state-root", out]).code, 0);
-    const file = manifest("resume.yaml", "rs", sweepJob("contract-test", "n_latent: {type: int, low: 1, high: 64}", "    model_params: {behavior: sleep, sleep_seconds: 3}\n    optimize_metric: n_latent\n    n_trials: 4\n"));
+    const file = manifest("resume.yaml", "rs", sweepJob("contract-test", "n_latent: {type: int, low: 1, high: 64}", "    model_params: {behavior: sleep, sleep_seconds: 6}\n    optimize_metric: n_latent\n    n_trials: 4\n"));
     const args = [CLI, "run", "--manifest", file, "--output", out, "--json", "--max-concurrent", "2"];
     const first = spawn(process.execPath, args, { stdio: "ignore" });
     const exited = new Promise<void>((resolve) => first.on("exit", () => resolve()));
-    // Kill it once both first trials are launched (their containers keep running).
-    const deadline = Date.now() + 60_000;
-    while (journalRecords(out).filter((r) => r.type === "LAUNCH_INTENT").length < 2) {
-      assert.ok(Date.now() < deadline, "two trials launched within a minute");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Kill it once both first trials are launched (their containers keep running), before any trial is told.
+    await waitForJournal(out, "two trials launched", (records) => records.filter((r) => r.type === "LAUNCH_INTENT").length >= 2, {
+      giveUpIf: () => exitedReason(first, "the first sweep") ?? (countRecords(out, "SWEEP_TRIAL_TOLD") > 0 && "a trial was told before the second launched (the kill would come too late)"),
+    });
     first.kill("SIGKILL");
     await exited;
     const askedBefore = journalRecords(out).filter((r) => r.type === "SWEEP_TRIAL_ASKED") as unknown as { trialNumber: number; runId: string }[];

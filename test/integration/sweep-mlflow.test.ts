@@ -65,8 +65,8 @@ describe("Optuna studies in MLflow (real tracking server, real Optuna, real Dock
     server = startMlflow(join(work, "mlflow"), await freePort());
     client = new MlflowClient({ trackingUri: server.uri });
   });
-  after(() => {
-    server?.stop();
+  after(async () => {
+    await server?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 

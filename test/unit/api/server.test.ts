@@ -12,6 +12,7 @@ import type { ControllerPort } from "../../../src/api/controller-port.js";
 import { MANIFEST_FILE, MANIFEST_SHA_FILE, manifestShaLine } from "../../../src/artifacts/manifest.js";
 import { sha256Hex } from "../../../src/identity/hash.js";
 import { launch, move, plan, steppingClock } from "../index/fixtures.js";
+import { waitFor } from "../../helpers/wait.js";
 
 const RUN_A = "a".repeat(24);
 const RUN_B = "b".repeat(24);
@@ -92,12 +93,9 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Polls until `condition` holds (the shared helper, with its generous deadline). */
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  await waitFor(what, condition, 20_000, 10);
 }
 
 async function getJson<T>(path: string, status = 200): Promise<T> {
@@ -287,12 +285,29 @@ describe("status API", { timeout: 30_000 }, () => {
       move(runC, "ADMITTED", "RUNNING", "STARTED", { attempt: 1, attemptId: attemptC }),
     ]);
     const response = await fetch(`${base}/api/v1/runs/${runC}/logs?follow=true`);
-    const body = response.text();
-    await new Promise((r) => setTimeout(r, 150));
+    // Each line is appended once the client has seen the previous one, so the follow really streams appended lines.
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = "";
+    const readUntil = async (line: string) => {
+      while (!received.includes(line)) {
+        const { value, done } = await reader.read();
+        if (done) assert.fail(`the follow ended before it sent ${JSON.stringify(line)}; it sent ${JSON.stringify(received)}`);
+        received += decoder.decode(value);
+      }
+    };
+    await readUntil("start\n");
     appendFileSync(join(wsC, "run.log"), "epoch 2\n");
-    await new Promise((r) => setTimeout(r, 150));
+    await readUntil("epoch 2\n");
     appendFileSync(join(wsC, "run.log"), "done\n");
     controller.append([move(runC, "RUNNING", "FAILED", "EXITED_FAILED", { attempt: 1, attemptId: attemptC, reason: "nonzero_exit" })]);
+    const body = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return received;
+        received += decoder.decode(value);
+      }
+    })();
     assert.equal(await body, "start\nepoch 2\ndone\n", "the stream ends by itself once the run is terminal");
   });
 

@@ -8,6 +8,7 @@ import { prng, readH5muSummary, writeH5mu, writeLatent } from "../../../src/h5/i
 import { fingerprintFile } from "../../../src/catalog/datasets.js";
 import { MultiverseError } from "../../../src/domain/errors.js";
 import { tempDir } from "../../helpers/fixtures.js";
+import { waitFor } from "../../helpers/wait.js";
 
 let dir: string;
 let cleanup: () => void;
@@ -50,8 +51,9 @@ describe("MuData files", () => {
   test("the same spec gives byte-identical files, in another second too; another seed does not", async () => {
     const spec = { nObs: 20, modalities: { rna: { nVars: 8 }, adt: { nVars: 3, sparse: true } }, seed: 5 };
     await writeH5mu(join(dir, "a.h5mu"), spec);
+    const writtenIn = Math.floor(Date.now() / 1000);
     // HDF5 stamps datasets with the current second; the writer must not let that reach the bytes.
-    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 50));
+    await waitFor("the clock in a later second than a.h5mu's", () => Math.floor(Date.now() / 1000) > writtenIn, 10_000, 20);
     await writeH5mu(join(dir, "b.h5mu"), spec);
     await writeH5mu(join(dir, "c.h5mu"), { ...spec, seed: 6 });
     assert.equal(await fingerprintFile(join(dir, "a.h5mu")), await fingerprintFile(join(dir, "b.h5mu")));

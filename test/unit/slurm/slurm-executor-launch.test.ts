@@ -27,7 +27,10 @@ class Cluster implements CommandRunner {
   calls: string[] = [];
   jobs: JobRecord[] = [];
   private nextId = 500;
+  /** Sees every command before it is answered (a test can change the cluster in response). */
+  onRun?: (command: string, args: readonly string[]) => void;
   async run(command: string, args: readonly string[]): Promise<CommandResult> {
+    this.onRun?.(command, args);
     this.calls.push([command, ...args].join(" "));
     if (command === "squeue") return { code: 0, stdout: JSON.stringify({ meta: {}, errors: [], jobs: this.jobs }), stderr: "" };
     if (command === "sbatch") {
@@ -207,11 +210,18 @@ describe("SlurmExecutor: cancel", () => {
     assert.ok(Date.now() - started >= 500, "waited for the grace period");
     assert.deepEqual(cluster.calls.filter((c) => c.startsWith("scancel")), ["scancel --signal=TERM --full --name=mv-r1-own-a1", "scancel --name=mv-r1-own-a1"]);
 
+    // This time the job ends while the executor waits out the grace period: once SIGTERM is sent and the executor
+    // has read the queue once more and seen it still running (an event the cancel causes, not a timer).
     cluster.calls = [];
-    setTimeout(() => (cluster.jobs[0]!.job_state = "CANCELLED"), 100);
+    let readsAfterTerm = -1;
+    cluster.onRun = (command, args) => {
+      if (command === "scancel" && args.includes("--signal=TERM")) readsAfterTerm = 0;
+      if (command === "squeue" && readsAfterTerm >= 0 && ++readsAfterTerm === 2) cluster.jobs[0]!.job_state = "CANCELLED";
+    };
     const again = Date.now();
     cluster.jobs[0]!.job_state = "RUNNING";
     await executor.cancel("r1-own-a1", 30);
+    assert.equal(readsAfterTerm, 2, "the job was seen running after SIGTERM, then ended");
     assert.ok(Date.now() - again < 5000, "no waiting once the job has ended");
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileSource, type FileSourceOptions } from "../../../src/sources/file-source.js";
 import type { DesiredState } from "../../../src/sources/resource-source.js";
+import { pauseUnlessExited } from "../../helpers/wait.js";
 
 const benchmark = (name: string, seeds = "[0]", extra = "") =>
   `apiVersion: multiverse.io/v1alpha1\nkind: Benchmark\nmetadata: {name: ${name}}\nspec:\n  experimentName: ${name}\n  jobs:\n    - {name: j, dataset: d, model: pca, seeds: ${seeds}}\n${extra}`;
@@ -36,7 +37,7 @@ class Harness {
   }
 
   /** The current state if it matches, else the next one handed out that does. */
-  until(what: string, predicate: (s: DesiredState) => boolean, timeoutMs = 5000): Promise<DesiredState> {
+  until(what: string, predicate: (s: DesiredState) => boolean, timeoutMs = 30_000): Promise<DesiredState> {
     const current = this.source.current();
     if (predicate(current)) return Promise.resolve(current);
     return new Promise((resolve, reject) => {
@@ -151,7 +152,8 @@ describe("FileSource", () => {
 
   test("a partial write finished quickly is never seen: no deletion, no problem, then the new version", async () => {
     writeFileSync(join(dir, "two.yaml"), `${benchmark("first")}---\n${benchmark("second")}`);
-    harness = new Harness(dir);
+    // A settle time far above the pause between the two writes, so a slow machine cannot stretch that pause past it.
+    harness = new Harness(dir, { settleMs: 2000 });
     await harness.start();
     const before = harness.source.current();
     // The first half is a valid file on its own: only settling tells it apart from the whole.
@@ -332,7 +334,7 @@ describe("FileSource", () => {
     })();
     try {
       writeFileSync(join(dir, "calm.yaml"), benchmark("calm"));
-      await harness.until("calm, while busy.yaml never settles", (s) => names(s).includes("Benchmark/calm"), 3000);
+      await harness.until("calm, while busy.yaml never settles", (s) => names(s).includes("Benchmark/calm"), 10_000);
     } finally {
       stop = true;
       await churn;
@@ -382,10 +384,7 @@ describe("FileSource", () => {
       let output = "";
       child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      const exited = await Promise.race([
-        new Promise<number | null>((done) => child.on("exit", (code) => done(code))),
-        sleep(8000).then(() => "timeout" as const),
-      ]);
+      const exited = (await pauseUnlessExited(child, 60_000)) === "exited" ? child.exitCode : "timeout";
       if (exited === "timeout") child.kill("SIGKILL");
       assert.equal(exited, 0, `the child should exit with 0 by itself; output: ${output}`);
       assert.match(output, /stopped/);

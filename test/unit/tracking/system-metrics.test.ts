@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "../../helpers/wait.js";
 import { SamplingLoop, sampleFromDockerStats, systemMetrics, type ResourceSample, type ResourceSampler } from "../../../src/tracking/system-metrics.js";
 
 describe("docker stats to samples", () => {
@@ -41,6 +42,16 @@ describe("samples to MLflow system metrics", () => {
   });
 });
 
+/**
+ * Waits (on observed state, however slow the machine) until the sampler has been asked `calls` times, then lets ten
+ * more of the loop's 1 ms intervals pass: enough for a loop that failed to stop to ask once more. That pause decides
+ * nothing for a loop that works: it only gives a broken one the chance to show itself.
+ */
+async function sampledTimes(sampler: ScriptedSampler, calls: number): Promise<void> {
+  await waitFor(`${calls} calls of the sampler`, () => sampler.calls >= calls, 30_000, 5);
+  for (let i = 0; i < 10; i += 1) await sleep(1);
+}
+
 class ScriptedSampler implements ResourceSampler {
   readonly source = "script";
   calls = 0;
@@ -58,7 +69,7 @@ describe("sampling loop", () => {
     const groups: [number[], number][] = [];
     const loop = new SamplingLoop(sampler, "a", { intervalMs: 1, flushEvery: 2, onSamples: (s, first) => groups.push([s.map((x) => x.timestamp), first]) });
     loop.start();
-    await sleep(100);
+    await sampledTimes(sampler, 5);
     const result = loop.stop();
     assert.deepEqual(groups, [[[1, 2], 0]]);
     assert.deepEqual(result.samples.map((s) => s.timestamp), [3]);
@@ -70,7 +81,7 @@ describe("sampling loop", () => {
     const sampler = new ScriptedSampler(Array.from({ length: 50 }, () => undefined));
     const loop = new SamplingLoop(sampler, "a", { intervalMs: 1, flushEvery: 10, maxMissing: 3 });
     loop.start();
-    await sleep(100);
+    await sampledTimes(sampler, 4);
     assert.equal(sampler.calls, 4);
     assert.deepEqual(loop.stop().all, []);
   });
