@@ -2,6 +2,7 @@
  * How each journal record changes the index's rows. Prepared once per connection; `project` is called inside
  * the caller's transaction.
  */
+import { describeOrigin } from "../domain/origin.js";
 import type Database from "better-sqlite3";
 import type { JournalRecord } from "../journal/records.js";
 
@@ -139,7 +140,7 @@ export function createProjector(db: Database.Database): Projector {
         s.touch.run({ runId: record.runId, ts: record.ts });
         return;
       case "BENCHMARK_APPLIED":
-        s.benchmarkApplied.run({ name: record.name, generation: record.generation, specHash: record.specHash, file: record.file, line: record.line, jobs: record.jobs, ts: record.ts });
+        s.benchmarkApplied.run({ name: record.name, generation: record.generation, specHash: record.specHash, file: record.file ?? (record.origin ? describeOrigin(record.origin) : ""), line: record.line ?? 0, jobs: record.jobs, ts: record.ts });
         return;
       case "BENCHMARK_DELETED":
         s.benchmarkDeleted.run({ name: record.name, generation: record.generation, ts: record.ts });
