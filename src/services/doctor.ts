@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { CommandRunner } from "../executors/slurm/command-runner.js";
 import { verifyIndex } from "../index/run-index.js";
 import { lockHolder } from "../state/state-root.js";
+import type { ResolvedStateRoot } from "../state/resolve-state-root.js";
 
 export type CheckStatus = "ok" | "warning" | "blocked" | "skipped";
 
@@ -23,6 +24,8 @@ export interface DoctorReport {
 
 export interface DoctorOptions {
   stateRoot: string;
+  /** Which resolver rule chose the state root (printed as the first check). */
+  located?: ResolvedStateRoot;
   runner: CommandRunner;
   deepSlurm?: boolean;
   smokePartition?: string;
@@ -36,6 +39,7 @@ async function version(runner: CommandRunner, command: string, args: string[]): 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { runner, stateRoot } = options;
   const checks: Check[] = [];
+  if (options.located) checks.push({ name: "state root location", status: "ok", detail: `${stateRoot} (rule ${options.located.rule}: ${options.located.source})` });
 
   if (!existsSync(stateRoot)) checks.push({ name: "state root", status: "warning", detail: `${stateRoot} does not exist yet (it is created by the first run)` });
   else {

@@ -4,15 +4,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Errors } from "../domain/errors.js";
 import { processAlive } from "../util/process.js";
 
+import { locateStateRoot } from "./locate.js";
+
+/** The state root when no flag names one (resolve-state-root.ts: environment, config file, XDG, home). */
 export function defaultStateRoot(): string {
-  if (process.env.MULTIVERSE_STATE_DIR) return resolve(process.env.MULTIVERSE_STATE_DIR);
-  if (process.env.XDG_STATE_HOME) return join(process.env.XDG_STATE_HOME, "multiverse");
-  return join(homedir(), ".multiverse");
+  return locateStateRoot().path;
 }
 
 /** A stable id for this state root, stored in it, used as the owner label of engine-side objects. */
