@@ -27,6 +27,7 @@ import { LIST_FORMATS } from "./format.js";
 import { maybeWatch } from "./watch.js";
 import { withStateRoot } from "./state-root-option.js";
 import { registerMlflowSyncCommand } from "./commands/mlflow-sync.js";
+import { registerGcCommand } from "./commands/gc.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -213,6 +214,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action((slug: string, options) => setExit(modelsSetupCommand(slug, options, io)));
 
   registerMlflowSyncCommand(program, io, setExit);
+  registerGcCommand(program, io, setExit);
 
   return program;
 }
