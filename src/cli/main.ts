@@ -28,6 +28,7 @@ import { maybeWatch } from "./watch.js";
 import { withStateRoot } from "./state-root-option.js";
 import { registerMlflowSyncCommand } from "./commands/mlflow-sync.js";
 import { registerGcCommand } from "./commands/gc.js";
+import { registerExportCommand } from "./commands/export.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -215,6 +216,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   registerMlflowSyncCommand(program, io, setExit);
   registerGcCommand(program, io, setExit);
+  registerExportCommand(program, io, setExit);
 
   return program;
 }
