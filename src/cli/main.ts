@@ -29,6 +29,7 @@ import { withStateRoot } from "./state-root-option.js";
 import { registerMlflowSyncCommand } from "./commands/mlflow-sync.js";
 import { registerGcCommand } from "./commands/gc.js";
 import { registerExportCommand } from "./commands/export.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -217,6 +218,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerMlflowSyncCommand(program, io, setExit);
   registerGcCommand(program, io, setExit);
   registerExportCommand(program, io, setExit);
+  registerMigrateCommand(program, io, setExit);
 
   return program;
 }

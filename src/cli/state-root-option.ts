@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { locateStateRoot } from "../state/locate.js";
 import type { ResolvedStateRoot } from "../state/resolve-state-root.js";
+import { checkStateVersion } from "../state/version-file.js";
 
 export interface StateRootOptions {
   stateRoot?: string;
@@ -26,6 +27,9 @@ export function locateStateRootOf(options: StateRootOptions): ResolvedStateRoot 
   return !existsSync(join(located.path, "journal")) && existsSync(join(simple, "journal")) ? { ...located, path: simple } : located;
 }
 
+/** The state root of a command; one written by an older or newer layout is refused with what to run. */
 export function resolveStateRoot(options: StateRootOptions): string {
-  return locateStateRootOf(options).path;
+  const path = locateStateRootOf(options).path;
+  if (existsSync(path)) checkStateVersion(path, { write: false });
+  return path;
 }
