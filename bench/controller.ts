@@ -11,8 +11,9 @@ import { performance } from "node:perf_hooks";
 import { writeH5mu } from "../src/h5/index.js";
 import { storeLayout } from "../src/artifacts/layout.js";
 import { acquireStateLock } from "../src/state/state-root.js";
+import { ExecutorRegistry } from "../src/executors/registry.js";
 import { openControllerSession } from "../src/services/controller-session.js";
-import { hostCapacity } from "../src/services/run-service.js";
+import { hostCapacity } from "../src/executors/host-capacity.js";
 import { repoRoot } from "../src/util/paths.js";
 import { cli } from "../test/helpers/cli.js";
 import { startControllerProcess } from "../test/helpers/controller.js";
@@ -35,7 +36,7 @@ try {
   if (planned.code !== 0) throw new Error(planned.stderr);
   // Settle the 10,000 planned runs (cancelled while PENDING) so that the controller knows them but runs none.
   const lock = acquireStateLock(state, "bench");
-  const session = openControllerSession({ stateRoot: state, layout: storeLayout(state, "store"), executors: {}, capacity: hostCapacity({}) });
+  const session = openControllerSession({ stateRoot: state, layout: storeLayout(state, "store"), executors: new ExecutorRegistry({ stateRoot: state }), capacity: hostCapacity({}) });
   const ids = session.controller.all().map((r) => r.runId);
   for (const id of ids) session.controller.requestCancel(id);
   await session.controller.runUntilSettled(ids);

@@ -18,7 +18,7 @@ import type { ReconcileLoopStats } from "../src/domain/controller-metrics.js";
 import type { StatusSink } from "../src/status/status-sink.js";
 import type { RunController } from "./run/run-controller.js";
 import type { SweepSupervisor } from "./sweep-supervisor.js";
-import { ReconcileLoop } from "./loop/reconcile-loop.js";
+import { ReconcileLoop, type ReconcileResult } from "./loop/reconcile-loop.js";
 
 export interface BenchmarkPlanner {
   /** Plans a Benchmark against the declared catalog; throws a MultiverseError when it cannot be planned. */
@@ -37,6 +37,12 @@ export interface BenchmarkControllerDeps {
   onError?: (name: string, error: unknown) => void;
   /** Told after each reconcile of a Benchmark (for logs and readiness). */
   onReconciled?: (name: string, generation: number) => void;
+  /**
+   * How long a Benchmark must stay undeclared before it counts as deleted (its runs cancelled): a file removed and
+   * put back within this time (a checkout, an editor, a sync tool) changes nothing. `deleteNow` skips it.
+   */
+  deletionGraceMs?: number;
+  log?: (line: string) => void;
 }
 
 interface CachedPlan {
@@ -52,16 +58,17 @@ export class BenchmarkController {
   private readonly plans = new Map<string, CachedPlan>();
   private desired: DesiredState = { revision: 0, resources: [], problems: [] };
   private readonly clock: () => Date;
+  /** Benchmarks the journal knows that the source no longer declares, since when (ms). */
+  private readonly absentSince = new Map<string, number>();
+  /** Deleted on purpose (`multiverse delete`): no grace once the source no longer declares them. */
+  private readonly deleteRequested = new Set<string>();
 
   constructor(private readonly deps: BenchmarkControllerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.loop = new ReconcileLoop<string>({
       name: "benchmark",
       reconciler: {
-        reconcile: async (name) => {
-          await this.reconcile(name);
-          return {};
-        },
+        reconcile: (name) => this.reconcile(name),
       },
       baseDelayMs: 200,
       maxDelayMs: 60_000,
@@ -117,6 +124,12 @@ export class BenchmarkController {
     return this.loop.metrics();
   }
 
+  /** An explicit deletion: once the source no longer declares it, the Benchmark is deleted without the grace. */
+  deleteNow(name: string): void {
+    this.deleteRequested.add(name);
+    this.loop.enqueue(name);
+  }
+
   private names(): Set<string> {
     const names = new Set<string>();
     for (const [name, known] of this.known) if (!known.deleted) names.add(name);
@@ -128,9 +141,11 @@ export class BenchmarkController {
     return this.desired.resources.find((r) => r.kind === "Benchmark" && r.name === name);
   }
 
-  async reconcile(name: string): Promise<void> {
+  async reconcile(name: string): Promise<ReconcileResult> {
     const sourced = this.declared(name);
     const known = this.known.get(name);
+    const waitForDeletion = this.deletionPending(name, sourced !== undefined, known);
+    if (waitForDeletion !== undefined) return { requeueAfterMs: waitForDeletion };
     let declared: DeclaredBenchmark | undefined;
     let plan: CachedPlan | undefined;
     if (sourced) {
@@ -166,7 +181,7 @@ export class BenchmarkController {
     this.deps.writer.append(decision.records.filter((r) => r.type !== "BENCHMARK_STATUS"));
     if (plan && decision.applyRunIds.length > 0) {
       const benchmark = sourced!.resource as BenchmarkResource;
-      const entries = await this.deps.runs.applyPlan(plan.runs, { skipCompleted: benchmark.spec.skipCompleted ?? true, converge: true });
+      const entries = await this.deps.runs.applyPlan(plan.runs, { skipCompleted: benchmark.spec.skipCompleted ?? true, converge: true, rerunCancelled: decision.records.some((r) => r.type === "BENCHMARK_APPLIED") });
       const active = entries.filter((e) => !isTerminal(this.deps.runs.get(e.runId)?.snapshot.value ?? "PENDING")).map((e) => e.runId);
       this.deps.runs.track(active);
     }
@@ -177,6 +192,26 @@ export class BenchmarkController {
       if (record.type === "BENCHMARK_STATUS") await this.deps.status.benchmarkStatus({ name, generation: decision.generation, observedGeneration: record.observedGeneration, conditions: record.conditions, runIds: record.runIds, phaseCounts: phaseCounts(runs, record.runIds), ...(sourced ? { origin: sourced.origin } : {}) });
     }
     this.deps.onReconciled?.(name, decision.generation);
+    if (decision.records.some((r) => r.type === "BENCHMARK_DELETED")) this.deleteRequested.delete(name);
+    return {};
+  }
+
+  /** Milliseconds until an undeclared Benchmark counts as deleted, or undefined to reconcile it now. */
+  private deletionPending(name: string, declared: boolean, known: KnownBenchmark | undefined): number | undefined {
+    if (declared || !known || known.deleted) {
+      if (this.absentSince.delete(name) && declared && known && !known.deleted) this.deps.log?.(`benchmark ${name} is declared again within the grace: not deleted`);
+      return undefined;
+    }
+    const grace = this.deps.deletionGraceMs ?? 0;
+    if (this.deleteRequested.has(name) || grace <= 0) return undefined;
+    const now = this.clock().getTime();
+    const since = this.absentSince.get(name);
+    if (since === undefined) {
+      this.absentSince.set(name, now);
+      this.deps.log?.(`benchmark ${name} is no longer declared: deleted in ${Math.ceil(grace / 1000)} s unless it is declared again`);
+      return grace;
+    }
+    return now - since < grace ? grace - (now - since) : undefined;
   }
 
   private async planOf(sourced: SourcedResource): Promise<CachedPlan> {

@@ -74,7 +74,8 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
   }
 
   const sourceGenerationMoved = declared.generation !== undefined && declared.generation !== known?.generation;
-  if (!known || known.deleted || known.specHash !== declared.specHash || sourceGenerationMoved) {
+  const newGeneration = !known || known.deleted || known.specHash !== declared.specHash || sourceGenerationMoved;
+  if (newGeneration) {
     generation = declared.generation !== undefined && declared.generation > generation ? declared.generation : generation + 1;
     const where = declared.origin.kind === "file" ? { file: declared.origin.file, line: declared.origin.line ?? 1 } : { origin: declared.origin };
     records.push({ type: "BENCHMARK_APPLIED", name, generation, specHash: declared.specHash, ...where, jobs: declared.jobs });

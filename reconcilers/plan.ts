@@ -13,11 +13,14 @@ import type {
   ValidatorLevel,
 } from "../src/domain/resources.js";
 import { CONTRACT_VERSION } from "../src/domain/resources.js";
-import { Errors, type MultiverseError } from "../src/domain/errors.js";
+import { Errors, type ErrorLocation, type MultiverseError } from "../src/domain/errors.js";
 import { logicalRunId, paramsHash, runName } from "../src/identity/run-identity.js";
 import { resolveHyperparameters } from "../src/schemas/hyperparameters.js";
 import { parseMemLimit } from "../src/manifest/mem-limit.js";
+import { imageReferenceProblem } from "../src/manifest/image-reference.js";
+import type { JobField, JobOrigin } from "../src/manifest/job-origins.js";
 import { mergeSlurmSettings } from "../src/schemas/slurm-settings.js";
+import { resolveBackend } from "../src/executors/backend-resolution.js";
 import { duplicateStudyErrors, planSweep, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
 
 export interface PlanCatalog {
@@ -36,6 +39,8 @@ export interface PlanOptions {
   file?: string;
   /** Slurm + Apptainer: run a SIF whose OCI source digest is unknown (identity unverified_local). */
   acceptDegraded?: boolean;
+  /** Per job (same index as the Benchmark's jobs): where its fields are in the manifest, for error locations. */
+  origins?: readonly JobOrigin[];
 }
 
 export interface PlannedRun {
@@ -49,6 +54,8 @@ export interface PlanResult {
   /** Jobs of mode "sweep": their runs are the trials an Optuna study asks for (src/sweeps). */
   sweeps: PlannedSweep[];
   errors: MultiverseError[];
+  /** What the user should know although nothing is wrong, e.g. hyperparameters no schema checks. */
+  notices: string[];
 }
 
 const MISSING_IMAGE_DIGEST = "missing";
@@ -58,8 +65,13 @@ export function planBenchmark(benchmark: BenchmarkResource, catalog: PlanCatalog
   const errors: MultiverseError[] = [];
   const seen = new Set<string>();
   const sweeps: PlannedSweep[] = [];
+  const notices: string[] = [];
   benchmark.spec.jobs.forEach((job, index) => {
     try {
+      const model = catalog.models.get(job.model);
+      if (model && Object.keys(model.spec.hyperparametersSchema ?? {}).length === 0 && Object.keys(job.params ?? {}).length > 0) {
+        notices.push(`jobs[${index}] (${job.name}): model "${job.model}" has no hyperparameter schema (not a built-in or registered model, and none given with it), so its parameters ${Object.keys(job.params).join(", ")} are passed to the container unchecked`);
+      }
       if (job.mode === "sweep" || job.sweep !== undefined) {
         sweeps.push(planSweepJob(benchmark, job, index, catalog, options));
         return;
@@ -76,7 +88,7 @@ export function planBenchmark(benchmark: BenchmarkResource, catalog: PlanCatalog
     }
   });
   errors.push(...duplicateStudyErrors(sweeps, options.file));
-  return { runs, sweeps, errors };
+  return { runs, sweeps, errors, notices };
 }
 
 /** A sweep job: planned as a train job with its fixed parameters (dataset, image, limits), then its study checked. */
@@ -95,18 +107,20 @@ function planSweepJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: nu
 
 function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number, catalog: PlanCatalog, options: PlanOptions): PlannedRun[] {
   const where = `jobs[${index}] (${job.name})`;
-  const location = { file: options.file, field: `jobs[${index}]` };
+  const origin = options.origins?.[index];
+  const at = (field: JobField, sub?: (string | number)[]): ErrorLocation => origin?.at(field, sub) ?? { file: options.file, field: `jobs[${index}]` };
+  const location = at("job");
   const dataset = catalog.datasets.get(job.dataset);
   if (!dataset) {
     throw Errors.unknownDataset(`${where}: dataset "${job.dataset}" is not registered and not declared in the manifest`, {
-      location,
+      location: at("dataset"),
       details: [`known datasets: ${[...catalog.datasets.keys()].sort().join(", ") || "(none)"}`, "register it with: multiverse register-dataset <path.h5mu> --slug " + job.dataset],
     });
   }
   const model = catalog.models.get(job.model);
   if (!model) {
     throw Errors.unknownModel(`${where}: model "${job.model}" is not a built-in or registered model`, {
-      location,
+      location: at("model"),
       details: [`known models: ${[...catalog.models.keys()].sort().join(", ") || "(none)"}`],
     });
   }
@@ -114,19 +128,25 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
   const fingerprint = dataset.spec.fingerprint;
   const nObs = dataset.spec.nObs;
   if (!fingerprint || nObs === undefined) {
-    throw Errors.badDataset(`${where}: dataset "${job.dataset}" has not been inspected (no fingerprint or n_obs)`, { location });
+    throw Errors.badDataset(`${where}: dataset "${job.dataset}" has not been inspected (no fingerprint or n_obs)`, { location: at("datasetPath") });
   }
   const params = resolveHyperparameters(model.spec.hyperparametersSchema, job.params, {
     model: model.spec.slug,
     job: `jobs[${index}] (${job.name})`,
     file: options.file,
+    ...(origin ? { locate: (path: (string | number)[]) => at("params", path) } : {}),
   });
-  const backend = job.backend ?? options.backend ?? benchmark.spec.backend ?? "docker";
+  const backend = resolveBackend({ override: options.backend, job: job.backend, benchmark: benchmark.spec.backend });
   if (job.imageSif !== undefined && backend !== "slurm") {
+    const sifAt = at("imageSif");
     throw Errors.schema(`${where}: image_sif names a SIF for the Slurm + Apptainer path, but the job runs on backend "${backend}"`, {
-      location: { ...location, field: `jobs[${index}].image_sif` },
+      location: origin ? sifAt : { ...location, field: `jobs[${index}].image_sif` },
       details: ["run it with --backend slurm (or globals.backend: slurm), or remove image_sif"],
     });
+  }
+  const badImage = job.imageSif === undefined ? imageReferenceProblem(model.spec.runtime.image) : undefined;
+  if (badImage) {
+    throw Errors.badModel(`${where}: model "${model.spec.slug}": ${badImage}`, { location: at("image"), details: model.spec.directory ? [`the model is defined in ${model.spec.directory}`] : [] });
   }
   // A job's own SIF (image_sif) replaces the model's image on the Slurm path; its image_digest is the SIF's OCI source.
   const reference = job.imageSif ?? model.spec.runtime.image;
@@ -214,7 +234,7 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
   });
 }
 
-function checkModalities(job: BenchmarkJob, dataset: DatasetResource, model: ModelResource, where: string, location: { file?: string; field: string }): void {
+function checkModalities(job: BenchmarkJob, dataset: DatasetResource, model: ModelResource, where: string, location: ErrorLocation): void {
   const available = new Set((dataset.spec.modalities ?? []).map((m) => m.toLowerCase()));
   if (available.size === 0) return; // inline simple-mode datasets are not inspected for modalities
   const required = (model.spec.requiredModalities ?? []).map((m) => m.toLowerCase());

@@ -22,7 +22,7 @@ export function effectiveMemLimit(spec: { memLimitBytes?: number; oomRetries?: n
 }
 
 /** Reasons that another attempt cannot fix: retrying them would only repeat the same refusal. */
-const PERMANENT: ReadonlySet<FailureReason> = new Set(["image_missing", "unverified_image", "unschedulable"]);
+const PERMANENT: ReadonlySet<FailureReason> = new Set(["image_missing", "unverified_image", "unschedulable", "storage_full"]);
 
 export interface RetryDecision {
   retry: boolean;

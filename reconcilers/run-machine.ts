@@ -20,7 +20,7 @@ export type RunEvent =
   | { type: "VALIDATION_PASSED" }
   | { type: "VALIDATION_FAILED"; message: string }
   | { type: "PROMOTED"; artifactDir: string }
-  | { type: "PROMOTION_FAILED"; message: string }
+  | { type: "PROMOTION_FAILED"; message: string; reason?: FailureReason }
   | { type: "REUSED"; attemptId: string; artifactDir: string }
   | { type: "CANCEL" }
   | { type: "CANCEL_CONFIRMED" }
@@ -45,7 +45,7 @@ export const runMachine = setup({
         case "VALIDATION_FAILED":
           return { reason: "validation_failed" as const, message: event.message };
         case "PROMOTION_FAILED":
-          return { reason: "promotion_failed" as const, message: event.message };
+          return { reason: event.reason ?? ("promotion_failed" as const), message: event.message };
         case "DISCARD":
           return { reason: "discarded" as const, message: "discarded by operator decision" };
         case "REFUSED":

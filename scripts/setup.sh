@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Idempotent set-up of a fresh machine: system packages, Node dependencies, the Docker engine, local images,
-# the compiled CLI and the demo datasets. Fast on a warm machine: every step checks before it works.
+# Idempotent set-up of a fresh machine for everything, tests included: what the demo needs (setup-demo.sh), then
+# the Docker engine and the local images, a Slurm cluster, MLflow, Optuna, the test datasets and the other model
+# environments. Fast on a warm machine: every step checks before it works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-APT_PACKAGES=(docker.io mmdebstrap python3-h5py python3-numpy bubblewrap ca-certificates)
+./scripts/setup-demo.sh
+
+APT_PACKAGES=(docker.io mmdebstrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -17,11 +20,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "installing node dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
-
 ./scripts/start-dockerd.sh
 ./scripts/build-images.sh
 # A single-node Slurm cluster (slurm-wlm + munge) for the Slurm executor's tests.
@@ -29,14 +27,12 @@ fi
 # Pinned MLflow (the tracking server the projection tests start) and Optuna (the sweep bridge), each in its own venv.
 ./scripts/setup-mlflow.sh
 ./scripts/setup-optuna.sh
-npm run --silent build
 
-# The worker SDK's tests and the dataset conversion run on the host Python; numpy and h5py come from PyPI.
-python3 -c "import numpy, h5py, pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy h5py pytest
+# The worker SDK's tests run on the host Python; pytest comes from PyPI.
+python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check pytest
+# The synthetic test datasets (small, seeded).
 node dist/src/tools/make-demo-data.js data/generated
-# pbmc68k-reduced: the real PBMC subset scanpy ships in its wheel (fetched from PyPI once, then cached).
-[ -f data/generated/pbmc68k-reduced.h5mu ] || (cd worker && python3 -m multiverse.datasets.pbmc68k_reduced ../data/generated/pbmc68k-reduced.h5mu)
-# The local executor's model environments (pinned requirements, from PyPI; up-to-date ones are kept). multivi and
-# totalvi bring torch and scvi-tools (about 6 GB each), mowgli an older torch: a few minutes on a fresh machine.
-# cobolt cannot be installed from PyPI (see its model.yaml).
-for model in pca mofa multivi totalvi mowgli; do node bin/multiverse.js models setup "$model" >/dev/null; done
+# The local executor's other model environments. multivi and totalvi bring torch and scvi-tools (about 6 GB
+# each), mowgli an older torch: a few minutes on a fresh machine. cobolt cannot be installed from PyPI (see its
+# model.yaml).
+for model in multivi totalvi mowgli; do node bin/multiverse.js models setup "$model" >/dev/null; done

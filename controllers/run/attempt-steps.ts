@@ -6,11 +6,13 @@
 import { join } from "node:path";
 import type { AttemptObservation, Executor } from "../../src/executors/executor.js";
 import { attemptHandle, LaunchError } from "../../src/executors/executor.js";
+import { launchFields } from "../../src/executors/launch-fields.js";
 import type { RunRecord } from "../../src/journal/run-records.js";
 import { validateWorkspace } from "../../src/validation/validate-workspace.js";
 import { copyFailedEvidence, promote } from "../../src/artifacts/promote.js";
 import { verifyBundle } from "../../src/artifacts/verify.js";
 import { formatMemLimit } from "../../src/manifest/mem-limit.js";
+import { isStorageFull, isStorageReadOnly, storageProblem } from "../../src/domain/storage-errors.js";
 import { CONTAINER_LOG, orchestratorLog, prepareWorkspace } from "../workspace.js";
 import type { AdmissionLine } from "./admission.js";
 import type { RunControllerDeps, RunControllerOptions } from "./run-deps.js";
@@ -35,7 +37,14 @@ export class AttemptSteps {
     const executor = this.executorFor(record);
     const workspaceDir = this.deps.layout.workspaceDir(attemptId);
     if (!record.launched.has(attemptId)) {
-      prepareWorkspace(workspaceDir, record.spec, { runId: record.runId, attemptId });
+      try {
+        prepareWorkspace(workspaceDir, record.spec, { runId: record.runId, attemptId });
+      } catch (error) {
+        if (!isStorageFull(error) && !isStorageReadOnly(error)) throw error;
+        // No quick retry fixes a full or read-only disk: the attempt fails with the reason, the journal stays whole.
+        this.transitions.apply(record, { type: "LAUNCH_FAILED", reason: "storage_full", message: `cannot prepare the workspace ${workspaceDir}: ${storageProblem(error)} (${(error as Error).message})` });
+        return;
+      }
       this.deps.writer.append([
         { type: "LAUNCH_INTENT", runId: record.runId, attemptId, attempt, executor: executor.backend, handle: attemptHandle(attemptId), workspaceDir },
       ]);
@@ -50,8 +59,7 @@ export class AttemptSteps {
         runId: record.runId,
         ownerId: this.deps.ownerId,
         image: record.spec.image.reference,
-        datasetPath: record.spec.datasetPath,
-        workspaceDir,
+        ...launchFields(record.spec, workspaceDir),
         env: {
           ...tracking?.env,
           MULTIVERSE_LOG_LEVEL: this.options.logLevel,
@@ -61,12 +69,7 @@ export class AttemptSteps {
         memLimitBytes,
         cpus: record.spec.cpus,
         gpu: record.spec.gpu,
-        entrypoint: record.spec.entrypoint,
-        modelDirectory: record.spec.modelDirectory,
-        modelSlug: record.spec.model,
-        modelVersion: record.spec.modelVersion,
         timeoutSeconds: record.spec.timeoutSeconds,
-        slurm: record.spec.slurm,
         ...(tracking?.network ? { network: true } : {}),
       });
     } catch (error) {
@@ -164,7 +167,7 @@ export class AttemptSteps {
     } catch (error) {
       const message = (error as Error).message;
       this.log(record, attemptId, `promotion failed: ${message}`);
-      this.transitions.apply(record, { type: "PROMOTION_FAILED", message });
+      this.transitions.apply(record, { type: "PROMOTION_FAILED", message, ...(isStorageFull(error) ? { reason: "storage_full" as const } : {}) });
     }
   }
 

@@ -32,6 +32,8 @@ export interface ApplyPlanOptions {
   skipCompleted: boolean;
   /** Controller mode: runs that already ended are left as they are. */
   converge?: boolean;
+  /** Controller mode, a new generation: runs that were cancelled (superseded, deleted, by hand) are run again. */
+  rerunCancelled?: boolean;
 }
 
 function jobSeedKey(run: RunRecord): string {
@@ -56,7 +58,8 @@ export class PlanApplier {
       const record = this.store.get(run.runId);
       if (!record) throw new Error(`run ${run.runId} missing after planning`);
       const previous = earlier.get(jobSeedKey(record));
-      if (options.converge && isTerminal(record.snapshot.value)) {
+      const askedAgain = options.rerunCancelled === true && record.snapshot.value === "CANCELLED";
+      if (options.converge && isTerminal(record.snapshot.value) && !askedAgain) {
         entries.push({ ...baseEntry(record), disposition: "unchanged" });
         continue;
       }
@@ -85,6 +88,8 @@ export class PlanApplier {
       return previous ? { ...base, disposition: "new", cacheMiss: { previousRunId: previous.runId, changes: explainCacheMiss(previous.spec, record.spec) } } : { ...base, disposition: "new" };
     }
     if (isTerminal(phase)) {
+      // Asked for again: an earlier cancellation request is not part of this desire.
+      record.cancelRequested = false;
       this.transitions.apply(record, { type: "RERUN" });
       return { ...base, disposition: "rerun" };
     }

@@ -4,6 +4,7 @@
  * most one action (controllers/run/attempt-steps.ts). Admission, retries and plan dispositions live beside it.
  */
 import { isTerminal } from "../../src/domain/run-states.js";
+import { Errors, isMultiverseError } from "../../src/domain/errors.js";
 import type { AttemptObservation } from "../../src/executors/executor.js";
 import type { RunRecord } from "../../src/journal/run-records.js";
 import { attemptId as makeAttemptId } from "../../src/identity/run-identity.js";
@@ -38,9 +39,13 @@ export class RunController {
   private readonly waiting = new Map<string, () => void>();
   /** Attempts with an engine watch in flight (a run is requeued the moment its container exits). */
   private readonly watching = new Set<string>();
+  private failFatally: (error: unknown) => void = () => undefined;
+  /** Rejects when the journal cannot be written and the options say to give up (multiverse run). */
+  private readonly fatal = new Promise<never>((_resolve, reject) => (this.failFatally = reject));
 
   constructor(private readonly deps: RunControllerDeps, private readonly options: RunControllerOptions) {
     this.clock = options.clock ?? (() => new Date());
+    this.fatal.catch(() => undefined); // observed by settled(); never an unhandled rejection
     this.loop = new ReconcileLoop<string>({
       name: "run",
       reconciler: { reconcile: (runId) => this.reconcileKey(runId) },
@@ -49,6 +54,7 @@ export class RunController {
       onError: (runId, error) => {
         const record = deps.store.get(runId);
         if (record) deps.onError?.(record, error);
+        if (options.failOnUnwritableJournal && isMultiverseError(error) && error.code === Errors.journalUnwritable.code) this.failFatally(error);
       },
     });
     this.admissionLine = new AdmissionLine(deps.store, options.capacity, (runId) => this.loop.enqueue(runId));
@@ -86,9 +92,11 @@ export class RunController {
   /** Reconcile the given runs until each needs no more work; resolves with their records. */
   async runUntilSettled(runIds: readonly string[], workers = this.defaultWorkers()): Promise<RunRecord[]> {
     this.start(workers);
-    const records = await this.settled(runIds);
-    await this.stop();
-    return records;
+    try {
+      return await this.settled(runIds);
+    } finally {
+      await this.stop();
+    }
   }
 
   /** With the workers started: hands runs over and resolves when each needs no more work (two waiters of one run both resolve). */
@@ -98,7 +106,7 @@ export class RunController {
       this.waiting.set(runId, earlier ? () => { earlier(); resolve(); } : resolve);
     }));
     this.track(runIds);
-    await Promise.all(pending);
+    await Promise.race([Promise.all(pending), this.fatal]);
     return runIds.map((runId) => this.deps.store.get(runId)).filter((r): r is RunRecord => r !== undefined);
   }
 

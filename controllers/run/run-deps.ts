@@ -23,6 +23,11 @@ export interface RunControllerOptions {
   graceSeconds: number;
   logLevel: string;
   clock?: () => Date;
+  /**
+   * `multiverse run`: a journal that cannot be written ends the wait for every run with that error (nothing can be
+   * recorded, so nothing may act). The long-running controller keeps retrying with backoff instead.
+   */
+  failOnUnwritableJournal?: boolean;
 }
 
 export interface RunControllerDeps {

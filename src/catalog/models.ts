@@ -1,6 +1,6 @@
 /** Model definitions: model.yaml files (built-in under store/models/<slug>/, or registered under the state root). */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { API_VERSION, CONTRACT_VERSION, type ModelResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
@@ -8,7 +8,11 @@ import { modelYamlSchema } from "../schemas/seed-manifests.js";
 import { RESOURCE_SCHEMAS } from "../schemas/resources.js";
 import { compile } from "../schemas/ajv.js";
 import { issuesFromAjv } from "../schemas/error-messages.js";
-import { validateDocument } from "../manifest/validate-document.js";
+import { throwIssues, validateDocument } from "../manifest/validate-document.js";
+import { imageIssue, nonFiniteIssues, versionIssues } from "../manifest/manifest-checks.js";
+import { manifestPath } from "../manifest/manifest-paths.js";
+import type { SchemaIssue } from "../schemas/error-messages.js";
+import { readSchemaFile } from "../schemas/schema-file.js";
 import { locate, parseYamlDocuments, type LoadedDocument } from "../manifest/yaml-documents.js";
 
 interface ModelYaml {
@@ -49,14 +53,14 @@ function hyperparameterSchema(doc: LoadedDocument, yaml: ModelYaml, directory: s
   const where = { file: doc.file, ...locate(doc, ["hyperparameters_schema"]), field: "hyperparameters_schema" };
   let schema: unknown = {};
   if (typeof declared === "string") {
-    if (declared.includes("\u0000")) throw Errors.badModel("hyperparameters_schema: the path contains a NUL byte", { location: where });
-    const schemaFile = isAbsolute(declared) ? declared : join(directory, declared);
+    // the schema file sits in the model's directory: never an absolute path, never ".." out of it
+    const issues: SchemaIssue[] = [];
+    const schemaFile = manifestPath(directory, declared, ["hyperparameters_schema"], issues, "tree");
+    if (schemaFile === undefined) throw Errors.badModel(`hyperparameters_schema: ${issues[0]?.message ?? "not a usable path"}`, { location: where });
     if (!existsSync(schemaFile)) throw Errors.badModel(`hyperparameters_schema file ${schemaFile} does not exist`, { location: where });
-    try {
-      schema = JSON.parse(readFileSync(schemaFile, "utf8"));
-    } catch (error) {
-      throw Errors.badModel(`hyperparameters_schema ${schemaFile} is not valid JSON: ${(error as Error).message}`, { location: { file: schemaFile } });
-    }
+    const read = readSchemaFile(schemaFile);
+    if (!read.ok) throw Errors.badModel(`hyperparameters_schema ${read.reason}`, { location: /not valid JSON/.test(read.reason) ? { file: schemaFile } : where });
+    schema = read.schema;
   } else if (declared !== undefined) {
     schema = declared;
   }
@@ -75,8 +79,10 @@ function hyperparameterSchema(doc: LoadedDocument, yaml: ModelYaml, directory: s
 export function loadModelYaml(path: string): ModelResource {
   const file = resolve(path);
   const doc = singleMapping(readText(file, "model definition"), path, "name, version, runtime, ...");
+  throwIssues(doc, nonFiniteIssues(doc.value), "model definition");
   validateDocument(doc, modelYamlSchema, "model definition");
   const yaml = doc.value as ModelYaml;
+  throwIssues(doc, [...imageIssue(yaml.runtime.image, ["runtime", "image"]), ...versionIssues(doc.value as Record<string, unknown>, [["contract_version"]])], "model definition");
   const directory = dirname(file);
   const resource: ModelResource = {
     apiVersion: API_VERSION,
@@ -177,8 +183,19 @@ function readRegistered(path: string): ModelResource {
   if ((doc.value as { kind?: unknown }).kind !== "Model") throw Errors.badModel(`catalog entry ${path} is not a Model resource`, { location: { file: path, line: doc.line } });
   validateDocument(doc, RESOURCE_SCHEMAS.Model, "Model");
   const model = doc.value as ModelResource;
+  throwIssues(doc, imageIssue(model.spec.runtime.image, ["spec", "runtime", "image"]), "Model");
   model.spec.contractVersion ??= CONTRACT_VERSION;
   model.spec.supportedOmics ??= [];
   model.spec.hyperparametersSchema ??= {};
   return model;
+}
+
+/**
+ * A manifest's inline model (simple mode, or a Model document) often gives slug, version and image but no
+ * hyperparameter schema: the built-in or registered model of the same slug supplies it, so that its params are
+ * validated and defaulted the same way. An inline model with a schema of its own keeps it.
+ */
+export function withCatalogSchema(inline: ModelResource, known: ModelResource | undefined): ModelResource {
+  if (!known || Object.keys(inline.spec.hyperparametersSchema ?? {}).length > 0) return inline;
+  return { ...inline, spec: { ...inline.spec, hyperparametersSchema: structuredClone(known.spec.hyperparametersSchema) } };
 }

@@ -66,6 +66,8 @@ export const Errors = {
   modalities: declare("MV_MODALITIES", { exit: EXIT_BAD_INPUT, http: 400 }),
   badDataset: declare("MV_BAD_DATASET", { exit: EXIT_BAD_INPUT, http: 400 }),
   badModel: declare("MV_BAD_MODEL", { exit: EXIT_BAD_INPUT, http: 400 }),
+  /** A model the local executor would run has no environment yet (`multiverse models setup <slug>` makes it). */
+  environmentMissing: declare("MV_ENVIRONMENT_MISSING", { exit: EXIT_BAD_INPUT, http: 400 }),
   pathEscape: declare("MV_PATH_ESCAPE", { exit: EXIT_BAD_INPUT, http: 400 }),
   strictImage: declare("MV_UNVERIFIED_IMAGE", { exit: EXIT_BAD_INPUT, http: 400 }),
   notFound: declare("MV_NOT_FOUND", { exit: EXIT_BAD_INPUT, http: 404 }),
@@ -88,6 +90,8 @@ export const Errors = {
   /** The controller is starting (journal, adoption, first read of its sources) or stopping. */
   notReady: declare("MV_NOT_READY", { exit: EXIT_RUN_FAILED, http: 503 }),
   journalCorrupt: declare("MV_JOURNAL_CORRUPT", { exit: EXIT_RUN_FAILED, http: 500 }),
+  /** The journal cannot be written (a full disk, a read-only or immutable file): nothing can be recorded, so nothing acts. */
+  journalUnwritable: declare("MV_JOURNAL_UNWRITABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   stateLocked: declare("MV_STATE_LOCKED", { exit: EXIT_BAD_INPUT, http: 409 }),
   indexDrift: declare("MV_INDEX_DRIFT", { exit: EXIT_RUN_FAILED, http: 503 }),

@@ -38,6 +38,8 @@ export const FAILURE_REASONS = {
   timeout: "method",
   validation_failed: "method",
   promotion_failed: "infrastructure",
+  /** The state root's disk is full (ENOSPC, EDQUOT): another attempt right away would fail the same way. */
+  storage_full: "infrastructure",
   unverified_image: "method",
   unschedulable: "method",
   cancelled: "user",

@@ -1,9 +1,35 @@
 /**
  * One interface, several engines (Docker, local process, Slurm, Kubernetes). Every executor passes the
- * shared conformance suite in test/integration/executor-contract.ts.
+ * shared conformance suite in test/contracts/executor-contract.ts.
  */
+import type { Capacity } from "../domain/capacity.js";
 import type { Backend, ImageIdentity, SlurmSettings } from "../domain/resources.js";
 import type { FailureReason } from "../domain/run-states.js";
+import type { Mount } from "./mounts.js";
+
+/** The model an attempt runs, as the catalog knows it (executors that run no images find its environment by it). */
+export interface ModelRef {
+  slug: string;
+  version?: string;
+  /** The model's directory in the catalog (its code, for engines that run it from the host). */
+  directory?: string;
+}
+
+/** The local process executor's settings: what to run in the model's own environment. */
+export interface LocalProcessSettings {
+  /** The model's runtime.entrypoint, e.g. ["python3", "container/run.py"], relative to its directory. */
+  entrypoint: string[];
+}
+
+/**
+ * Per-backend launch settings, one key per engine that needs more than the generic request. The controller passes
+ * what the run's spec holds; each executor reads its own key and ignores the others.
+ */
+export interface LaunchSettings {
+  /** The run's Slurm settings (partition, account, ...), merged by the executor over its defaults. */
+  slurm?: SlurmSettings;
+  local?: LocalProcessSettings;
+}
 
 export interface LaunchRequest {
   attemptId: string;
@@ -11,23 +37,25 @@ export interface LaunchRequest {
   /** Identifies the state root that owns the attempt; stored as a label so that list-owned finds only ours. */
   ownerId: string;
   image: string;
-  /** Host path of the input .h5mu, mounted read-only at /input/data.h5mu. */
-  datasetPath: string;
-  /** Host path of the attempt's workspace, mounted read-write at /output. job_spec.json is already in it. */
-  workspaceDir: string;
+  /**
+   * What the attempt sees of the host: the input read-only and the workspace (job_spec.json is already in it)
+   * read-write, at the contract paths (see contractMounts).
+   */
+  mounts: Mount[];
   env: Record<string, string>;
   memLimitBytes?: number;
   cpus?: number;
   gpu: boolean;
   network?: boolean;
-  /** For the local executor: the model's entrypoint, directory, slug and version (its environment). */
-  entrypoint?: string[];
-  modelDirectory?: string;
-  modelSlug?: string;
-  modelVersion?: string;
+  model?: ModelRef;
   timeoutSeconds?: number;
-  /** For the Slurm executor: the run's settings (partition, account, ...) over the executor's defaults. */
-  slurm?: SlurmSettings;
+  settings?: LaunchSettings;
+}
+
+/** What the broker may be told about a run of this process: --max-concurrent and globals.host_ram_gb. */
+export interface CapacityLimits {
+  maxConcurrent?: number;
+  hostRamGb?: number;
 }
 
 export type AttemptState = "created" | "running" | "exited" | "missing";
@@ -61,7 +89,7 @@ export interface Executor {
    * Resolve an image reference to its identity; null when the image is not present locally. Executors that run
    * no images (the local executor) identify the model's environment instead, from `model`.
    */
-  resolveImage(reference: string, model?: { slug: string; version?: string; directory?: string }): Promise<ImageIdentity | null>;
+  resolveImage(reference: string, model?: ModelRef): Promise<ImageIdentity | null>;
   /** Create and start the attempt. Idempotent per attemptId: a second call for a live attempt does nothing. */
   launch(request: LaunchRequest): Promise<void>;
   observe(attemptId: string): Promise<AttemptObservation>;
@@ -78,6 +106,12 @@ export interface Executor {
    * requeues the run when it resolves; executors without a watch are polled.
    */
   waitForExit?(attemptId: string): Promise<void>;
+  /**
+   * What the broker may hand out on this engine at once: an engine on this host offers the host's CPUs, memory
+   * (capped by host_ram_gb) and GPUs; a cluster scheduler offers unbounded resources and only caps the attempts
+   * in flight. ExecutorRegistry.capacityFor combines them for a set of backends.
+   */
+  capacity(limits?: CapacityLimits): Capacity;
 }
 
 export const LABELS = {

@@ -4,6 +4,8 @@
  * they subscribed. A projection or a subscriber that fails never fails the append: the journal is the truth and
  * everything after it can be rebuilt from it.
  */
+import { Errors } from "../domain/errors.js";
+import { storageProblem } from "../domain/storage-errors.js";
 import type { Journal } from "./journal.js";
 import type { JournalRecord, NewJournalRecord } from "./records.js";
 
@@ -17,6 +19,8 @@ export type JournalSubscriber = (records: readonly JournalRecord[]) => void;
 
 export class JournalWriter {
   private readonly subscribers: JournalSubscriber[] = [];
+  /** Records the index failed to take (a full disk, a locked file): projected first with the next batch. */
+  private unprojected: JournalRecord[] = [];
 
   constructor(private readonly journal: Journal, private readonly projection?: JournalProjection, private readonly onSubscriberError?: (error: unknown) => void) {}
 
@@ -31,12 +35,13 @@ export class JournalWriter {
   /** Appends and fsyncs the batch, then projects and notifies; returns the records as written. */
   append(records: readonly NewJournalRecord[]): JournalRecord[] {
     if (records.length === 0) return [];
-    const written = this.journal.append([...records]);
+    let written: JournalRecord[];
     try {
-      this.projection?.apply(written);
-    } catch {
-      // The index is a projection: rebuild-index restores it from the journal; never fail a run for it.
+      written = this.journal.append([...records]);
+    } catch (error) {
+      throw Errors.journalUnwritable(`the journal cannot be written: ${storageProblem(error)} (${(error as Error).message}); nothing was recorded or done`, { cause: error });
     }
+    this.project(written);
     for (const subscriber of [...this.subscribers]) {
       try {
         subscriber(written);
@@ -45,6 +50,25 @@ export class JournalWriter {
       }
     }
     return written;
+  }
+
+  /** Into the index, after whatever it could not take before, so it never skips a record (no drift). */
+  private project(written: readonly JournalRecord[]): void {
+    if (!this.projection) return;
+    const batch = [...this.unprojected, ...written];
+    try {
+      this.projection.apply(batch);
+      this.unprojected = [];
+    } catch {
+      // The index is a projection: never fail a run for it; what it missed goes again with the next batch.
+      let applied = 0;
+      try {
+        applied = this.projection.lastAppliedSeq;
+      } catch {
+        applied = 0;
+      }
+      this.unprojected = batch.filter((r) => r.seq > applied);
+    }
   }
 
   /** Called with every batch appended from now on; returns the unsubscribe function. */

@@ -1,6 +1,7 @@
 /** Multi-document YAML with source positions, so that every error can name its file, line and column. */
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import { Errors } from "../domain/errors.js";
+import { DEFAULT_MANIFEST_LIMITS, raiseHint, type ManifestLimits } from "./limits.js";
 
 export interface LoadedDocument {
   file: string;
@@ -12,12 +13,19 @@ export interface LoadedDocument {
   lineCounter: LineCounter;
 }
 
-export function parseYamlDocuments(text: string, file: string): LoadedDocument[] {
+export function parseYamlDocuments(text: string, file: string, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS): LoadedDocument[] {
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (!Array.isArray(documents)) {
     // an empty stream yields an EmptyStream object
     return [];
+  }
+  if (documents.length > limits.maxDocuments) {
+    const first = documents[limits.maxDocuments]!;
+    throw Errors.schema(`the file holds ${documents.length} YAML documents, more than a manifest may hold`, {
+      location: { file, line: lineCounter.linePos(first.range[0]).line, column: 1, field: "(document)" },
+      details: [raiseHint("maxDocuments", limits, documents.length)],
+    });
   }
   const loaded: LoadedDocument[] = [];
   documents.forEach((document, index) => {
@@ -37,9 +45,25 @@ export function parseYamlDocuments(text: string, file: string): LoadedDocument[]
     }
     if (document.contents === null && index > 0) return; // a trailing `---`
     const start = document.contents?.range?.[0] ?? 0;
-    loaded.push({ file, index, line: lineCounter.linePos(start).line, value: document.toJS({ maxAliasCount: 100 }), document, lineCounter });
+    const line = lineCounter.linePos(start).line;
+    loaded.push({ file, index, line, value: toValue(document, file, line, limits), document, lineCounter });
   });
   return loaded;
+}
+
+/** The document as plain data; aliases that expand beyond the limit (a "billion laughs" file) are a located error. */
+function toValue(document: Document.Parsed, file: string, line: number, limits: ManifestLimits): unknown {
+  try {
+    return document.toJS({ maxAliasCount: limits.maxAliases });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw Errors.yamlSyntax("YAML aliases in this document expand to too much data (an alias bomb?); write the values out, or use fewer nested aliases", {
+        location: { file, line, column: 1, field: "(document)" },
+        details: [raiseHint("maxAliases", limits)],
+      });
+    }
+    throw Errors.yamlSyntax(`YAML document cannot be read: ${(error as Error).message}`, { location: { file, line, column: 1, field: "(document)" } });
+  }
 }
 
 /**

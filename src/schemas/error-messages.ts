@@ -69,6 +69,13 @@ export function suggest(name: string, candidates: string[]): string | undefined 
   return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** What the schemas' common patterns mean, in words (the pattern itself helps nobody). */
+const PATTERN_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  "^[a-z0-9][a-z0-9._-]{0,62}$": 'lowercase letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters',
+  "^[A-Za-z0-9][A-Za-z0-9._-]*$": 'letters, digits, ".", "_" and "-", starting with a letter or digit',
+  "^sha256:[0-9a-f]{64}$": "sha256: followed by 64 lowercase hexadecimal digits",
+};
+
 export function issuesFromAjv(errors: ErrorObject[] | null | undefined, root: unknown): SchemaIssue[] {
   if (!errors) return [];
   const issues: SchemaIssue[] = [];
@@ -127,9 +134,12 @@ export function issuesFromAjv(errors: ErrorObject[] | null | undefined, root: un
         message = `${JSON.stringify(name)} is not a valid name: use lowercase letters, digits, ".", "_" and "-", starting with a letter or digit`;
         break;
       }
-      case "pattern":
-        message = `${describe(valueAt(root, path))} does not match the expected format ${(error.params as { pattern: string }).pattern}`;
+      case "pattern": {
+        const pattern = (error.params as { pattern: string }).pattern;
+        const expected = PATTERN_DESCRIPTIONS[pattern];
+        message = `${describe(valueAt(root, path))} does not match the expected format ${pattern}${expected ? ` (${expected})` : ""}`;
         break;
+      }
       case "minimum":
       case "maximum":
       case "exclusiveMinimum":

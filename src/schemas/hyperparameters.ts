@@ -2,7 +2,7 @@
  * Hyperparameters are validated against the model's JSON Schema with its defaults applied (the original never
  * validated them). Keys a schema does not declare are refused; an empty schema `{}` accepts anything.
  */
-import { Errors } from "../domain/errors.js";
+import { Errors, type ErrorLocation } from "../domain/errors.js";
 import { compile } from "./ajv.js";
 import { issuesFromAjv, suggest, type SchemaIssue } from "./error-messages.js";
 import type { JsonSchema } from "./resources.js";
@@ -12,6 +12,8 @@ export interface HyperparameterContext {
   job: string;
   file?: string;
   line?: number;
+  /** Where a parameter (its path under the job's params) is in the manifest, when the caller knows. */
+  locate?: (path: (string | number)[]) => ErrorLocation;
 }
 
 /** The schema as validated: an object schema even when the model's file leaves `type` out. */
@@ -48,7 +50,7 @@ function unknownKeyIssues(schema: JsonSchema, params: Record<string, unknown>): 
 
 export function resolveHyperparameters(schema: JsonSchema, params: Record<string, unknown>, where: HyperparameterContext): Record<string, unknown> {
   const prefix = `${where.job} model ${where.model}`;
-  const location = { file: where.file, line: where.line, field: "model_params" };
+  const location: ErrorLocation = where.locate?.([]) ?? { file: where.file, line: where.line, field: "model_params" };
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
     throw Errors.hyperparameters(`${prefix}: the parameters must be a mapping of name to value`, { location });
   }
@@ -62,10 +64,15 @@ export function resolveHyperparameters(schema: JsonSchema, params: Record<string
     ...unknown,
     ...(valid ? [] : issuesFromAjv(validate.errors, resolved)).filter((i) => !unknown.some((u) => u.field === i.field)),
   ];
+  if (where.locate) {
+    // in file order, as every other manifest error
+    const place = (path: (string | number)[]) => where.locate!(path);
+    issues.sort((a, b) => (place(a.path).line ?? 0) - (place(b.path).line ?? 0) || (place(a.path).column ?? 0) - (place(b.path).column ?? 0));
+  }
   const first = issues[0];
   if (!first) return resolved;
   throw Errors.hyperparameters(`${prefix}: ${first.field}: ${first.message}`, {
-    location: { ...location, field: `model_params.${first.field}` },
+    location: where.locate?.(first.path) ?? { ...location, field: `model_params.${first.field}` },
     details: issues.slice(1).map((i) => `${i.field}: ${i.message}`),
   });
 }

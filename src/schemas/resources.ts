@@ -12,7 +12,8 @@ export type { JsonSchema } from "./json-schema.js";
 /** Shared building blocks of every schema (resources and the seed formats). */
 export const slug = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 export const sha256Digest = { type: "string", pattern: "^sha256:[0-9a-f]{64}$" };
-export const jobName = { type: "string", minLength: 1, pattern: "^[A-Za-z0-9._-]+$" };
+/** Job names name runs and, in the simple layout, bundle directories (see src/manifest/manifest-checks.ts). */
+export const jobName = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" };
 export const nonEmptyString = { type: "string", minLength: 1 };
 export const stringList = { type: "array", items: { type: "string" } };
 const stringMap = { type: "object", additionalProperties: { type: "string" } };
@@ -92,7 +93,7 @@ export const benchmarkJobSchema: JsonSchema = {
   additionalProperties: false,
   required: ["name", "dataset", "model", "seeds"],
   properties: {
-    name: { type: "string", minLength: 1 },
+    name: jobName,
     dataset: slug,
     model: slug,
     params: { type: "object", default: {} },

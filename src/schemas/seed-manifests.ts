@@ -53,9 +53,9 @@ export const runManifestSchema: JsonSchema = {
         required: ["dataset_slug"],
         properties: {
           name: jobName,
-          dataset_slug: nonEmptyString,
-          model_name: nonEmptyString,
-          models: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1 },
+          dataset_slug: slug,
+          model_name: slug,
+          models: { type: "array", items: slug, minItems: 1 },
           model_params: { type: "object" },
           seeds: { type: "array", items: seed, minItems: 1 },
           gpu: { type: "boolean" },
@@ -113,6 +113,7 @@ export const simpleManifestSchema: JsonSchema = {
               image: nonEmptyString,
               image_digest: sha256Digest,
               gpu: { type: "boolean" },
+              hyperparameters_schema: { type: "string", minLength: 1 },
             },
           },
           dataset: {

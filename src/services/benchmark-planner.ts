@@ -2,6 +2,7 @@
 import type { Backend, BenchmarkResource, DatasetResource, ModelResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import type { Executor } from "../executors/executor.js";
+import { jobBackends, resolveBackend } from "../executors/backend-resolution.js";
 import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
 import { planBenchmark } from "../../reconcilers/plan.js";
 import type { BenchmarkPlanner } from "../../controllers/benchmark-controller.js";
@@ -19,12 +20,9 @@ async function planFor(
   declared: { datasets: DatasetResource[]; models: ModelResource[] },
   context: { stateRoot: string; executorFor: (backend: Backend) => Executor; modelRoots?: string[] },
 ) {
-  const defaultBackend = benchmark.spec.backend ?? "docker";
+  const defaultBackend = resolveBackend({ benchmark: benchmark.spec.backend });
   const executors: Partial<Record<Backend, Executor>> = {};
-  for (const job of benchmark.spec.jobs) {
-    const backend = job.backend ?? defaultBackend;
-    executors[backend] = context.executorFor(backend);
-  }
+  for (const backend of jobBackends(benchmark.spec)) executors[backend] = context.executorFor(backend);
   const catalog = await resolveCatalog({
     stateRoot: context.stateRoot,
     benchmark,

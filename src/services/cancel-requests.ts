@@ -13,6 +13,7 @@ const REQUEST_POLL_MS = 300;
 export interface CancelTargets {
   cancelRun(idOrName: string): string;
   cancelBenchmark(name: string): number;
+  deleteBenchmark(name: string): void;
 }
 
 export function cancelRequestPoller(stateRoot: string, targets: CancelTargets, log: (line: string) => void): ManagedPart {
@@ -30,7 +31,10 @@ export function cancelRequestPoller(stateRoot: string, targets: CancelTargets, l
       try {
         const request = JSON.parse(readFileSync(path, "utf8")) as CancelRequest;
         if (request.kind === "benchmark") log(`cancel benchmark ${request.name}: ${targets.cancelBenchmark(request.name)} runs`);
-        else log(`cancel run ${targets.cancelRun(request.name)}`);
+        else if (request.kind === "delete") {
+          targets.deleteBenchmark(request.name);
+          log(`delete benchmark ${request.name}: on purpose, no grace`);
+        } else log(`cancel run ${targets.cancelRun(request.name)}`);
       } catch (error) {
         log(`request ${file} ignored: ${isMultiverseError(error) ? error.message : (error as Error).message}`);
       }

@@ -3,7 +3,7 @@
  * directory, API address), requests/ (cancel requests handed over by `multiverse cancel`) and source-status.json
  * (the source's latest problems, for `get benchmarks` and `describe`).
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DesiredState } from "../sources/resource-source.js";
 
@@ -15,8 +15,9 @@ export interface ControllerInfo {
   startedAt: string;
 }
 
+/** `run` and `benchmark` ask for a cancellation; `delete` says a Benchmark was deleted on purpose (no grace). */
 export interface CancelRequest {
-  kind: "run" | "benchmark";
+  kind: "run" | "benchmark" | "delete";
   name: string;
   requestedAt: string;
 }
@@ -35,6 +36,13 @@ export function readControllerInfo(stateRoot: string): ControllerInfo | undefine
   } catch {
     return undefined;
   }
+}
+
+/** Hands a request to the running controller (taken within a poll interval, then removed). */
+export function writeControllerRequest(stateRoot: string, request: CancelRequest): void {
+  const dir = requestsDir(stateRoot);
+  mkdirSync(dir, { recursive: true });
+  writeAtomically(join(dir, `${Date.now()}-${process.pid}-${request.kind}.json`), JSON.stringify(request));
 }
 
 function writeAtomically(file: string, text: string): void {

@@ -20,14 +20,15 @@ import { BenchmarkController } from "../../controllers/benchmark-controller.js";
 import { Manager } from "../../controllers/manager.js";
 import { SweepSupervisor } from "../../controllers/sweep-supervisor.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
-import { slurmCapacity } from "../executors/slurm/capacity.js";
+import { ExecutorRegistry, resolveBackend } from "../executors/registry.js";
 import { benchmarkPlanner } from "./benchmark-planner.js";
 import { cancelRequestPoller } from "./cancel-requests.js";
 import { controllerInfoPath, writeControllerInfo, writeSourceStatus } from "./controller-info.js";
 import { openControllerSession, type ControllerSession } from "./controller-session.js";
-import { hostCapacity } from "./run-service.js";
 
 export { controllerInfoPath, readControllerInfo, requestsDir, type CancelRequest, type ControllerInfo } from "./controller-info.js";
+
+export const DEFAULT_DELETION_GRACE_MS = 10_000;
 
 export interface ControllerServiceOptions {
   stateRoot: string;
@@ -42,6 +43,8 @@ export interface ControllerServiceOptions {
   pollIntervalMs?: number;
   logLevel?: string;
   modelRoots?: string[];
+  /** How long an undeclared Benchmark waits before it counts as deleted (default 10 s; `multiverse delete` skips it). */
+  deletionGraceMs?: number;
   /** How often cached plans are dropped and every Benchmark is planned again (default 5 minutes). */
   resyncMs?: number;
   /** Status sinks besides the journal and index (e.g. a custom resource's /status). */
@@ -62,7 +65,8 @@ export interface RunningController {
 export async function startController(options: ControllerServiceOptions): Promise<RunningController> {
   const { stateRoot, log } = options;
   const manager = new Manager(log);
-  const defaultBackend = options.defaultBackend ?? "docker";
+  const defaultBackend = resolveBackend({ defaultBackend: options.defaultBackend });
+  const registry = new ExecutorRegistry({ stateRoot, create: options.makeExecutor });
   let ready = false;
   let session: ControllerSession | undefined;
   let benchmarks: BenchmarkController | undefined;
@@ -83,10 +87,9 @@ export async function startController(options: ControllerServiceOptions): Promis
       session = openControllerSession({
         stateRoot,
         layout: storeLayout(stateRoot, "store"),
-        executors: {},
-        makeExecutor: (backend) => options.makeExecutor(backend, stateRoot),
-        // A Slurm controller's CPUs and memory are the cluster's; --max-concurrent caps the jobs queued or running.
-        capacity: defaultBackend === "slurm" ? slurmCapacity(options.maxConcurrent) : hostCapacity({ maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
+        executors: registry,
+        // Sized for the backend of Benchmarks that name none: the Benchmarks to come are not known at start.
+        capacity: registry.capacityFor([defaultBackend], { maxConcurrent: options.maxConcurrent, hostRamGb: options.hostRamGb }),
         pollIntervalMs: options.pollIntervalMs,
         logLevel: options.logLevel,
         onTransition: (run, from, to) => {
@@ -156,6 +159,8 @@ export async function startController(options: ControllerServiceOptions): Promis
         status,
         planner: benchmarkPlanner({ stateRoot, defaultBackend, executorFor: (backend) => executors.get(backend), modelRoots: options.modelRoots }),
         sweeps,
+        deletionGraceMs: options.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS,
+        log,
         onError: (name, error) => log(`benchmark ${name}: reconcile error: ${(error as Error).message}`),
       });
       benchmarks.load(history);
@@ -190,7 +195,7 @@ export async function startController(options: ControllerServiceOptions): Promis
     controller.requestCancel(row.runId);
     return `${row.name} [${row.runId.slice(0, 12)}]`;
   };
-  manager.add(cancelRequestPoller(stateRoot, { cancelRun, cancelBenchmark }, log));
+  manager.add(cancelRequestPoller(stateRoot, { cancelRun, cancelBenchmark, deleteBenchmark: (name) => benchmarks?.deleteNow(name) }, log));
   let resyncTimer: NodeJS.Timeout | undefined;
   manager.add({
     name: "resync",

@@ -3,10 +3,8 @@
  * the index, caught up with the journal first), the run store replayed from the journal, the MLflow projector and
  * the Run controller. Shared by `multiverse run`, `controller`, `cancel` and `recover`.
  */
-import type { Backend } from "../domain/resources.js";
 import type { Capacity } from "../domain/capacity.js";
 import type { RunPhase } from "../domain/run-states.js";
-import type { Executor } from "../executors/executor.js";
 import type { StoreLayout } from "../artifacts/layout.js";
 import { Journal, readJournal } from "../journal/journal.js";
 import { JournalWriter } from "../journal/journal-writer.js";
@@ -19,19 +17,20 @@ import { RunStore } from "../../controllers/run/run-store.js";
 import { TrackingProjector } from "../../controllers/tracking-projector.js";
 import { orchestratorLog } from "../../controllers/workspace.js";
 import { DockerStatsSampler } from "../tracking/system-metrics.js";
-import { LazyExecutors } from "./executor-set.js";
+import type { ExecutorRegistry } from "../executors/registry.js";
 
 export interface ControllerSessionOptions {
   stateRoot: string;
   layout: StoreLayout;
-  /** Executors already made for the plan's backends; others are made on first use by makeExecutor. */
-  executors: Partial<Record<Backend, Executor>>;
-  makeExecutor?: (backend: Backend) => Executor;
+  /** The state root's executors, one per backend, made on first use (recovery may meet any backend). */
+  executors: ExecutorRegistry;
   capacity: Capacity;
   pollIntervalMs?: number;
   /** Seconds between the polite stop and the kill when an attempt is cancelled (default 10). */
   graceSeconds?: number;
   logLevel?: string;
+  /** `multiverse run`: give up when the journal cannot be written (the controller keeps retrying). */
+  failOnUnwritableJournal?: boolean;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
 }
@@ -42,7 +41,7 @@ export interface ControllerSession {
   store: RunStore;
   index: RunIndex;
   journal: Journal;
-  executors: LazyExecutors;
+  executors: ExecutorRegistry;
   /** The journal's records when the session opened (for other controllers to load). */
   history: readonly JournalRecord[];
   /** The MLflow projection (sweeps open their studies' parent runs through it). */
@@ -62,15 +61,12 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
     const store = new RunStore();
     store.observe(history.records);
     writer.subscribe((records) => store.observe(records));
-    const unavailable = (backend: Backend): Executor => {
-      throw new Error(`no executor configured for backend "${backend}"`);
-    };
-    const executors = new LazyExecutors(options.makeExecutor ?? unavailable, options.executors);
+    const executors = options.executors;
     const tracking = new TrackingProjector({
       append: (records) => writer.append(records),
       layout: options.layout,
       log: (run, attemptId, message) => orchestratorLog(options.layout.workspaceDir(attemptId), `[${run.name}] ${message}`),
-      samplers: options.executors.docker ? { docker: new DockerStatsSampler() } : {},
+      samplers: executors.executors.docker ? { docker: new DockerStatsSampler() } : {},
     });
     tracking.observe(history.records);
     writer.subscribe((records) => tracking.observe(records));
@@ -90,6 +86,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
         pollIntervalMs: options.pollIntervalMs ?? 2000,
         graceSeconds: options.graceSeconds ?? 10,
         logLevel: options.logLevel ?? process.env.MULTIVERSE_LOG_LEVEL ?? "INFO",
+        ...(options.failOnUnwritableJournal ? { failOnUnwritableJournal: true } : {}),
       },
     );
     return {

@@ -7,8 +7,9 @@ import type { Backend, DatasetResource, ImageIdentity, ModelResource } from "../
 import type { BenchmarkResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { LaunchError, type Executor } from "../executors/executor.js";
+import { resolveBackend } from "../executors/backend-resolution.js";
 import { resolveDatasets } from "../catalog/dataset-inspection.js";
-import { ModelCatalog } from "../catalog/models.js";
+import { ModelCatalog, withCatalogSchema } from "../catalog/models.js";
 import { repoRoot } from "../util/paths.js";
 import type { PlanCatalog } from "../../reconcilers/plan.js";
 
@@ -33,15 +34,15 @@ export async function resolveCatalog(options: ResolveOptions): Promise<PlanCatal
     join(repoRoot(), "store", "models"),
   ]);
   for (const model of catalog.list()) models.set(model.spec.slug, model);
-  for (const model of options.manifestModels) models.set(model.spec.slug, model);
+  for (const model of options.manifestModels) models.set(model.spec.slug, withCatalogSchema(model, models.get(model.spec.slug)));
 
   const images = new Map<string, ImageIdentity | null>();
   for (const job of options.benchmark.spec.jobs) {
     const model = models.get(job.model);
     if (!model) continue;
-    const reference = job.imageSif ?? model.spec.runtime.image;
+    const reference = ((job.backend ?? options.benchmark.spec.backend ?? options.defaultBackend) === "slurm" ? job.imageSif : undefined) ?? model.spec.runtime.image;
     if (images.has(reference)) continue;
-    const backend = job.backend ?? options.benchmark.spec.backend ?? options.defaultBackend;
+    const backend = resolveBackend({ job: job.backend, benchmark: options.benchmark.spec.backend, defaultBackend: options.defaultBackend });
     const executor = options.executors[backend];
     let identity: ImageIdentity | null = null;
     try {

@@ -2,15 +2,14 @@
  * `multiverse run`: the same machinery as the long-running controller, in one process. Apply the manifest
  * as desired state, reconcile until every run needs no more work, report, exit.
  */
-import { readdirSync } from "node:fs";
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import type { Capacity } from "../domain/capacity.js";
 import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
 import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
 import type { Executor } from "../executors/executor.js";
 import { loadManifestFile } from "../manifest/load-manifest.js";
+import { relocateDatasetError } from "../manifest/job-origins.js";
 import { storeLayout } from "../artifacts/layout.js";
 import { acquireStateLock } from "../state/state-root.js";
 import { openControllerSession } from "./controller-session.js";
@@ -19,7 +18,7 @@ import { planBenchmark } from "../../reconcilers/plan.js";
 import type { PlanEntry, RunController } from "../../controllers/run/run-controller.js";
 import type { RunRecord } from "../journal/run-records.js";
 import { resolveCatalog } from "./resolve-catalog.js";
-import { slurmCapacity } from "../executors/slurm/capacity.js";
+import { ExecutorRegistry } from "../executors/registry.js";
 import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
 import { runWithSweeps } from "../../controllers/run-sweeps.js";
 import type { SweepOutcome } from "../sweeps/sweep-driver.js";
@@ -49,6 +48,8 @@ export interface RunRequest {
   onController?: (controller: RunController) => void;
   /** A sweep's trial became a run (planned while other runs are under way). */
   onTrialPlanned?: (planned: TrialPlanned) => void;
+  /** Things the plan wants the user to know that are not errors (e.g. parameters no schema checks). */
+  onNotice?: (notice: string) => void;
   /** The sweep drivers' progress lines (also in <state root>/optuna/sweeps.log). */
   onSweepLog?: (message: string) => void;
 }
@@ -61,23 +62,6 @@ export interface RunOutcome {
   dryRun: boolean;
   /** One per sweep job: its study and trials (empty in a dry run). */
   sweeps: SweepOutcome[];
-}
-
-/** The broker's default capacity: what this host has (globals.host_ram_gb caps the memory). */
-export function hostCapacity(options: { maxConcurrent?: number; hostRamGb?: number }): Capacity {
-  const cpus = availableParallelism();
-  let gpus = 0;
-  try {
-    gpus = readdirSync("/dev").filter((d) => /^nvidia\d+$/.test(d)).length;
-  } catch {
-    gpus = 0;
-  }
-  return {
-    cpus,
-    memBytes: options.hostRamGb !== undefined ? Math.floor(options.hostRamGb * 1024 ** 3) : totalmem(),
-    gpus,
-    maxConcurrent: options.maxConcurrent ?? cpus,
-  };
 }
 
 export function stateRootFor(output: string, simple: boolean): string {
@@ -94,10 +78,10 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
   const manager = new Manager();
   await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`), (lock) => lock.release());
   try {
-    const backends = new Set<Backend>(benchmark.spec.jobs.map((job) => job.backend ?? request.backend ?? benchmark.spec.backend ?? "docker"));
-    const executors: Partial<Record<Backend, Executor>> = {};
-    for (const backend of backends) executors[backend] = request.makeExecutor(backend, stateRoot);
-    const defaultBackend = request.backend ?? benchmark.spec.backend ?? "docker";
+    const registry = new ExecutorRegistry({ stateRoot, create: request.makeExecutor });
+    const backends = registry.jobBackends(benchmark.spec, { override: request.backend });
+    const executors = registry.forBackends(backends);
+    const defaultBackend = registry.resolveBackend({ override: request.backend, benchmark: benchmark.spec.backend });
     if (request.backend) for (const job of benchmark.spec.jobs) job.backend = request.backend;
 
     const catalog = await resolveCatalog({
@@ -108,7 +92,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       executors,
       defaultBackend,
       modelRoots: request.modelRoots,
-    });
+    }).catch((error: unknown) => Promise.reject(relocateDatasetError(error, loaded.datasetOrigins)));
     const plan = planBenchmark(benchmark, catalog, {
       seedOverride: request.seed,
       strict: request.strict,
@@ -116,13 +100,15 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       validators: request.validators,
       backend: request.backend,
       file: request.manifestPath,
+      origins: loaded.origins,
     });
+    for (const notice of plan.notices) request.onNotice?.(notice);
     if (plan.errors.length > 0) {
       const [first, ...rest] = plan.errors;
       if (first && rest.length === 0) throw first;
       throw Errors.schema(`${plan.errors.length} jobs cannot be planned`, {
         location: { file: request.manifestPath },
-        details: plan.errors.map((e) => e.message),
+        details: plan.errors.map((e) => e.format()),
       });
     }
 
@@ -132,15 +118,13 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
     const session = await manager.startPart("journal session", () => openControllerSession({
       stateRoot,
       layout: storeLayout(output, layoutKind),
-      executors,
-      // All on Slurm: the cluster schedules resources; --max-concurrent caps the jobs queued or running.
-      capacity: benchmark.spec.jobs.every((job) => (job.backend ?? defaultBackend) === "slurm")
-        ? slurmCapacity(request.maxConcurrent)
-        : hostCapacity({ maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
+      executors: registry,
+      capacity: registry.capacityFor(backends, { maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
       pollIntervalMs: request.pollIntervalMs,
       logLevel: request.logLevel,
       onTransition: request.onTransition,
       onError: request.onError,
+      failOnUnwritableJournal: true,
     }), (opened) => opened.close());
     const controller = session.controller;
     request.onController?.(controller);

@@ -16,11 +16,11 @@
  * - usePolling (network filesystems, where inotify sees nothing) polls with chokidar and re-reads the tree every
  *   pollIntervalMs as well; independently, a resync every resyncMs catches events that were lost.
  */
-import { mkdirSync, readFileSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher } from "node:fs";
+import { mkdirSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher } from "node:fs";
 import { basename, dirname, resolve, sep } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { Errors } from "../domain/errors.js";
-import { loadResourceDocuments, problemOf, type LoadedFile } from "./load-documents.js";
+import { loadResourceFile, problemOf, type LoadedFile } from "./load-documents.js";
 import { mergeDeclarations } from "./merge-declarations.js";
 import type { DesiredState, ResourceSource, FileSourcedResource, FileSourceProblem } from "./resource-source.js";
 import { isIgnoredName, isManifestName, rootIdentity, sameStamp, scanTree, type FileStamp } from "./tree-scan.js";
@@ -223,7 +223,7 @@ export class FileSource implements ResourceSource {
   private load(path: string, stamp: FileStamp): LoadedVersion {
     let loaded: LoadedFile;
     try {
-      loaded = loadResourceDocuments(readFileSync(path, "utf8"), path);
+      loaded = loadResourceFile(path);
     } catch (error) {
       loaded = { resources: [], problems: [problemOf(Errors.fileNotFound(`cannot read ${path}: ${(error as Error).message}`), path)] };
     }

@@ -3,15 +3,19 @@
  * Model and Benchmark documents (zero Benchmarks included), each converted on its own: a bad document is a
  * problem and its neighbours still count, as with kubectl apply. A seed manifest (run_manifest.yaml or the
  * simple form) is one Benchmark with its inline datasets and models, and loads or fails as a whole. A YAML
- * syntax error makes the whole file one problem. Pure: no file is read (dataset paths are only resolved
- * against the file's directory; whether the .h5mu exists is checked when a run is planned).
+ * syntax error makes the whole file one problem. The bytes go through the same checks as `multiverse run`'s
+ * (UTF-8, size and YAML limits: src/manifest/load-manifest.ts). Pure: no other file is read (dataset paths are
+ * only resolved against the file's directory; whether the .h5mu exists is checked when a run is planned).
  */
-import { fileOrigin } from "../domain/origin.js";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { fileOrigin } from "../domain/origin.js";
 import { Errors, isMultiverseError } from "../domain/errors.js";
 import { hashCanonical } from "../identity/hash.js";
-import { isResourceDocuments, loadManifestText, resourceFromDocument } from "../manifest/load-manifest.js";
-import { parseYamlDocuments, type LoadedDocument } from "../manifest/yaml-documents.js";
+import { isResourceDocuments, loadManifestText, manifestDocuments, resourceFromDocument } from "../manifest/load-manifest.js";
+import { checkManifestSize, manifestLimits } from "../manifest/limits.js";
+import { decodeManifestBytes } from "../manifest/manifest-bytes.js";
+import type { LoadedDocument } from "../manifest/yaml-documents.js";
 import type { FileSourcedResource, FileSourceProblem } from "./resource-source.js";
 
 export interface LoadedFile {
@@ -41,12 +45,36 @@ export function sourcedResource(kind: FileSourcedResource["kind"], resource: Fil
   return { kind, name: resource.metadata.name, resource, origin: fileOrigin(file, line), file, line, specHash: hashCanonical(resource.spec), stale: false };
 }
 
-export function loadResourceDocuments(text: string, path: string): LoadedFile {
+/**
+ * A file of the watched directory (or `apply -f`) as resources and problems; a file over the size limit is a
+ * problem without being read. Errors of the file system (a file gone, no permission) are thrown.
+ */
+export function loadResourceFile(path: string): LoadedFile {
+  const limits = manifestLimits();
+  const size = statSync(path).size;
+  if (size > limits.maxBytes) {
+    try {
+      checkManifestSize(size, resolve(path), limits);
+    } catch (error) {
+      return { resources: [], problems: [problemOf(error, resolve(path), 1)] };
+    }
+  }
+  return loadResourceDocuments(readFileSync(path), path);
+}
+
+/** A file's content (its bytes, as read from disk, or text) as resources and problems. */
+export function loadResourceDocuments(content: string | Uint8Array, path: string): LoadedFile {
   const file = resolve(path);
+  const limits = manifestLimits();
   let documents: LoadedDocument[];
+  let text: string;
   try {
-    if (text.includes("\u0000")) throw Errors.yamlSyntax("the file contains a NUL byte; is it a binary file?", { location: { file, line: 1 } });
-    documents = parseYamlDocuments(text, file).filter((d) => d.value !== null && d.value !== undefined);
+    if (typeof content === "string") text = content;
+    else {
+      checkManifestSize(content.length, file, limits);
+      text = decodeManifestBytes(content, file);
+    }
+    documents = manifestDocuments(text, file, { limits });
   } catch (error) {
     return { resources: [], problems: [problemOf(error, file, 1)] };
   }
@@ -86,7 +114,7 @@ function fromResourceDocuments(documents: LoadedDocument[], file: string): Loade
       const twin = seen.get(key);
       if (twin !== undefined) {
         throw Errors.duplicate(`${key} is already declared in the document at line ${twin} of this file; this one is ignored`, {
-          location: { file, line: doc.line, field: "metadata.name" },
+          location: { file, line: doc.line, column: 1, field: "metadata.name" },
         });
       }
       seen.set(key, doc.line);

@@ -8,8 +8,16 @@
  * naming the file and line.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { createRequire } from "node:module";
 import { Errors } from "../domain/errors.js";
+
+// Loaded only when a config file exists: `multiverse --help` and the light commands never load the YAML parser.
+type YamlModule = typeof import("yaml");
+let yamlModule: YamlModule | undefined;
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as YamlModule;
+  return yamlModule;
+}
 
 export interface UserConfig {
   file: string;
@@ -19,6 +27,7 @@ export interface UserConfig {
 export function readUserConfig(file: string): UserConfig | undefined {
   if (!existsSync(file)) return undefined;
   const text = readFileSync(file, "utf8");
+  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter });
   const first = document.errors[0];

@@ -2,10 +2,14 @@
  * Host-side resource sampling of a running attempt, behind a small interface, and the conversion of samples
  * to MLflow's system metric names (`system/...`, as MLflow's own monitor names them).
  */
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
 import { attemptHandle } from "../executors/executor.js";
 import type { MlflowMetric } from "./mlflow-types.js";
 import { gpusOfAttempt, NvidiaSmiReader, requestedGpus, type DeviceRequestShape, type GpuReader, type GpuSample } from "./gpu-metrics.js";
+
+/** dockerode is loaded when a Docker client is made, not when this module is imported: other backends start faster. */
+const loadDockerode = (): typeof Docker => createRequire(import.meta.url)("dockerode") as typeof Docker;
 
 export type { GpuSample } from "./gpu-metrics.js";
 
@@ -88,7 +92,7 @@ export class DockerStatsSampler implements ResourceSampler {
   private readonly gpus: GpuReader;
 
   constructor(options: { socketPath?: string; docker?: Docker; gpus?: GpuReader } = {}) {
-    this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+    this.docker = options.docker ?? new (loadDockerode())({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
     this.gpus = options.gpus ?? new NvidiaSmiReader();
   }
 

@@ -1,14 +1,18 @@
-/** The Docker executor against the real engine: the shared executor contract plus Docker-specific guarantees. */
+/**
+ * The Docker executor against the real engine: the shared executor contract (with the read-only input and no
+ * network) plus Docker-specific guarantees.
+ */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DockerExecutor } from "../../src/executors/docker/docker-executor.js";
 import { LaunchError } from "../../src/executors/executor.js";
+import { contractMounts } from "../../src/executors/mounts.js";
 import { writeH5mu } from "../../src/h5/index.js";
 import { tempDir } from "../helpers/fixtures.js";
 import { CONTRACT_TEST_IMAGE, requireDockerOrSkip } from "../helpers/docker.js";
-import { executorContractSuite, waitFor } from "./executor-contract.js";
+import { executorContractSuite, waitFor } from "../contracts/executor-contract.js";
 
 const skip = requireDockerOrSkip();
 executorContractSuite("docker", async () => new DockerExecutor(), { image: CONTRACT_TEST_IMAGE, skip });
@@ -37,23 +41,15 @@ describe("Docker-specific guarantees", { skip }, () => {
     const workspaceDir = join(dir, attemptId);
     mkdirSync(workspaceDir, { recursive: true });
     writeFileSync(join(workspaceDir, "job_spec.json"), JSON.stringify({ seed: 0, hyperparameters: { behavior } }));
-    await executor.launch({ attemptId, runId: "r", ownerId: owner, image: CONTRACT_TEST_IMAGE, datasetPath: dataset, workspaceDir, env: {}, gpu: false, ...extra });
+    await executor.launch({ attemptId, runId: "r", ownerId: owner, image: CONTRACT_TEST_IMAGE, mounts: contractMounts(dataset, workspaceDir), env: {}, gpu: false, ...extra });
     return waitFor(executor, attemptId, (o) => o.state === "exited");
   }
 
   test("a missing image is image_missing", async () => {
     await assert.rejects(
-      executor.launch({ attemptId: `${owner}-ghost-a1`, runId: "r", ownerId: owner, image: "multiverse-no-such-image:0", datasetPath: dataset, workspaceDir: dir, env: {}, gpu: false }),
+      executor.launch({ attemptId: `${owner}-ghost-a1`, runId: "r", ownerId: owner, image: "multiverse-no-such-image:0", mounts: contractMounts(dataset, dir), env: {}, gpu: false }),
       (e: unknown) => e instanceof LaunchError && e.kind === "image_missing",
     );
-  });
-
-  test("the input is mounted read-only", async () => {
-    assert.equal((await run("write_input")).exitCode, 4);
-  });
-
-  test("no network by default", async () => {
-    assert.equal((await run("network")).exitCode, 5);
   });
 
   test("a memory limit is enforced and reported as OOM-killed", async () => {

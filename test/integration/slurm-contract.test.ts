@@ -10,7 +10,7 @@ import { processRunner } from "../../src/executors/slurm/command-runner.js";
 import { DockerExecutor } from "../../src/executors/docker/docker-executor.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 import { requireSlurmOrSkip } from "../helpers/slurm.js";
-import { executorContractSuite } from "./executor-contract.js";
+import { executorContractSuite } from "../contracts/executor-contract.js";
 
 const IMAGE = "multiverse-contract-test:dev";
 const skip = requireDockerOrSkip([IMAGE]) ?? requireSlurmOrSkip();

@@ -7,11 +7,12 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync
 import { basename, join, resolve } from "node:path";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { RunIndex, indexPath } from "../../index/run-index.js";
-import { loadResourceDocuments } from "../../sources/load-documents.js";
+import { loadResourceFile } from "../../sources/load-documents.js";
 import type { SourcedResource } from "../../sources/resource-source.js";
 import { readControllerInfo } from "../../services/controller-service.js";
 import { json, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
+import { writeControllerRequest } from "../../services/controller-info.js";
 
 export interface ApplyOptions extends StateRootOptions {
   filename: string;
@@ -35,7 +36,7 @@ function watchDirOf(options: StateRootOptions & { watch?: string }): string {
 
 function readResources(file: string): SourcedResource[] {
   if (!existsSync(file) || !statSync(file).isFile()) throw Errors.fileNotFound(`${file} does not exist or is not a file`, { location: { file } });
-  const loaded = loadResourceDocuments(readFileSync(file, "utf8"), file);
+  const loaded = loadResourceFile(file);
   if (loaded.problems.length > 0) {
     const [first] = loaded.problems;
     throw Errors.schema(`${file} has ${loaded.problems.length} problem${loaded.problems.length > 1 ? "s" : ""}; nothing was applied`, {
@@ -62,7 +63,7 @@ function yamlFiles(dir: string): string[] {
 /** Resources of a file in the watched directory; a file that does not parse declares nothing we can match. */
 function declaredBy(file: string): SourcedResource[] {
   try {
-    return loadResourceDocuments(readFileSync(file, "utf8"), file).resources;
+    return loadResourceFile(file).resources;
   } catch {
     return [];
   }
@@ -80,7 +81,7 @@ export async function applyCommand(options: ApplyOptions, io: Io): Promise<numbe
     if (file === target) continue;
     const clash = declaredBy(file).find((r) => wanted.has(key(r)));
     if (clash) {
-      throw Errors.usage(`${key(clash)} is already declared by ${file}; apply that file instead, or delete it first`, { location: { file: source } });
+      throw Errors.duplicate(`${key(clash)} is already declared by ${file}:${clash.line}; apply that file instead, or delete it first`, { location: { file: source, line: resources.find((r) => key(r) === key(clash))?.line, column: 1, field: "metadata.name" } });
     }
   }
   const before = existsSync(target) ? new Map(declaredBy(target).map((r) => [key(r), r.specHash])) : new Map<string, string>();
@@ -156,6 +157,9 @@ export function deleteCommand(kind: string | undefined, name: string | undefined
     unlinkSync(file);
     removed.push(file);
   }
+  // Deleted on purpose: the controller cancels at once instead of waiting out the grace for files that vanish.
+  const stateRoot = resolveStateRoot(options);
+  for (const k of found) if (k.startsWith("Benchmark/")) writeControllerRequest(stateRoot, { kind: "delete", name: k.slice("Benchmark/".length), requestedAt: new Date().toISOString() });
   const missing = [...wanted].filter((k) => !found.has(k));
   if (options.json) io.out(json({ removed, deleted: [...found], notFound: missing }));
   else {

@@ -4,17 +4,17 @@
  * their running phases. With no controller, the command takes the lock and runs the cancellation saga itself:
  * CANCEL_REQUESTED, stop with a grace period, CANCELLED; workspaces and logs kept.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isTerminal, type RunPhase } from "../../domain/run-states.js";
 import { storeLayout } from "../../artifacts/layout.js";
-import { createExecutor } from "../../executors/registry.js";
+import { ExecutorRegistry } from "../../executors/registry.js";
 import { RunIndex, indexPath } from "../../index/run-index.js";
 import { acquireStateLock, lockHolder } from "../../state/state-root.js";
 import { openControllerSession } from "../../services/controller-session.js";
-import { requestsDir, type CancelRequest } from "../../services/controller-service.js";
-import { hostCapacity } from "../../services/run-service.js";
+import { writeControllerRequest } from "../../services/controller-info.js";
+import { hostCapacity } from "../../executors/host-capacity.js";
 import { json, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 
@@ -56,12 +56,7 @@ async function viaController(stateRoot: string, kind: string, name: string, opti
   const index = RunIndex.openReadOnly(indexPath(stateRoot));
   try {
     const wanted = targets(index, kind, name);
-    const dir = requestsDir(stateRoot);
-    mkdirSync(dir, { recursive: true });
-    const request: CancelRequest = { kind: kind as "run" | "benchmark", name: kind === "run" ? wanted[0]!.runId : name, requestedAt: new Date().toISOString() };
-    const file = join(dir, `${Date.now()}-${process.pid}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(request));
-    renameSync(`${file}.tmp`, file);
+    writeControllerRequest(stateRoot, { kind: kind as "run" | "benchmark", name: kind === "run" ? wanted[0]!.runId : name, requestedAt: new Date().toISOString() });
     if (options.wait === false) return { via: "controller", runs: wanted };
     const deadline = Date.now() + (options.timeoutSeconds ?? 60) * 1000;
     for (;;) {
@@ -85,8 +80,7 @@ async function directly(stateRoot: string, kind: string, name: string, options: 
     const session = openControllerSession({
       stateRoot,
       layout: storeLayout(stateRoot, "store"),
-      executors: {},
-      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
+      executors: new ExecutorRegistry({ stateRoot }),
       capacity: hostCapacity({}),
       graceSeconds: options.graceSeconds,
     });

@@ -2,14 +2,12 @@
  * `multiverse gc [--dry-run | --apply] [--retention-failed S] [--retention-cancelled S] [--apply-to-promoted]
  * [--no-export-required] [--json]`: what gc frees (count and bytes), and with --apply frees it.
  */
-import { InvalidArgumentError, type Command } from "commander";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { runGc } from "../../maintenance/gc.js";
-import { DEFAULT_RETENTION_SECONDS } from "../../../reconcilers/gc.js";
 import { json, table, type Io } from "../output.js";
-import { resolveStateRoot, withStateRoot, type StateRootOptions } from "../state-root-option.js";
+import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 
-interface GcCliOptions extends StateRootOptions {
+export interface GcCliOptions extends StateRootOptions {
   dryRun?: boolean;
   apply?: boolean;
   retentionFailed: number;
@@ -17,13 +15,6 @@ interface GcCliOptions extends StateRootOptions {
   applyToPromoted?: boolean;
   exportRequired: boolean;
   json?: boolean;
-}
-
-function seconds(flag: string) {
-  return (value: string) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} must be a whole number of seconds (0 or more), got "${value}"`);
-    return Number.parseInt(value, 10);
-  };
 }
 
 export function formatBytes(bytes: number): string {
@@ -54,16 +45,4 @@ export function gcCommand(options: GcCliOptions, io: Io): number {
   const verb = report.applied ? "freed" : "would free";
   io.out(`${verb} ${formatBytes(collected.bytes)} in ${collected.count} director${collected.count === 1 ? "y" : "ies"} (${collected.files} files); kept ${kept.count} (${formatBytes(kept.bytes)})${report.applied ? "" : "; dry run: pass --apply to remove"}`);
   return EXIT_OK;
-}
-
-export function registerGcCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  withStateRoot(program.command("gc").description("garbage-collect failed workspaces, cancelled runs and quarantine entries (a dry run unless --apply)"))
-    .option("--dry-run", "show what would be removed (the default)")
-    .option("--apply", "remove it (journaled, under the state root's lock)")
-    .option("--retention-failed <seconds>", "keep failed workspaces and quarantine entries this long", seconds("--retention-failed"), DEFAULT_RETENTION_SECONDS)
-    .option("--retention-cancelled <seconds>", "keep cancelled runs' files this long", seconds("--retention-cancelled"), DEFAULT_RETENTION_SECONDS)
-    .option("--apply-to-promoted", "also consider promoted bundles (only exported ones unless --no-export-required)")
-    .option("--no-export-required", "with --apply-to-promoted: remove bundles without an EXPORTED marker too")
-    .option("--json", "machine-readable output")
-    .action((options: GcCliOptions) => setExit(gcCommand(options, io)));
 }

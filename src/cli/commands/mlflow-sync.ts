@@ -1,5 +1,4 @@
 /** `multiverse mlflow-sync`: project bundles (and pending failures) into MLflow, idempotently. */
-import type { Command } from "commander";
 import { Errors, EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import { SyncUsageError, syncToMlflow, TrackingServerDownError, type SyncOutcome } from "../../tracking/mlflow-sync.js";
 import { json, table, type Io } from "../output.js";
@@ -33,16 +32,4 @@ export async function mlflowSyncCommand(options: MlflowSyncOptions, io: Io): Pro
     io.out(lines.join("\n"));
   }
   return failed.length > 0 ? EXIT_RUN_FAILED : EXIT_OK;
-}
-
-export function registerMlflowSyncCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command("mlflow-sync")
-    .description("project promoted bundles (and failed attempts left pending) into MLflow; running it again creates no duplicates")
-    .option("--bundle <dir>", "one bundle directory")
-    .option("--output <dir>", "an output directory of multiverse run (every bundle in it)")
-    .option("--experiment <name>", "MLflow experiment (default: the run's, else the manifest's experiment_name)")
-    .option("--tracking-uri <uri>", "MLflow tracking server (default $MLFLOW_TRACKING_URI, else the manifest's)")
-    .option("--json", "machine-readable output")
-    .action(async (options: MlflowSyncOptions) => setExit(await mlflowSyncCommand(options, io)));
 }

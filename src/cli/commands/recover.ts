@@ -2,12 +2,12 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Errors, EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import { storeLayout } from "../../artifacts/layout.js";
-import { createExecutor } from "../../executors/registry.js";
+import { ExecutorRegistry } from "../../executors/registry.js";
 import { acquireStateLock } from "../../state/state-root.js";
 import { locateStateRoot } from "../../state/locate.js";
 import type { StateRootOptions } from "../state-root-option.js";
 import { openControllerSession } from "../../services/controller-session.js";
-import { hostCapacity } from "../../services/run-service.js";
+import { hostCapacity } from "../../executors/host-capacity.js";
 import type { Io } from "../output.js";
 
 /**
@@ -26,8 +26,7 @@ export async function recoverCommand(decision: string, run: string, options: Sta
     const session = openControllerSession({
       stateRoot,
       layout: storeLayout(output, simple ? "simple" : "store"),
-      executors: {},
-      makeExecutor: (backend) => createExecutor(backend, { stateRoot }),
+      executors: new ExecutorRegistry({ stateRoot }),
       capacity: hostCapacity({}),
     });
     try {

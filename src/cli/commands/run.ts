@@ -5,7 +5,8 @@ import type { Executor } from "../../executors/executor.js";
 import { runManifest, type RunOutcome } from "../../services/run-service.js";
 import type { SweepOutcome } from "../../sweeps/sweep-driver.js";
 import type { PlanEntry } from "../../../controllers/run/run-controller.js";
-import { createExecutor } from "../../executors/registry.js";
+import { createExecutor, envsRoot } from "../../executors/registry.js";
+import { missingEnvironmentsError, noteMissingEnvironments, type MissingEnvironment } from "./missing-environments.js";
 import { Progress } from "../progress.js";
 import { json, table, type Io } from "../output.js";
 
@@ -37,6 +38,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
   const mode = options.json ? "quiet" : io.isTty ? "tty" : "lines";
   const progress = new Progress(io, mode);
   const executors = new Map<Backend, Executor>();
+  const missingEnvironments = new Map<string, MissingEnvironment>();
   // First Ctrl-C (or SIGTERM): cancel every run that is not finished (containers stopped, evidence kept).
   // A second one exits at once; the journal lets the next `multiverse run` resume where this one stopped.
   let cancelAll: (() => void) | undefined;
@@ -69,6 +71,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
         const existing = executors.get(backend);
         if (existing) return existing;
         const created = createExecutor(backend, { stateRoot });
+        if (backend === "local") noteMissingEnvironments(created, missingEnvironments);
         executors.set(backend, created);
         return created;
       },
@@ -84,10 +87,13 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       onTrialPlanned: ({ entry }) => {
         if (entry.disposition !== "skipped") progress.add(entry.runId, "PENDING");
       },
+      onNotice: (notice) => io.err(`multiverse: note: ${notice}`),
       onSweepLog: (message) => {
         if (!options.json && !io.isTty) io.err(message);
       },
       onController: (controller) => {
+        // Every model's environment has been looked up by now, and no run is planned yet.
+        if (missingEnvironments.size > 0) throw missingEnvironmentsError([...missingEnvironments.values()], envsRoot());
         cancelAll = () => controller.requestCancelAll();
         if (interrupted > 0) cancelAll();
       },

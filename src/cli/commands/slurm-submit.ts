@@ -7,11 +7,10 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
 import { stringify } from "yaml";
 import { Errors } from "../../domain/errors.js";
 import type { Io } from "../output.js";
-import { resolveStateRoot, withStateRoot, type StateRootOptions } from "../state-root-option.js";
+import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { runCommand } from "./run.js";
 
 export interface SlurmSubmitOptions extends StateRootOptions {
@@ -90,41 +89,4 @@ export async function slurmSubmitCommand(options: SlurmSubmitOptions, io: Io): P
     { manifest: file, output: stateRoot, backend: "slurm", acceptDegraded: options.acceptDegraded, maxConcurrent: options.maxInflight, json: options.json },
     io,
   );
-}
-
-function positiveInteger(flag: string, minimum = 1) {
-  return (value: string) => {
-    if (!/^\d+$/.test(value) || Number(value) < minimum) throw new InvalidArgumentError(`${flag} must be an integer of at least ${minimum}, got "${value}"`);
-    return Number(value);
-  };
-}
-
-function positiveNumber(flag: string) {
-  return (value: string) => {
-    const number = Number(value);
-    if (value.trim() === "" || !Number.isFinite(number) || number <= 0) throw new InvalidArgumentError(`${flag} must be a number above 0, got "${value}"`);
-    return number;
-  };
-}
-
-export function registerSlurmSubmitCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  withStateRoot(program.command("slurm-submit").description("run one model on one dataset through Slurm + Apptainer (the flags become a run manifest; same identity, validation and promotion)"))
-    .requiredOption("--model-slug <slug>", "the model")
-    .requiredOption("--dataset-slug <slug>", "a registered dataset (or the slug for --dataset-path)")
-    .option("--dataset-path <h5mu>", "declare the dataset inline instead of registering it")
-    .option("--image-sif <path>", "the SIF to run (default <slug>-<version>.sif in $MULTIVERSE_SIF_DIR or <state-root>/sif)")
-    .option("--image-digest <sha256:...>", "the OCI digest the SIF was built from (the dual digest's source half)")
-    .option("--params-json <json>", "hyperparameters as a JSON object")
-    .option("--partition <name>", "Slurm partition")
-    .option("--account <name>", "Slurm account")
-    .option("--qos <name>", "Slurm QOS")
-    .option("--time-minutes <n>", "time limit in minutes", positiveNumber("--time-minutes"))
-    .option("--mem-gb <n>", "memory in GiB", positiveNumber("--mem-gb"))
-    .option("--cpus-per-task <n>", "CPUs", positiveInteger("--cpus-per-task"))
-    .option("--gpus <n>", "GPUs (the container gets --nv)", positiveInteger("--gpus", 0))
-    .option("--max-inflight <n>", "jobs queued or running at once", positiveInteger("--max-inflight"))
-    .option("--seed <n>", "the seed (default 0)", positiveInteger("--seed", 0))
-    .option("--accept-degraded", "run a SIF without an OCI source digest (recorded as unverified_local)")
-    .option("--json", "print a machine-readable JSON summary on stdout")
-    .action(async (options: SlurmSubmitOptions) => setExit(await slurmSubmitCommand(options, io)));
 }

@@ -5,9 +5,16 @@
  */
 import { createWriteStream } from "node:fs";
 import { PassThrough } from "node:stream";
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
+import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
-import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type Executor, type LaunchRequest } from "../executor.js";
+import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest } from "../executor.js";
+import { hostCapacity } from "../host-capacity.js";
+import { requireMount, type Mount } from "../mounts.js";
+
+/** dockerode is loaded when a Docker client is made, not when this module is imported: other backends start faster. */
+const loadDockerode = (): typeof Docker => createRequire(import.meta.url)("dockerode") as typeof Docker;
 
 interface DockerErrorShape {
   statusCode?: number;
@@ -40,7 +47,12 @@ export class DockerExecutor implements Executor {
   private readonly docker: Docker;
 
   constructor(options: DockerExecutorOptions = {}) {
-    this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+    this.docker = options.docker ?? new (loadDockerode())({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
+  }
+
+  /** Containers share this host: its CPUs, memory and GPUs. */
+  capacity(limits?: CapacityLimits): Capacity {
+    return hostCapacity(limits);
   }
 
   async resolveImage(reference: string): Promise<ImageIdentity | null> {
@@ -65,7 +77,7 @@ export class DockerExecutor implements Executor {
       return;
     }
     const hostConfig: Docker.HostConfig = {
-      Binds: [`${request.datasetPath}:/input/data.h5mu:ro`, `${request.workspaceDir}:/output:rw`],
+      Binds: request.mounts.map(bindOf),
       SecurityOpt: ["no-new-privileges"],
       NetworkMode: request.network ? "bridge" : "none",
       Init: true,
@@ -88,7 +100,7 @@ export class DockerExecutor implements Executor {
           [LABELS.attempt]: request.attemptId,
           [LABELS.run]: request.runId,
         },
-        WorkingDir: "/output",
+        WorkingDir: requireMount(request.mounts, "workspace").target,
         HostConfig: hostConfig,
       });
     } catch (error) {
@@ -192,6 +204,11 @@ export class DockerExecutor implements Executor {
   }
 }
 
+/** A contract mount as a Docker bind: source:target:ro|rw. */
+function bindOf(mount: Mount): string {
+  return `${mount.source}:${mount.target}:${mount.readOnly ? "ro" : "rw"}`;
+}
+
 function toObservation(attemptId: string, info: Docker.ContainerInspectInfo): AttemptObservation {
   const state = info.State;
   const status = state.Status;
@@ -228,7 +245,7 @@ export function demultiplex(raw: Buffer, sink: PassThrough): void {
 
 export async function pingDocker(socketPath = "/var/run/docker.sock"): Promise<boolean> {
   try {
-    await new Docker({ socketPath }).ping();
+    await new (loadDockerode())({ socketPath }).ping();
     return true;
   } catch {
     return false;

@@ -6,10 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
 import { repoRoot } from "../../util/paths.js";
-import { LaunchError, type AttemptObservation, type Executor, type LaunchRequest } from "../executor.js";
+import { LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest, type ModelRef } from "../executor.js";
+import { hostCapacity } from "../host-capacity.js";
 import { describeInterpreter, environmentDigest, interpreterFor } from "./model-envs.js";
 import { bubblewrapCommand, plainCommand, type Interpreter } from "./sandbox.js";
 import { processAlive } from "../../util/process.js";
@@ -83,7 +85,12 @@ export class LocalExecutor implements Executor {
     return this.options.fallbackPython ? describeInterpreter(this.options.fallbackPython) : null;
   }
 
-  async resolveImage(reference: string, model?: { slug: string; version?: string; directory?: string }): Promise<ImageIdentity | null> {
+  /** Processes share this host: its CPUs, memory and GPUs. */
+  capacity(limits?: CapacityLimits): Capacity {
+    return hostCapacity(limits);
+  }
+
+  async resolveImage(reference: string, model?: ModelRef): Promise<ImageIdentity | null> {
     if (!model?.directory) return null;
     const digest = model.version ? environmentDigest(this.options.envsRoot, model.slug, model.version, model.directory) : null;
     if (digest) return { reference, kind: "local_process", digest };
@@ -93,22 +100,23 @@ export class LocalExecutor implements Executor {
 
   async launch(request: LaunchRequest): Promise<void> {
     if (this.readState(request.attemptId)) return; // idempotent: this attempt was already started
-    if (!request.entrypoint || !request.modelDirectory) {
+    const entrypoint = request.settings?.local?.entrypoint;
+    const modelDirectory = request.model?.directory;
+    if (!entrypoint || !request.model || !modelDirectory) {
       throw new LaunchError("launch_error", "the model declares no runtime.entrypoint and model directory, which the local executor needs");
     }
-    const slug = request.modelSlug ?? basename(request.modelDirectory);
-    const interpreter = this.interpreter(request.modelDirectory, slug, request.modelVersion);
+    const slug = request.model.slug;
+    const interpreter = this.interpreter(modelDirectory, slug, request.model.version);
     if (!interpreter) {
       throw new LaunchError("image_missing", `model ${slug} has no local environment: run \`multiverse models setup ${slug}\``);
     }
-    const [program, ...rest] = request.entrypoint;
+    const [program, ...rest] = entrypoint;
     const input = {
       interpreter,
-      script: program && /python/.test(program) ? rest : request.entrypoint,
-      modelDirectory: request.modelDirectory,
+      script: program && /python/.test(program) ? rest : entrypoint,
+      modelDirectory,
       workerSdkDirectory: join(repoRoot(), "worker"),
-      datasetPath: request.datasetPath,
-      workspaceDir: request.workspaceDir,
+      mounts: request.mounts,
       network: request.network ?? false,
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", ...threadEnv(request.cpus), ...request.env },
     };

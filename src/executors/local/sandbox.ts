@@ -6,6 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { requireMount, targetParent, type Mount } from "../mounts.js";
 
 export interface Interpreter {
   /** Real path of the python executable. */
@@ -20,8 +21,8 @@ export interface SandboxInput {
   script: string[];
   modelDirectory: string;
   workerSdkDirectory: string;
-  datasetPath: string;
-  workspaceDir: string;
+  /** The contract mounts (input read-only, workspace read-write). */
+  mounts: Mount[];
   network: boolean;
   env: Record<string, string>;
 }
@@ -48,28 +49,37 @@ export function bubblewrapCommand(input: SandboxInput, bwrap = "bwrap"): Sandbox
   for (const prefix of input.interpreter.prefixes) args.push("--ro-bind", prefix, prefix);
   args.push("--ro-bind", input.modelDirectory, "/app");
   args.push("--ro-bind", input.workerSdkDirectory, "/multiverse-worker");
-  args.push("--dir", "/input", "--ro-bind", input.datasetPath, "/input/data.h5mu");
-  args.push("--bind", input.workspaceDir, "/output", "--chdir", "/output");
+  for (const mount of input.mounts) {
+    const parent = targetParent(mount.target);
+    if (parent !== "/") args.push("--dir", parent);
+    args.push(mount.readOnly ? "--ro-bind" : "--bind", mount.source, mount.target);
+  }
+  const inputMount = requireMount(input.mounts, "input");
+  const workspace = requireMount(input.mounts, "workspace");
+  args.push("--chdir", workspace.target);
   args.push("--", input.interpreter.executable, ...input.script.map((a) => (a.endsWith(".py") && !a.startsWith("/") ? join("/app", a) : a)));
   return {
     argv: args,
-    env: { ...input.env, PYTHONPATH: "/multiverse-worker", MULTIVERSE_INPUT_DIR: "/input", MULTIVERSE_OUTPUT_DIR: "/output", HOME: "/tmp", PYTHONDONTWRITEBYTECODE: "1" },
-    cwd: input.workspaceDir,
+    env: { ...input.env, PYTHONPATH: "/multiverse-worker", MULTIVERSE_INPUT_DIR: targetParent(inputMount.target), MULTIVERSE_OUTPUT_DIR: workspace.target, HOME: "/tmp", PYTHONDONTWRITEBYTECODE: "1" },
+    cwd: workspace.source,
     isolated: true,
   };
 }
 
+/** Without bubblewrap there is no mount namespace: the model is told the host paths instead. */
 export function plainCommand(input: SandboxInput): SandboxCommand {
+  const dataset = requireMount(input.mounts, "input");
+  const workspace = requireMount(input.mounts, "workspace");
   return {
     argv: [input.interpreter.executable, ...input.script.map((a) => (a.endsWith(".py") && !a.startsWith("/") ? join(input.modelDirectory, a) : a))],
     env: {
       ...input.env,
       PYTHONPATH: input.workerSdkDirectory,
-      MULTIVERSE_INPUT_FILE: input.datasetPath,
-      MULTIVERSE_OUTPUT_DIR: input.workspaceDir,
+      MULTIVERSE_INPUT_FILE: dataset.source,
+      MULTIVERSE_OUTPUT_DIR: workspace.source,
       PYTHONDONTWRITEBYTECODE: "1",
     },
-    cwd: input.workspaceDir,
+    cwd: workspace.source,
     isolated: false,
   };
 }

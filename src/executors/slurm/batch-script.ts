@@ -4,6 +4,7 @@
  * body runs the container and writes the model's exit code to a file in the workspace, so the outcome is known
  * even after the job has left the queue and without an accounting database.
  */
+import { requireMount } from "../mounts.js";
 import { containerArgv, type ContainerCommandInput } from "./container-command.js";
 
 export const EXIT_FILE = ".multiverse-exit";
@@ -31,7 +32,7 @@ export interface BatchScriptInput {
   comment: string;
   workspaceDir: string;
   resources: SlurmResources;
-  container: Omit<ContainerCommandInput, "datasetPath"> & { datasetPath: string };
+  container: ContainerCommandInput;
 }
 
 /** POSIX shell single quoting: safe for any byte but NUL. */
@@ -95,7 +96,8 @@ export function renderBatchScript(input: BatchScriptInput): string {
     "set -u",
     `echo "multiverse: job $SLURM_JOB_ID on $(hostname) started $(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
   );
-  let dataset = shellQuote(input.container.datasetPath);
+  const datasetMount = requireMount(input.container.mounts, "input");
+  let dataset = shellQuote(datasetMount.source);
   if (r.useTmpdir) {
     lines.push(
       'STAGE="${TMPDIR:-/tmp}/multiverse-$SLURM_JOB_ID"',
@@ -106,7 +108,8 @@ export function renderBatchScript(input: BatchScriptInput): string {
     dataset = '"$STAGE/data.h5mu"';
   }
   // The dataset may be a shell expression (the staged copy): every other piece is quoted as a literal.
-  const argv = containerArgv({ ...input.container, datasetPath: DATASET_SLOT }).map((arg) =>
+  const mounts = input.container.mounts.map((mount) => (mount === datasetMount ? { ...mount, source: DATASET_SLOT } : mount));
+  const argv = containerArgv({ ...input.container, mounts }).map((arg) =>
     arg
       .split(DATASET_SLOT)
       .map((piece) => (piece === "" ? "" : shellQuote(piece)))

@@ -8,8 +8,11 @@
 import { createHash } from "node:crypto";
 import { closeSync, copyFileSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
-import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type Executor, type LaunchRequest } from "../executor.js";
+import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest, type ModelRef } from "../executor.js";
+import { requireMount } from "../mounts.js";
+import { slurmCapacity } from "./capacity.js";
 import { EXIT_FILE, JOB_LOG, renderBatchScript, SCRIPT_FILE, type SlurmResources } from "./batch-script.js";
 import type { CommandRunner } from "./command-runner.js";
 import type { ContainerRuntime } from "./container-command.js";
@@ -68,14 +71,19 @@ export class SlurmExecutor implements Executor {
     return this.options.clock ?? Date.now;
   }
 
+  /** The cluster schedules CPUs, memory and GPUs; only the jobs in flight are capped (--max-concurrent). */
+  capacity(limits?: CapacityLimits): Capacity {
+    return slurmCapacity(limits?.maxConcurrent);
+  }
+
   /** The image a job runs: a SIF file for apptainer/singularity, the engine's image for docker. */
-  imageFor(reference: string, model?: { slug: string; version?: string }): string {
+  imageFor(reference: string, model?: ModelRef): string {
     if (this.options.runtime === "docker" || reference.endsWith(".sif") || isAbsolute(reference)) return reference;
     if (!model || !this.options.sifDir) return reference;
     return join(this.options.sifDir, `${model.slug}-${model.version ?? "latest"}.sif`);
   }
 
-  async resolveImage(reference: string, model?: { slug: string; version?: string }): Promise<ImageIdentity | null> {
+  async resolveImage(reference: string, model?: ModelRef): Promise<ImageIdentity | null> {
     if (this.options.runtime === "docker") return this.options.resolveDockerImage ? this.options.resolveDockerImage(reference) : null;
     const sif = this.imageFor(reference, model);
     if (!existsSync(sif)) return null;
@@ -86,8 +94,9 @@ export class SlurmExecutor implements Executor {
   async launch(request: LaunchRequest): Promise<void> {
     const name = attemptHandle(request.attemptId);
     const known = this.read(request.attemptId);
-    const record: AttemptRecord = { workspaceDir: request.workspaceDir, containerName: `${name}-slurm`, ownerId: request.ownerId, runId: request.runId, ...known };
-    if (record.jobId || existsSync(join(request.workspaceDir, EXIT_FILE))) return; // submitted before: observe() follows it
+    const workspaceDir = requireMount(request.mounts, "workspace").source;
+    const record: AttemptRecord = { workspaceDir, containerName: `${name}-slurm`, ownerId: request.ownerId, runId: request.runId, ...known };
+    if (record.jobId || existsSync(join(workspaceDir, EXIT_FILE))) return; // submitted before: observe() follows it
     if (known) {
       // A record without a job id: a crash between the record and sbatch's answer. The queue says whether sbatch ran.
       // (No record means never submitted, as the record is written first: a first launch reads no queue.)
@@ -97,21 +106,20 @@ export class SlurmExecutor implements Executor {
         return;
       }
     }
-    const image = this.imageFor(request.image, request.modelSlug ? { slug: request.modelSlug, version: request.modelVersion } : undefined);
+    const image = this.imageFor(request.image, request.model);
     if (this.options.runtime !== "docker" && !existsSync(image)) {
-      throw new LaunchError("image_missing", `the SIF ${image} does not exist (build it with: multiverse build-sif --slug ${request.modelSlug ?? "<slug>"})`);
+      throw new LaunchError("image_missing", `the SIF ${image} does not exist (build it with: multiverse build-sif --slug ${request.model?.slug ?? "<slug>"})`);
     }
-    const resources = jobResources(this.options.defaults, request, this.options.runtime === "docker" ? DOCKER_CLIENT_HEADROOM_GB : 0);
+    const resources = jobResources(this.options.defaults, { ...request, slurm: request.settings?.slurm }, this.options.runtime === "docker" ? DOCKER_CLIENT_HEADROOM_GB : 0);
     const script = renderBatchScript({
       jobName: name,
       comment: `multiverse owner=${request.ownerId} run=${request.runId} attempt=${request.attemptId}`,
-      workspaceDir: request.workspaceDir,
+      workspaceDir,
       resources,
       container: {
         runtime: this.options.runtime,
         image,
-        datasetPath: request.datasetPath,
-        workspaceDir: request.workspaceDir,
+        mounts: request.mounts,
         env: request.env,
         gpu: wantsGpu(resources, request.gpu),
         network: request.network ?? false,
@@ -120,7 +128,7 @@ export class SlurmExecutor implements Executor {
         ...(request.cpus !== undefined ? { cpus: request.cpus } : {}),
       },
     });
-    const scriptPath = join(request.workspaceDir, SCRIPT_FILE);
+    const scriptPath = join(workspaceDir, SCRIPT_FILE);
     writeFileSync(scriptPath, script, { mode: 0o755 });
     // Recorded before sbatch: a crash in between leaves a record without a job id, found by name on the next launch.
     this.write(request.attemptId, record);

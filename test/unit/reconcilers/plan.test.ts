@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { API_VERSION, type BenchmarkResource, type DatasetResource, type ImageIdentity, type ModelResource } from "../../../src/domain/resources.js";
 import { MultiverseError } from "../../../src/domain/errors.js";
 import { planBenchmark, type PlanCatalog } from "../../../reconcilers/plan.js";
+import { loadManifestText } from "../../../src/manifest/load-manifest.js";
+import { withCatalogSchema } from "../../../src/catalog/models.js";
 
 function dataset(name: string, modalities: string[], fingerprint = `sha256:${name}`): DatasetResource {
   return { apiVersion: API_VERSION, kind: "Dataset", metadata: { name }, spec: { path: `/data/${name}.h5mu`, fingerprint, modalities, nObs: 100, batchKey: "batch" } };
@@ -150,5 +152,58 @@ describe("planBenchmark", () => {
     assert.equal(spec.backend, "docker");
     assert.equal(spec.validators, "strict");
     assert.equal(spec.batchKey, "batch");
+  });
+
+  describe("errors point into the manifest (issue 10, item 17)", () => {
+    const FILE = "/w/run.yaml";
+    const planned = (text: string, edit: (c: PlanCatalog) => void = () => undefined, options: { simple?: boolean; backend?: "docker" | "local" | "slurm" } = {}) => {
+      const loaded = loadManifestText(text, FILE, { simple: options.simple });
+      const c = catalog();
+      for (const m of loaded.models) (c.models as Map<string, ModelResource>).set(m.spec.slug, withCatalogSchema(m, c.models.get(m.spec.slug)));
+      edit(c);
+      return planBenchmark(loaded.benchmark, c, { file: FILE, origins: loaded.origins, ...(options.backend ? { backend: options.backend } : {}) });
+    };
+    const where = (e: MultiverseError | undefined) => e && [e.code, e.location.file, e.location.line, e.location.column, e.location.field];
+
+    test("an unknown dataset, an unknown model and a bad hyperparameter each name their line, column and field", () => {
+      const plan = planned("globals: {experiment_name: e}\njobs:\n  - {dataset_slug: nope, model_name: pca}\n  - dataset_slug: rna\n    models: [pca, ghost]\n  - dataset_slug: rna\n    model_name: pca\n    model_params:\n      n_components: 500\n");
+      assert.deepEqual(plan.errors.map(where), [
+        ["MV_UNKNOWN_DATASET", FILE, 3, 20, "jobs[0].dataset_slug"],
+        ["MV_UNKNOWN_MODEL", FILE, 5, 19, "jobs[1].models[1]"],
+        ["MV_HYPERPARAMETERS", FILE, 9, 21, "jobs[2].model_params.n_components"],
+      ]);
+    });
+
+    test("image_sif on a backend other than Slurm is refused at plan time at its line (also when --backend decides)", () => {
+      const text = "globals: {experiment_name: e}\njobs:\n  - {dataset_slug: rna, model_name: pca, image_sif: ../../../../etc/shadow}\n";
+      assert.deepEqual(where(planned(text).errors[0]), ["MV_SCHEMA", FILE, 3, 53, "jobs[0].image_sif"]);
+      assert.match(planned(text, () => undefined, { backend: "local" }).errors[0]!.message, /backend "local"/);
+    });
+
+    test("a model whose image reference is malformed (a registered model, say) is refused at plan time", () => {
+      const plan = planned("globals: {experiment_name: e}\njobs:\n  - {dataset_slug: rna, model_name: pca}\n", (c) => {
+        (c.models as Map<string, ModelResource>).set("pca", model("pca", { runtime: { image: "Bad Image!!" } }));
+      });
+      assert.deepEqual(where(plan.errors[0]), ["MV_BAD_MODEL", FILE, 3, 37, "jobs[0].model_name"]);
+      assert.match(plan.errors[0]!.message, /"Bad Image!!" is not a valid image reference/);
+    });
+
+    test("simple mode: params are validated against the built-in schema of the same slug (n_components: -5 is refused)", () => {
+      const text = "jobs:\n  - name: demo_pca\n    model: {slug: pca, version: '1.0.0', image: multiverse-pca:1.0.0}\n    dataset: {slug: rna, path: /data/rna.h5mu}\n    params: {n_components: -5}\n";
+      const plan = planned(text, () => undefined, { simple: true });
+      assert.deepEqual(where(plan.errors[0]), ["MV_HYPERPARAMETERS", FILE, 5, 28, "jobs[0].params.n_components"]);
+      assert.match(plan.errors[0]!.message, /must be >= 2, got -5/);
+      const ok = planned(text.replace("-5", "7"), () => undefined, { simple: true });
+      assert.deepEqual(ok.errors, []);
+      assert.deepEqual(ok.notices, []);
+    });
+
+    test("with no schema known, the plan says plainly that the params go unchecked", () => {
+      const text = "jobs:\n  - name: lab\n    model: {slug: lab-model, version: '2', image: lab/model:2}\n    dataset: {slug: rna, path: /data/rna.h5mu}\n    params: {whatever: 1}\n";
+      const plan = planned(text, (c) => (c.images as Map<string, ImageIdentity>).set("lab/model:2", localImage("lab/model:2")), { simple: true });
+      assert.deepEqual(plan.errors, []);
+      assert.equal(plan.notices.length, 1);
+      assert.match(plan.notices[0]!, /model "lab-model" has no hyperparameter schema.*whatever.*unchecked/);
+    });
   });
 });

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../../../src/util/paths.js";
 import { LaunchError, type LaunchRequest } from "../../../src/executors/executor.js";
+import { contractMounts } from "../../../src/executors/mounts.js";
 import { SlurmExecutor } from "../../../src/executors/slurm/slurm-executor.js";
 import { EXIT_FILE, JOB_LOG, SCRIPT_FILE } from "../../../src/executors/slurm/batch-script.js";
 import type { CommandResult, CommandRunner } from "../../../src/executors/slurm/command-runner.js";
@@ -44,7 +45,7 @@ class Cluster implements CommandRunner {
 }
 
 function request(workspaceDir: string, attemptId: string, extra: Partial<LaunchRequest> = {}): LaunchRequest {
-  return { attemptId, runId: attemptId.split("-")[0]!, ownerId: "own", image: "multiverse-pca:1.0.0", datasetPath: "/d.h5mu", workspaceDir, env: {}, gpu: false, ...extra };
+  return { attemptId, runId: attemptId.split("-")[0]!, ownerId: "own", image: "multiverse-pca:1.0.0", mounts: contractMounts("/d.h5mu", workspaceDir), env: {}, gpu: false, ...extra };
 }
 
 function workspace(): string {
@@ -104,7 +105,7 @@ describe("SlurmExecutor: submission", () => {
     const cluster = new Cluster();
     const executor = new SlurmExecutor({ runner: cluster, runtime: "apptainer", runtimeDir: workspace(), sifDir: workspace() });
     await assert.rejects(
-      executor.launch(request(workspace(), "r1-own-a1", { modelSlug: "pca", modelVersion: "1.0.0" })),
+      executor.launch(request(workspace(), "r1-own-a1", { model: { slug: "pca", version: "1.0.0" } })),
       (e: unknown) => e instanceof LaunchError && e.kind === "image_missing" && /pca-1\.0\.0\.sif does not exist[\s\S]*build-sif --slug pca/.test(e.message),
     );
     assert.equal(cluster.count("sbatch"), 0);
@@ -117,7 +118,7 @@ describe("SlurmExecutor: submission", () => {
     writeFileSync(sif, "sif bytes");
     const executor = new SlurmExecutor({ runner: cluster, runtime: "apptainer", runtimeDir: workspace(), sifDir: workspace() });
     const ws = workspace();
-    await executor.launch(request(ws, "r1-own-a1", { image: sif, modelSlug: "pca", modelVersion: "1.0.0" }));
+    await executor.launch(request(ws, "r1-own-a1", { image: sif, model: { slug: "pca", version: "1.0.0" } }));
     assert.match(readFileSync(join(ws, SCRIPT_FILE), "utf8"), new RegExp(`\\n {2}'${sif.replace(/[.]/g, "\\.")}'\\n`));
     assert.equal((await executor.resolveImage(sif))?.reference, sif);
   });
@@ -130,7 +131,7 @@ describe("SlurmExecutor: submission", () => {
       memLimitBytes: 1024 ** 3,
       cpus: 2,
       timeoutSeconds: 600,
-      slurm: { partition: "gpu", qos: "long", gpus: 2, extraDirectives: ["--constraint=a100"], useTmpdir: true },
+      settings: { slurm: { partition: "gpu", qos: "long", gpus: 2, extraDirectives: ["--constraint=a100"], useTmpdir: true } },
     }));
     const lines = readFileSync(join(ws, SCRIPT_FILE), "utf8").split("\n");
     for (const line of ["#SBATCH --partition=gpu", "#SBATCH --account=lab", "#SBATCH --qos=long", "#SBATCH --gres=gpu:2", "#SBATCH --constraint=a100", "#SBATCH --cpus-per-task=2", "#SBATCH --mem=1280M", "#SBATCH --time=10"]) {

@@ -10,11 +10,12 @@ import { endedObservation, queuedState } from "../../../src/executors/slurm/job-
 import { SlurmExecutor } from "../../../src/executors/slurm/slurm-executor.js";
 import type { CommandResult, CommandRunner } from "../../../src/executors/slurm/command-runner.js";
 import { LaunchError, type LaunchRequest } from "../../../src/executors/executor.js";
+import { contractMounts } from "../../../src/executors/mounts.js";
 import { sifBuildPlan } from "../../../src/cli/commands/build-sif.js";
 import { runDoctor } from "../../../src/services/doctor.js";
 import type { ModelResource } from "../../../src/domain/resources.js";
 
-const base = { image: "/sif/pca-1.0.0.sif", datasetPath: "/data/d.h5mu", workspaceDir: "/ws/a1", env: { B: "2", A: "1" }, gpu: false, network: false, containerName: "mv-a1-slurm" };
+const base = { image: "/sif/pca-1.0.0.sif", mounts: contractMounts("/data/d.h5mu", "/ws/a1"), env: { B: "2", A: "1" }, gpu: false, network: false, containerName: "mv-a1-slurm" };
 
 describe("apptainer command line", () => {
   test("the contract binds, no network, a clean environment, sorted --env", () => {
@@ -61,7 +62,7 @@ describe("batch script", () => {
   });
 
   test("paths with spaces and quotes are quoted; a directive cannot smuggle lines", () => {
-    const script = renderBatchScript({ ...input, workspaceDir: "/w s/it's", container: { ...input.container, workspaceDir: "/w s/it's" } });
+    const script = renderBatchScript({ ...input, workspaceDir: "/w s/it's", container: { ...input.container, mounts: contractMounts("/data/d.h5mu", "/w s/it's") } });
     assert.match(script, /cd '\/w s\/it'\\''s'/);
     assert.throws(() => renderBatchScript({ ...input, comment: "x\n#SBATCH --wrap=evil" }), /cannot span lines/);
     assert.throws(() => renderBatchScript({ ...input, resources: { extraDirectives: ["--qos=a\nrm -rf /"] } }), /not a single sbatch option/);
@@ -133,7 +134,7 @@ class RecordedCluster implements CommandRunner {
 }
 
 function request(workspaceDir: string, attemptId = "r1-own-a1"): LaunchRequest {
-  return { attemptId, runId: "r1", ownerId: "own", image: "multiverse-pca:1.0.0", datasetPath: "/d.h5mu", workspaceDir, env: {}, gpu: false, cpus: 1 };
+  return { attemptId, runId: "r1", ownerId: "own", image: "multiverse-pca:1.0.0", mounts: contractMounts("/d.h5mu", workspaceDir), env: {}, gpu: false, cpus: 1 };
 }
 
 describe("SlurmExecutor against a recorded cluster", () => {
