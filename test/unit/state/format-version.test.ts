@@ -30,3 +30,12 @@ describe("state-root format versions", () => {
     assert.deepEqual(parseStateVersion('{"layout":0}'), { problem: "layout: expected a positive integer" });
   });
 });
+
+describe("doctor's free-space verdict", () => {
+  test("warns below 1 GiB free, ok from 1 GiB", async () => {
+    const { freeSpaceVerdict, LOW_FREE_BYTES } = await import("../../../src/services/doctor.js");
+    assert.equal(freeSpaceVerdict(LOW_FREE_BYTES - 1, 10 * LOW_FREE_BYTES).status, "warning");
+    assert.match(freeSpaceVerdict(LOW_FREE_BYTES - 1, 10 * LOW_FREE_BYTES).detail, /multiverse gc/);
+    assert.deepEqual(freeSpaceVerdict(LOW_FREE_BYTES, 10 * LOW_FREE_BYTES), { name: "state root free space", status: "ok", detail: "1.0 GiB free of 10.0 GiB" });
+  });
+});
