@@ -1,4 +1,4 @@
-/** The flags of `multiverse gc`, `export` and `migrate` (their work is in commands/<name>.ts, loaded when it runs). */
+/** The flags of `multiverse gc`, `export`, `migrate` and `migrate-state-dir` (their work is in commands/<name>.ts, loaded when it runs). */
 import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_RETENTION_SECONDS } from "../../reconcilers/gc.js";
 import type { Io } from "./output.js";
@@ -38,4 +38,15 @@ export function registerMigrateCommand(program: Command, io: Io, setExit: (code:
     .option("--dry-run", "show the steps without changing anything")
     .option("--json", "machine-readable output")
     .action(async (options) => setExit((await import("./commands/migrate.js")).migrateCommand(options, io)));
+}
+
+export function registerMigrateStateDirCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command("migrate-state-dir")
+    .description("relocate a state root (journal, index, store, catalog) to a new directory (a preview unless --apply)")
+    .requiredOption("--from <dir>", "the state root as it is")
+    .requiredOption("--to <dir>", "a new or empty directory")
+    .option("--apply", "move it")
+    .option("--json", "machine-readable output")
+    .action(async (options) => setExit((await import("./commands/migrate-state-dir.js")).migrateStateDirCommand(options, io)));
 }

@@ -14,7 +14,7 @@ import { maybeWatch } from "./watch.js";
 import { registerSlurmSubmitCommand } from "./slurm-submit-flags.js";
 import { registerMlflowSyncCommand } from "./mlflow-sync-flags.js";
 import { registerCompletionCommand } from "./completion/command.js";
-import { registerExportCommand, registerGcCommand, registerMigrateCommand } from "./maintenance-flags.js";
+import { registerExportCommand, registerGcCommand, registerMigrateCommand, registerMigrateStateDirCommand } from "./maintenance-flags.js";
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -210,6 +210,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
   registerGcCommand(program, io, setExit);
   registerExportCommand(program, io, setExit);
   registerMigrateCommand(program, io, setExit);
+  registerMigrateStateDirCommand(program, io, setExit);
 
   return program;
 }

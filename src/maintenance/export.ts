@@ -28,19 +28,25 @@ interface Selected {
   artifactDir: string;
 }
 
+/** A recorded bundle path, or the bundle of that name under this root's artifacts when the root was relocated. */
+function currentBundleDir(artifactsRoot: string, recorded: string): string {
+  return existsSync(recorded) ? recorded : join(artifactsRoot, basename(recorded));
+}
+
 function selectRuns(stateRoot: string, kind: string, name: string): Selected[] {
+  const artifactsRoot = layoutOfStateRoot(stateRoot).artifactsRoot();
   const index = openCaughtUpIndex(stateRoot);
   try {
     if (kind === "run") {
       const row = index.getRun(name);
       if (row.phase !== "ARTIFACT_SUCCESS" || !row.artifactDir) throw Errors.usage(`run ${row.name} is ${row.phase}${row.artifactDir ? "" : " without a bundle"}: only ARTIFACT_SUCCESS runs with a bundle can be exported`);
-      return [{ runId: row.runId, name: row.name, artifactDir: row.artifactDir }];
+      return [{ runId: row.runId, name: row.name, artifactDir: currentBundleDir(artifactsRoot, row.artifactDir) }];
     }
     const rows = index.listRuns({ benchmark: name });
     if (rows.length === 0) throw Errors.notFound(`benchmark ${name} has no runs in ${stateRoot}`);
     const done = rows.filter((r) => r.phase === "ARTIFACT_SUCCESS" && r.artifactDir);
     if (done.length === 0) throw Errors.usage(`benchmark ${name} has no ARTIFACT_SUCCESS run with a bundle to export (${rows.length} runs)`);
-    return done.map((r) => ({ runId: r.runId, name: r.name, artifactDir: r.artifactDir ?? "" }));
+    return done.map((r) => ({ runId: r.runId, name: r.name, artifactDir: currentBundleDir(artifactsRoot, r.artifactDir ?? "") }));
   } finally {
     index.close();
   }
