@@ -5,7 +5,18 @@
  * quarantined evidence all stay.
  */
 import { isTerminal, type RunPhase } from "../src/domain/run-states.js";
-import type { GcItemKind, JournalRecord } from "../src/journal/records.js";
+import type { AttemptExitedRecord, GcItemKind, JournalRecordType, LaunchIntentRecord, PromotedRecord, RunPlannedRecord, RunTransitionRecord } from "../src/journal/records.js";
+
+type ReadByGc = "RUN_PLANNED" | "RUN_TRANSITION" | "LAUNCH_INTENT" | "ATTEMPT_EXITED" | "PROMOTED";
+
+/** The fields of journal records gc reads; every JournalRecord is one. */
+export type GcJournalInput =
+  | Pick<RunPlannedRecord, "type" | "runId">
+  | Pick<RunTransitionRecord, "type" | "runId" | "to" | "ts">
+  | Pick<LaunchIntentRecord, "type" | "runId" | "attemptId">
+  | Pick<AttemptExitedRecord, "type" | "runId" | "attemptId" | "ts">
+  | Pick<PromotedRecord, "type" | "runId" | "attemptId">
+  | { type: Exclude<JournalRecordType, ReadByGc> };
 
 export interface GcRunView {
   runId: string;
@@ -60,7 +71,7 @@ export interface GcDecision {
 }
 
 /** The runs as the journal records them, for gc. Later records win; records of unplanned runs are ignored. */
-export function gcViewFromJournal(records: readonly JournalRecord[]): GcJournalView {
+export function gcViewFromJournal(records: readonly GcJournalInput[]): GcJournalView {
   const runs = new Map<string, GcRunView>();
   const attemptRun = new Map<string, string>();
   for (const record of records) {
@@ -85,11 +96,8 @@ export function gcViewFromJournal(records: readonly JournalRecord[]): GcJournalV
         break;
       }
       case "PROMOTED":
-      case "RUN_REUSED": {
-        const run = runs.get(record.runId);
-        if (run && record.type === "PROMOTED") run.promotedAttempts.push(record.attemptId);
+        runs.get(record.runId)?.promotedAttempts.push(record.attemptId);
         break;
-      }
       default:
         break;
     }

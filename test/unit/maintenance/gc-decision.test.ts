@@ -1,8 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decideGc, gcTotals, gcViewFromJournal, type GcCandidate, type GcJournalView, type GcPolicy } from "../../../reconcilers/gc.js";
+import { decideGc, gcTotals, gcViewFromJournal, type GcCandidate, type GcJournalInput, type GcJournalView, type GcPolicy } from "../../../reconcilers/gc.js";
 import type { RunPhase } from "../../../src/domain/run-states.js";
-import type { JournalRecord } from "../../../src/journal/records.js";
 
 const NOW = new Date("2026-01-10T00:00:00Z");
 const DAY = 86400;
@@ -118,19 +117,19 @@ describe("gc decisions", () => {
 
 describe("gc view of the journal", () => {
   const base = { ts: "2026-01-01T00:00:00Z" };
-  const snapshot = { machineVersion: 1, value: "FAILED" as const, context: { attempt: 1 } };
-  const records = [
-    { ...base, seq: 1, type: "RUN_PLANNED", runId: "r", name: "r", spec: {} },
-    { ...base, seq: 2, type: "LAUNCH_INTENT", runId: "r", attemptId: "r-a1", attempt: 1, executor: "docker", handle: "h", workspaceDir: "/w" },
-    { ...base, seq: 3, type: "ATTEMPT_EXITED", runId: "r", attemptId: "r-a1", exitCode: 1, oomKilled: false },
-    { seq: 4, ts: "2026-01-02T00:00:00Z", type: "RUN_TRANSITION", runId: "r", event: "E", from: "RUNNING", to: "FAILED", snapshot },
-    { ...base, seq: 5, type: "LAUNCH_INTENT", runId: "ghost", attemptId: "g-a1", attempt: 1, executor: "docker", handle: "h", workspaceDir: "/w" },
-    { ...base, seq: 6, type: "RUN_TRANSITION", runId: "ghost", event: "E", from: "RUNNING", to: "FAILED", snapshot },
-    { ...base, seq: 7, type: "RUN_PLANNED", runId: "s", name: "s", spec: {} },
-    { ...base, seq: 8, type: "PROMOTED", runId: "s", attemptId: "s-a1", artifactDir: "/a", manifestSha256: "x" },
-    { ...base, seq: 9, type: "RUN_TRANSITION", runId: "s", event: "E", from: "PROMOTING", to: "ARTIFACT_SUCCESS", snapshot },
-    { ...base, seq: 10, type: "RUN_TRANSITION", runId: "s", event: "RETRY", from: "ARTIFACT_SUCCESS", to: "PENDING", snapshot },
-  ] as unknown[] as JournalRecord[];
+  const records: GcJournalInput[] = [
+    { type: "RUN_PLANNED", runId: "r" },
+    { type: "LAUNCH_INTENT", runId: "r", attemptId: "r-a1" },
+    { ...base, type: "ATTEMPT_EXITED", runId: "r", attemptId: "r-a1" },
+    { ts: "2026-01-02T00:00:00Z", type: "RUN_TRANSITION", runId: "r", to: "FAILED" },
+    { type: "LAUNCH_INTENT", runId: "ghost", attemptId: "g-a1" },
+    { ...base, type: "RUN_TRANSITION", runId: "ghost", to: "FAILED" },
+    { type: "RUN_PLANNED", runId: "s" },
+    { type: "PROMOTED", runId: "s", attemptId: "s-a1" },
+    { ...base, type: "RUN_TRANSITION", runId: "s", to: "ARTIFACT_SUCCESS" },
+    { ...base, type: "RUN_TRANSITION", runId: "s", to: "PENDING" },
+    { type: "RUN_REUSED" },
+  ];
 
   test("phases, terminal times, attempts, exits and promotions", () => {
     const v = gcViewFromJournal(records);
