@@ -226,6 +226,8 @@ function planJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: number,
     const cpus = job.cpus ?? model.spec.resources?.cpus;
     if (cpus !== undefined) spec.cpus = cpus;
     if (job.timeoutSeconds !== undefined) spec.timeoutSeconds = job.timeoutSeconds;
+    const outputLimits = { ...model.spec.resources?.outputLimits, ...job.outputLimits };
+    if (Object.keys(outputLimits).length > 0) spec.outputLimits = outputLimits;
     if (model.spec.runtime.entrypoint) spec.entrypoint = model.spec.runtime.entrypoint;
     if (model.spec.directory) spec.modelDirectory = model.spec.directory;
     const slurm = backend === "slurm" ? mergeSlurmSettings(benchmark.spec.slurm, job.slurm) : undefined;

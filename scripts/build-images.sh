@@ -22,17 +22,20 @@ build() {
 }
 
 build multiverse-contract-test:dev test/fixtures/models/contract-test/container/Dockerfile test/fixtures/models/contract-test/container test/fixtures/models/contract-test/container
-build multiverse-pca:1.0.0 store/models/pca/container/Dockerfile . store/models/pca worker/multiverse
 # Pinned wheels are fetched on the host (which may trust a proxy's certificate that images do not) and installed
-# in the image without network access.
+# in the image without network access. manylinux_2_28 wheels (numba, scipy, contourpy) suit the Debian bookworm base
+# (glibc 2.36).
 wheelhouse() {
   local dir="$1/wheelhouse" stamp
   stamp="$(sha256sum "$1/requirements.txt" | cut -c1-16)"
   [ "$(cat "$dir/.stamp" 2>/dev/null || true)" = "$stamp" ] && return
   rm -rf "$dir" && mkdir -p "$dir"
-  python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64 \
+  python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: --python-version 3.11 \
+    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
     -r "$1/requirements.txt" -d "$dir"
   echo "$stamp" > "$dir/.stamp"
 }
+wheelhouse store/models/pca/container
+build multiverse-pca:1.0.0 store/models/pca/container/Dockerfile . store/models/pca worker/multiverse
 wheelhouse store/models/mofa/container
 build multiverse-mofa:1.0.0 store/models/mofa/container/Dockerfile . store/models/mofa worker/multiverse

@@ -44,6 +44,7 @@ fi
 
 # The two models of the demo, each in its own environment from its pinned requirements ($MULTIVERSE_ENVS_DIR,
 # default ~/.multiverse/envs); an up-to-date environment is kept. Progress goes to stderr.
+./scripts/setup-uv.sh  # the pinned uv that makes them (from one hardlinked cache)
 for model in pca mofa; do
   step "model environment: $model"
   node bin/multiverse.js models setup "$model" >/dev/null

@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 ./scripts/setup-demo.sh
 
-APT_PACKAGES=(docker.io mmdebstrap)
+# chromium: the dashboard's browser test (driven by playwright-core, which downloads no browser).
+APT_PACKAGES=(docker.io mmdebstrap chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -32,7 +33,7 @@ fi
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check pytest
 # The synthetic test datasets (small, seeded).
 node dist/src/tools/make-demo-data.js data/generated
-# The local executor's other model environments. multivi and totalvi bring torch and scvi-tools (about 6 GB
-# each), mowgli an older torch: a few minutes on a fresh machine. cobolt cannot be installed from PyPI (see its
-# model.yaml).
+# The local executor's other model environments, made by uv (scripts/setup-demo.sh installed it) from one cache
+# hardlinked into every environment: multivi and totalvi share their torch and scvi-tools files (about 6 GB), mowgli
+# brings an older torch. cobolt cannot be installed from PyPI (see its model.yaml).
 for model in multivi totalvi mowgli; do node bin/multiverse.js models setup "$model" >/dev/null; done

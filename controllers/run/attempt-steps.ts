@@ -110,7 +110,7 @@ export class AttemptSteps {
 
   async validate(record: RunRecord, attemptId: string): Promise<void> {
     const workspaceDir = this.deps.layout.workspaceDir(attemptId);
-    const result = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
+    const result = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators, limits: record.spec.outputLimits });
     for (const problem of result.problems) {
       this.log(record, attemptId, `validation ${problem.severity}: ${problem.artifact}: ${problem.code}: ${problem.message}`);
     }
@@ -128,7 +128,7 @@ export class AttemptSteps {
     const layout = this.deps.layout;
     const workspaceDir = layout.workspaceDir(attemptId);
     this.log(record, attemptId, "promoting");
-    const validation = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators });
+    const validation = await validateWorkspace(workspaceDir, { nObs: record.spec.nObs, level: record.spec.validators, limits: record.spec.outputLimits });
     const artifactDir = layout.artifactDir(attemptId, record.spec.jobName);
     if (!validation.ok && !(await this.promotionAlreadyStaged(record, attemptId, artifactDir))) {
       // Outputs that passed validation no longer do (changed or damaged after a crash), and no staged copy
@@ -157,6 +157,7 @@ export class AttemptSteps {
         ownerToken: this.deps.ownerId,
         clock: this.clock,
         artifactDir,
+        releaseWorkspace: true,
       });
       // After a crash between this record and the transition below, the saga reuses the bundle: record it once.
       if (!record.promotions.some((p) => p.attemptId === attemptId)) {

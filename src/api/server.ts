@@ -22,6 +22,7 @@ import { answerClientError, answerFrameworkError } from "./client-errors.js";
 import { checkQuery } from "./query-params.js";
 import { benchmarkRoutes } from "./routes/benchmarks.js";
 import { cancelRoutes } from "./routes/cancel.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { logRoutes } from "./routes/logs.js";
@@ -51,7 +52,7 @@ export interface ApiServer {
 }
 
 /** The route plugins, one per resource group, registered in this order. */
-const ROUTE_PLUGINS: readonly FastifyPluginAsync[] = [healthRoutes, benchmarkRoutes, runRoutes, logRoutes, eventRoutes, cancelRoutes, openApiRoutes];
+const ROUTE_PLUGINS: readonly FastifyPluginAsync[] = [healthRoutes, benchmarkRoutes, runRoutes, logRoutes, eventRoutes, cancelRoutes, dashboardRoutes, openApiRoutes];
 
 /** As long as a request line can be (Node's header limit), so a long id is a 400 naming its limit, never "no route". */
 const MAX_PARAM_LENGTH = maxHeaderSize;

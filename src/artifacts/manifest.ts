@@ -10,6 +10,10 @@ import { isSafeRelativePath } from "./layout.js";
 export const MANIFEST_FILE = "artifact_manifest.json";
 export const MANIFEST_SHA_FILE = "artifact_manifest.sha256";
 export const MANIFEST_SCHEMA_VERSION = "1";
+/** Every file of the bundle but itself, in sha256sum format: `sha256sum -c artifact_files.sha256` checks them all. */
+export const FILES_SHA_FILE = "artifact_files.sha256";
+/** Names the bundle keeps for itself; no artifact may take them. */
+export const RESERVED_NAMES: readonly string[] = [MANIFEST_FILE, MANIFEST_SHA_FILE, FILES_SHA_FILE];
 
 export interface ArtifactEntry {
   path: string;
@@ -112,6 +116,22 @@ export function manifestShaLine(manifestBytes: string | Buffer): string {
   return `${sha256Hex(manifestBytes)}  ${MANIFEST_FILE}\n`;
 }
 
+/** One sha256sum line; names with a backslash or a newline are escaped the way GNU sha256sum does. */
+function sha256sumLine(sha256: string, name: string): string {
+  if (!/[\\\n\r]/.test(name)) return `${sha256}  ${name}\n`;
+  return `\\${sha256}  ${name.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r")}\n`;
+}
+
+/** The files sidecar of a manifest: its artifacts, the manifest and the manifest's sidecar, sorted by name. */
+export function filesShaText(manifest: ArtifactManifest, manifestText: string): string {
+  const lines = [
+    ...manifest.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })),
+    { name: MANIFEST_FILE, sha256: sha256Hex(manifestText) },
+    { name: MANIFEST_SHA_FILE, sha256: sha256Hex(manifestShaLine(manifestText)) },
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return lines.map((l) => sha256sumLine(l.sha256, l.name)).join("");
+}
+
 /** The hex digest recorded in a sidecar, or undefined when it is not one sha256sum line for the manifest. */
 export function parseManifestShaLine(text: string): string | undefined {
   return /^([0-9a-f]{64}) [ *]artifact_manifest\.json\n?$/.exec(text)?.[1];
@@ -150,7 +170,7 @@ export function parseManifest(text: string): { manifest?: ArtifactManifest; prob
     }
     const { path, size_bytes: size, sha256 } = entry as Record<string, unknown>;
     if (typeof path !== "string" || !isSafeRelativePath(path)) problems.push(`${where}: path ${JSON.stringify(path)} is not a safe relative path`);
-    else if (path === MANIFEST_FILE || path === MANIFEST_SHA_FILE) problems.push(`${where}: ${path} cannot be listed as an artifact`);
+    else if (RESERVED_NAMES.includes(path)) problems.push(`${where}: ${path} cannot be listed as an artifact`);
     else if (seen.has(path)) problems.push(`${where}: ${path} is listed twice`);
     else seen.add(path);
     if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) problems.push(`${where}: size_bytes is not a non-negative integer`);

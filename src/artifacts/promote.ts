@@ -5,15 +5,15 @@
  * Evidence is never deleted: a damaged or replaced bundle is moved to quarantine, the workspace stays unless the
  * caller asks otherwise once the bundle is in place.
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { EXIT_RUN_FAILED, isMultiverseError, MultiverseError } from "../domain/errors.js";
 import type { RunSpec } from "../domain/resources.js";
-import type { ValidatedArtifact } from "../validation/index.js";
+import type { ValidatedArtifact, ValidationResult } from "../validation/index.js";
 import { sha256Hex } from "../identity/hash.js";
-import { copyHashing, fsyncPath, fsyncTree, makeReadOnly, makeWritable, openRegularFile, writeDurably } from "./durable.js";
+import { fsyncPath, fsyncTree, makeReadOnly, makeWritable, openRegularFile, placeHashing, writeDurably } from "./durable.js";
 import { assertInside, isSafeRelativePath, type StoreLayout } from "./layout.js";
-import { buildManifest, MANIFEST_FILE, MANIFEST_SHA_FILE, manifestShaLine, serializeManifest, type ArtifactEntry } from "./manifest.js";
+import { buildManifest, FILES_SHA_FILE, filesShaText, MANIFEST_FILE, MANIFEST_SHA_FILE, manifestShaLine, RESERVED_NAMES, serializeManifest, type ArtifactEntry } from "./manifest.js";
 import { verifyBundle, type BundleVerification } from "./verify.js";
 
 export type { ValidatedArtifact } from "../validation/index.js";
@@ -37,7 +37,17 @@ export interface PromotionRequest {
   artifactDir?: string;
   /** Remove the workspace once this attempt's bundle is in place (default false: it stays as evidence). */
   removeWorkspace?: boolean;
+  /**
+   * Keep no second copy of the outputs: files are hard-linked into the bundle where the filesystem allows (else
+   * copied, sparse files staying sparse), and once the bundle is in place the workspace's promoted files are
+   * removed, so the bundle is their only copy. orchestrator.log is always copied and stays: the host keeps
+   * appending to it. Default false: every file is copied and the workspace stays as it was.
+   */
+  releaseWorkspace?: boolean;
 }
+
+/** The host appends to it after promotion: never linked into a bundle, never released from the workspace. */
+const HOST_APPENDED = "orchestrator.log";
 
 export interface PromotionResult {
   artifactDir: string;
@@ -45,6 +55,15 @@ export interface PromotionResult {
   manifestSha256: string;
   /** True when a verified bundle of this logical run was already in place and nothing was written. */
   reused: boolean;
+}
+
+/**
+ * The request fields a validation already determined, so that promotion takes the validation's result instead
+ * of reading the workspace (and embeddings.h5) again: every file is re-hashed while it is staged anyway.
+ */
+export function fromValidation(result: ValidationResult, level: string): Pick<PromotionRequest, "artifacts" | "validation"> {
+  const warnings = result.problems.filter((p) => p.severity === "warning").map((p) => `${p.artifact}: ${p.code}: ${p.message}`);
+  return { artifacts: result.artifacts, validation: result.latentShape ? { level, warnings, latentShape: result.latentShape } : { level, warnings } };
 }
 
 /** A promotion that cannot complete; `code` is the run's failure reason. */
@@ -73,18 +92,20 @@ export async function promote(request: PromotionRequest): Promise<PromotionResul
     await stage(request, staging);
   }
 
-  // Step 5: lock, rename into place, lock the top (see makeReadOnly), make the rename durable.
-  makeReadOnly(staging, { keepTopWritable: true });
-  mkdirSync(dirname(target), { recursive: true });
+  // Step 5: lock, rename into place, lock the top (see makeReadOnly), make the rename durable. A failure before
+  // the rename (EPERM, EACCES, EXDEV...) discards the staged copy: the workspace still holds the outputs.
   try {
-    renameSync(staging, target);
+    makeReadOnly(staging, { keepTopWritable: true });
+    mkdirSync(dirname(target), { recursive: true });
+    const raced = await renameIntoPlace(request, staging, target);
+    if (raced) {
+      discardStaging(staging);
+      return raced;
+    }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw new PromotionError(`cannot move ${staging} to ${target}: ${(error as Error).message}`, { cause: error });
-    // Something appeared at the target since step 1: settle it and try once more.
-    const raced = await settleExistingBundle(request, target);
-    if (raced) return raced;
-    renameSync(staging, target);
+    discardStaging(staging);
+    if (error instanceof PromotionError) throw error;
+    throw new PromotionError(`cannot move ${staging} to ${target}: ${(error as Error).message}`, { cause: error });
   }
   makeReadOnly(target);
   fsyncPath(target);
@@ -92,8 +113,52 @@ export async function promote(request: PromotionRequest): Promise<PromotionResul
   fsyncPath(dirname(staging));
 
   // Step 6.
-  if (request.removeWorkspace) removeWorkspace(request);
+  finishWorkspace(request, target);
   return { artifactDir: target, manifestSha256: manifestSha(target), reused: false };
+}
+
+/** Returns the settled result when a bundle of this run appeared at the target meanwhile. */
+async function renameIntoPlace(request: PromotionRequest, staging: string, target: string): Promise<PromotionResult | undefined> {
+  try {
+    renameSync(staging, target);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  }
+  // Something appeared at the target since step 1: settle it and try once more.
+  const raced = await settleExistingBundle(request, target);
+  if (raced) return raced;
+  renameSync(staging, target);
+  return undefined;
+}
+
+function finishWorkspace(request: PromotionRequest, bundle: string): void {
+  if (request.removeWorkspace) removeWorkspace(request);
+  else if (request.releaseWorkspace) releasePromotedFiles(request, bundle);
+}
+
+/**
+ * The bundle in place holds the outputs: remove the workspace's names for them (and the directories left empty),
+ * except orchestrator.log. Idempotent, so a crash halfway is finished by the next promote().
+ */
+function releasePromotedFiles(request: PromotionRequest, bundle: string): void {
+  const workspace = request.layout.workspaceDir(request.attemptId);
+  const manifest = JSON.parse(readFileSync(join(bundle, MANIFEST_FILE), "utf8")) as { artifacts: { path: string }[] };
+  if (!lstatSync(workspace, { throwIfNoEntry: false })?.isDirectory()) return;
+  makeWritable(workspace);
+  const dirs = new Set<string>();
+  for (const { path } of manifest.artifacts) {
+    if (path === HOST_APPENDED || !isSafeRelativePath(path)) continue;
+    const file = join(workspace, path);
+    if (lstatSync(file, { throwIfNoEntry: false })?.isFile()) unlinkSync(file);
+    for (let dir = dirname(path); dir !== "."; dir = dirname(dir)) dirs.add(dir);
+  }
+  for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+    const absolute = join(workspace, dir);
+    if (lstatSync(absolute, { throwIfNoEntry: false })?.isDirectory() && readdirSync(absolute).length === 0) rmdirSync(absolute);
+  }
+  fsyncPath(workspace);
 }
 
 function manifestSha(dir: string): string {
@@ -119,7 +184,7 @@ async function settleExistingBundle(request: PromotionRequest, target: string): 
     relock(target);
     const own = verification.manifest.physical_run_id === request.attemptId;
     // Another attempt's bundle does not contain this attempt's outputs: its workspace is the only copy of them.
-    if (own && request.removeWorkspace) removeWorkspace(request);
+    if (own) finishWorkspace(request, target);
     return { artifactDir: target, manifestSha256: manifestSha(target), reused: true };
   }
   const why = verification.ok
@@ -171,7 +236,7 @@ function checkArtifactPaths(artifacts: ValidatedArtifact[]): void {
   const seen = new Set<string>();
   for (const { path } of artifacts) {
     if (!isSafeRelativePath(path)) throw new PromotionError(`artifact path ${JSON.stringify(path)} is not a relative path inside the workspace`);
-    if (path === MANIFEST_FILE || path === MANIFEST_SHA_FILE) throw new PromotionError(`the workspace holds ${path}, a name reserved for the bundle's own manifest`);
+    if (RESERVED_NAMES.includes(path)) throw new PromotionError(`the workspace holds ${path}, a name reserved for the bundle's own manifest`);
     if (seen.has(path)) throw new PromotionError(`artifact ${path} is listed twice`);
     seen.add(path);
   }
@@ -216,7 +281,8 @@ async function stage(request: PromotionRequest, staging: string): Promise<void> 
     for (const artifact of request.artifacts) {
       const destination = join(staging, artifact.path);
       mkdirSync(dirname(destination), { recursive: true });
-      const copied = await copyHashing(openArtifact(workspace, artifact.path), destination);
+      const mayLink = request.releaseWorkspace === true && artifact.path !== HOST_APPENDED;
+      const copied = await placeHashing(openArtifact(workspace, artifact.path), join(workspace, artifact.path), destination, { mayLink });
       if (copied.sha256 !== artifact.sha256 || copied.size !== artifact.sizeBytes) {
         throw new PromotionError(
           `${artifact.path} changed after validation (now ${copied.size} bytes, sha256 ${copied.sha256.slice(0, 12)}…; validated ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256.slice(0, 12)}…); not promoted`,
@@ -238,6 +304,7 @@ async function stage(request: PromotionRequest, staging: string): Promise<void> 
     const manifestText = serializeManifest(manifest);
     // The manifest first, its sidecar last: a staging directory without the sidecar is never taken as complete.
     writeDurably(join(staging, MANIFEST_FILE), manifestText);
+    writeDurably(join(staging, FILES_SHA_FILE), filesShaText(manifest, manifestText));
     writeDurably(join(staging, MANIFEST_SHA_FILE), manifestShaLine(manifestText));
     fsyncTree(staging);
     fsyncPath(dirname(staging));

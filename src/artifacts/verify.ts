@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { sha256File } from "../catalog/fingerprint.js";
 import { sha256Hex } from "../identity/hash.js";
 import { FAILED_DIR_NAME, type StoreLayout } from "./layout.js";
-import { MANIFEST_FILE, MANIFEST_SHA_FILE, parseManifest, parseManifestShaLine, peekManifest, type ArtifactManifest } from "./manifest.js";
+import { FILES_SHA_FILE, filesShaText, MANIFEST_FILE, MANIFEST_SHA_FILE, parseManifest, parseManifestShaLine, peekManifest, RESERVED_NAMES, type ArtifactManifest } from "./manifest.js";
 
 export interface BundleVerification {
   ok: boolean;
@@ -59,9 +59,17 @@ async function verifyOrThrow(dir: string): Promise<BundleVerification> {
   if (!parsed.manifest) return { ok: false, problems: [...problems, ...parsed.problems] };
   const { manifest } = parsed;
 
+  // Bundles made before the files sidecar existed have none; one that is there must say what the manifest says
+  // (checked when the manifest itself is intact: a changed manifest is already reported).
+  const filesSidecar = problems.length === 0 ? entries.get(FILES_SHA_FILE) : undefined;
+  if (filesSidecar && filesSidecar.kind !== "file") problems.push(`${FILES_SHA_FILE} is ${describe(filesSidecar.kind)}`);
+  else if (filesSidecar && readFileSync(join(dir, FILES_SHA_FILE), "utf8") !== filesShaText(manifest, manifestBytes.toString("utf8"))) {
+    problems.push(`${FILES_SHA_FILE} does not list the manifest's files and checksums (it was changed)`);
+  }
+
   const listed = new Set(manifest.artifacts.map((a) => a.path));
   for (const [path, entry] of entries) {
-    if (path === MANIFEST_FILE || path === MANIFEST_SHA_FILE) continue;
+    if (RESERVED_NAMES.includes(path)) continue;
     if (!listed.has(path)) problems.push(`${path} is not listed in the manifest${entry.kind === "file" ? "" : ` (and is ${describe(entry.kind)})`}`);
     else if (entry.kind !== "file") problems.push(`${path} is ${describe(entry.kind)}`);
   }

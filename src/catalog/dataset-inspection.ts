@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from "node:path";
 import type { DatasetResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
-import { DatasetCatalog, describeDataset } from "./datasets.js";
+import { DATASET_CHECKS_VERSION, DatasetCatalog, describeDataset } from "./datasets.js";
 
 interface FingerprintCacheEntry {
   size: number;
@@ -60,7 +60,7 @@ class DatasetInspectionCache {
     } catch {
       throw Errors.fileNotFound(`dataset "${source.metadata.name}": file ${path} does not exist`, { location: { file: path } });
     }
-    const key = `${source.metadata.name}\u0000${path}\u0000${source.spec.batchKey ?? ""}\u0000${source.spec.labelKey ?? ""}`;
+    const key = `v${DATASET_CHECKS_VERSION}\u0000${source.metadata.name}\u0000${path}\u0000${source.spec.batchKey ?? ""}\u0000${source.spec.labelKey ?? ""}`;
     const cached = this.entries[key];
     if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.resource;
     const described = await describeDataset(path, {

@@ -10,6 +10,12 @@ import { assertSlug, isSlug } from "./slugs.js";
 
 export { fingerprintFile } from "./fingerprint.js";
 
+/**
+ * Bumped when describeDataset checks more (2: shapes, names and self-containment), so that inspections cached by
+ * plan time under an older version are made again instead of trusted.
+ */
+export const DATASET_CHECKS_VERSION = 2;
+
 export async function describeDataset(path: string, options: { slug: string; batchKey?: string; labelKey?: string }): Promise<DatasetResource> {
   assertSlug(options.slug, "dataset slug");
   const absolute = resolve(path);

@@ -1,4 +1,5 @@
 /** Model definitions: model.yaml files (built-in under store/models/<slug>/, or registered under the state root). */
+import { outputLimitsFromSnake } from "../validation/output-limits.js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -24,7 +25,7 @@ interface ModelYaml {
   required_modalities?: string[];
   runtime: { image: string; image_digest?: string; entrypoint?: string[] };
   hyperparameters_schema?: string | Record<string, unknown>;
-  resources?: { cpus?: number; mem_gb?: number; gpu?: boolean };
+  resources?: { cpus?: number; mem_gb?: number; gpu?: boolean; output_limits?: Record<string, number> };
   build?: { context?: string; dockerfile?: string; def_file?: string; unavailable?: string };
 }
 
@@ -107,6 +108,7 @@ export function loadModelYaml(path: string): ModelResource {
     if (yaml.resources.cpus !== undefined) resource.spec.resources.cpus = yaml.resources.cpus;
     if (yaml.resources.mem_gb !== undefined) resource.spec.resources.memGb = yaml.resources.mem_gb;
     if (yaml.resources.gpu !== undefined) resource.spec.resources.gpu = yaml.resources.gpu;
+    if (yaml.resources.output_limits !== undefined) resource.spec.resources.outputLimits = outputLimitsFromSnake(yaml.resources.output_limits);
   }
   if (yaml.build) {
     resource.spec.build = {};

@@ -13,6 +13,8 @@ import { withStateRoot } from "./state-root-option.js";
 import { maybeWatch } from "./watch.js";
 import { registerSlurmSubmitCommand } from "./slurm-submit-flags.js";
 import { registerMlflowSyncCommand } from "./mlflow-sync-flags.js";
+import { registerVerifyCommand } from "./verify-flags.js";
+import { registerServeCommand } from "./serve-flags.js";
 import { registerCompletionCommand } from "./completion/command.js";
 import { registerExportCommand, registerGcCommand, registerMigrateCommand, registerMigrateStateDirCommand } from "./maintenance-flags.js";
 
@@ -206,6 +208,8 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .action(async (slug: string, options) => setExit((await import("./commands/models.js")).modelsSetupCommand(slug, options, io)));
 
   registerMlflowSyncCommand(program, io, setExit);
+  registerVerifyCommand(program, io, setExit);
+  registerServeCommand(program, io, setExit);
   registerCompletionCommand(program, io, setExit);
   registerGcCommand(program, io, setExit);
   registerExportCommand(program, io, setExit);

@@ -94,6 +94,8 @@ export const Errors = {
   journalUnwritable: declare("MV_JOURNAL_UNWRITABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   stateLocked: declare("MV_STATE_LOCKED", { exit: EXIT_BAD_INPUT, http: 409 }),
+  /** A mutating API call to a server that only reads its state root (multiverse serve) and has no controller to ask. */
+  readOnly: declare("MV_READ_ONLY", { exit: EXIT_BAD_INPUT, http: 409 }),
   indexDrift: declare("MV_INDEX_DRIFT", { exit: EXIT_RUN_FAILED, http: 503 }),
   timeout: declare("MV_TIMEOUT", { exit: EXIT_RUN_FAILED, http: 504 }),
   /** A file's bytes differ from the checksum its bundle manifest records (export, verification). */

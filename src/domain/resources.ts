@@ -51,10 +51,21 @@ export interface DatasetResource {
   spec: DatasetSpec;
 }
 
+/** How much a model may leave in /output (src/validation/output-limits.ts has the defaults). */
+export interface OutputLimitsSpec {
+  maxTotalBytes?: number;
+  maxFiles?: number;
+  maxFileBytes?: number;
+  maxDepth?: number;
+  maxMetricsBytes?: number;
+  maxMetricsKeys?: number;
+}
+
 export interface ModelResourcesSpec {
   cpus?: number;
   memGb?: number;
   gpu?: boolean;
+  outputLimits?: OutputLimitsSpec;
 }
 
 export interface ModelSpec {
@@ -126,6 +137,8 @@ export interface BenchmarkJob {
   /** Retries after an OOM kill, each with twice the memory limit of the attempt before (capped by capacity). */
   oomRetries?: number;
   timeoutSeconds?: number;
+  /** Over the model's resources.outputLimits, field by field. */
+  outputLimits?: OutputLimitsSpec;
   /** Slurm settings of this job, over the benchmark's. */
   slurm?: SlurmSettings;
   /** Slurm + Apptainer: the SIF this job runs, and the OCI digest it was built from (the dual digest). */
@@ -237,6 +250,8 @@ export interface RunSpec {
   retries: number;
   oomRetries?: number;
   timeoutSeconds?: number;
+  /** The model's output limits with the job's over them; defaults for what neither sets. */
+  outputLimits?: OutputLimitsSpec;
   entrypoint?: string[];
   modelDirectory?: string;
   /** Slurm backend: the job's settings merged over the benchmark's. */

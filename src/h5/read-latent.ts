@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { closeQuietly, h5, hdf5Reason, isDataset, type H5File } from "./h5wasm-runtime.js";
+import { assertSelfContained, NotSelfContainedError, refusedOpenReason } from "./self-contained.js";
 
 export interface LatentSummary {
   /** Top-level dataset names. */
@@ -59,6 +60,7 @@ export async function readLatentInThread(path: string, options: ReadLatentOption
     throw new CorruptHdf5Error(hdf5Reason(error));
   }
   try {
+    assertSelfContained(lib, file);
     const datasets: string[] = [];
     const groups: string[] = [];
     for (const key of file.keys()) {
@@ -83,8 +85,8 @@ export async function readLatentInThread(path: string, options: ReadLatentOption
     }
     return { datasets, groups, shape, dtype, finite: nonFinite === null ? null : nonFinite === 0, nonFinite };
   } catch (error) {
-    if (error instanceof CorruptHdf5Error) throw error;
-    throw new CorruptHdf5Error(hdf5Reason(error));
+    if (error instanceof CorruptHdf5Error || error instanceof NotSelfContainedError) throw error;
+    throw new CorruptHdf5Error(refusedOpenReason(error) ?? hdf5Reason(error));
   } finally {
     closeQuietly(file);
   }

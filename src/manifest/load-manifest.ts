@@ -4,6 +4,7 @@
  * `multiverse run`, `apply` and the controller read files through this one path (bytes -> checked UTF-8 text ->
  * bounded YAML -> schema -> resources).
  */
+import { outputLimitsFromSnake } from "../validation/output-limits.js";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { API_VERSION, type BenchmarkJob, type BenchmarkResource, type DatasetResource, type TrackingSettings } from "../domain/resources.js";
@@ -110,6 +111,7 @@ interface RunManifestJob extends SweepManifestFields {
   retries?: number;
   oom_retries?: number;
   timeout_seconds?: number;
+  output_limits?: Record<string, number>;
   slurm?: SlurmManifestSettings;
   image_sif?: string;
   image_digest?: string;
@@ -203,6 +205,7 @@ function fromRunManifest(doc: LoadedDocument, context: LoaderContext): ManifestL
       if (job.retries !== undefined) converted.retries = job.retries;
       if (job.oom_retries !== undefined) converted.oomRetries = job.oom_retries;
       if (job.timeout_seconds !== undefined) converted.timeoutSeconds = job.timeout_seconds;
+      if (job.output_limits !== undefined) converted.outputLimits = outputLimitsFromSnake(job.output_limits);
       if (job.slurm !== undefined) converted.slurm = slurmSettingsFromManifest(job.slurm);
       if (imageSif !== undefined) converted.imageSif = imageSif;
       if (job.image_digest !== undefined) converted.imageDigest = job.image_digest;

@@ -77,7 +77,23 @@ export const modelSpecSchema: JsonSchema = {
     resources: {
       type: "object",
       additionalProperties: false,
-      properties: { cpus: { type: "number", exclusiveMinimum: 0 }, memGb: { type: "number", exclusiveMinimum: 0 }, gpu: { type: "boolean" } },
+      properties: {
+        cpus: { type: "number", exclusiveMinimum: 0 },
+        memGb: { type: "number", exclusiveMinimum: 0 },
+        gpu: { type: "boolean" },
+        outputLimits: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              maxTotalBytes: { type: "integer", minimum: 1 },
+              maxFiles: { type: "integer", minimum: 1 },
+              maxFileBytes: { type: "integer", minimum: 1 },
+              maxDepth: { type: "integer", minimum: 1 },
+              maxMetricsBytes: { type: "integer", minimum: 1 },
+              maxMetricsKeys: { type: "integer", minimum: 1 },
+            },
+          },
+      },
     },
     build: {
       type: "object",
@@ -108,6 +124,18 @@ export const benchmarkJobSchema: JsonSchema = {
     retries: { type: "integer", minimum: 0 },
     oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
+    outputLimits: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              maxTotalBytes: { type: "integer", minimum: 1 },
+              maxFiles: { type: "integer", minimum: 1 },
+              maxFileBytes: { type: "integer", minimum: 1 },
+              maxDepth: { type: "integer", minimum: 1 },
+              maxMetricsBytes: { type: "integer", minimum: 1 },
+              maxMetricsKeys: { type: "integer", minimum: 1 },
+            },
+          },
     slurm: slurmSettingsSchema,
     imageSif: { type: "string", minLength: 1 },
     imageDigest: sha256Digest,
@@ -238,6 +266,18 @@ export const runSpecSchema: JsonSchema = {
     retries: { type: "integer", minimum: 0 },
     oomRetries: { type: "integer", minimum: 0 },
     timeoutSeconds: { type: "integer", minimum: 1 },
+    outputLimits: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        maxTotalBytes: { type: "integer", minimum: 1 },
+        maxFiles: { type: "integer", minimum: 1 },
+        maxFileBytes: { type: "integer", minimum: 1 },
+        maxDepth: { type: "integer", minimum: 1 },
+        maxMetricsBytes: { type: "integer", minimum: 1 },
+        maxMetricsKeys: { type: "integer", minimum: 1 },
+      },
+    },
     entrypoint: stringList,
     modelDirectory: { type: "string" },
     tracking: trackingSettingsSchema,

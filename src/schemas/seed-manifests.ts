@@ -68,6 +68,18 @@ export const runManifestSchema: JsonSchema = {
           retries: { type: "integer", minimum: 0 },
           oom_retries: { type: "integer", minimum: 0 },
           timeout_seconds: { type: "integer", minimum: 1 },
+          output_limits: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              max_total_bytes: { type: "integer", minimum: 1 },
+              max_files: { type: "integer", minimum: 1 },
+              max_file_bytes: { type: "integer", minimum: 1 },
+              max_depth: { type: "integer", minimum: 1 },
+              max_metrics_bytes: { type: "integer", minimum: 1 },
+              max_metrics_keys: { type: "integer", minimum: 1 },
+            },
+          },
           slurm: slurmManifestSchema,
           image_sif: { type: "string", minLength: 1 },
           image_digest: sha256Digest,
@@ -161,7 +173,23 @@ export const modelYamlSchema: JsonSchema = {
     resources: {
       type: "object",
       additionalProperties: false,
-      properties: { cpus: { type: "number", exclusiveMinimum: 0 }, mem_gb: { type: "number", exclusiveMinimum: 0 }, gpu: { type: "boolean" } },
+      properties: {
+        cpus: { type: "number", exclusiveMinimum: 0 },
+        mem_gb: { type: "number", exclusiveMinimum: 0 },
+        gpu: { type: "boolean" },
+        output_limits: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              max_total_bytes: { type: "integer", minimum: 1 },
+              max_files: { type: "integer", minimum: 1 },
+              max_file_bytes: { type: "integer", minimum: 1 },
+              max_depth: { type: "integer", minimum: 1 },
+              max_metrics_bytes: { type: "integer", minimum: 1 },
+              max_metrics_keys: { type: "integer", minimum: 1 },
+            },
+          },
+      },
     },
     build: {
       type: "object",

@@ -20,7 +20,11 @@ export function locateLog(index: RunIndex, run: string, source: LogSource, attem
   const attempts = index.attempts(row.runId);
   const chosen = attempt ? attempts.find((a) => a.attemptId === attempt || String(a.attempt) === attempt) : attempts[attempts.length - 1];
   if (!chosen?.workspaceDir) throw Errors.notFound(`run ${row.name} has ${attempt ? `no attempt ${attempt}` : "not been launched yet"}`);
-  return { runId: row.runId, name: row.name, workspace: chosen.workspaceDir, file: join(chosen.workspaceDir, LOG_FILES[source]) };
+  const file = join(chosen.workspaceDir, LOG_FILES[source]);
+  // A promoted attempt's workspace keeps no second copy of its outputs: its logs are read from the bundle.
+  const promoted = row.artifactDir && row.attemptId === chosen.attemptId ? join(row.artifactDir, LOG_FILES[source]) : undefined;
+  if (!existsSync(file) && promoted && existsSync(promoted)) return { runId: row.runId, name: row.name, workspace: row.artifactDir!, file: promoted };
+  return { runId: row.runId, name: row.name, workspace: chosen.workspaceDir, file };
 }
 
 /** Reads a growing file from where the last read stopped. */

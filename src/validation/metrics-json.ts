@@ -4,9 +4,18 @@
  */
 const MARKERS: Record<string, string> = { NaN: "__mv_nan__", Infinity: "__mv_inf__", "-Infinity": "__mv_neginf__" };
 
-export function parseMetricsJson(text: string): { value: unknown; nonFinite: string[] } {
+export class MetricsTooLargeError extends Error {}
+
+/**
+ * `maxEntries` bounds the object keys and array elements (counted by a scan before anything is parsed), so that
+ * a hostile file cannot make the parser build millions of objects.
+ */
+export function parseMetricsJson(text: string, options: { maxEntries?: number } = {}): { value: unknown; nonFinite: string[] } {
   let out = "";
   let inString = false;
+  let entries = 0;
+  const containers: string[] = [];
+  const maxEntries = options.maxEntries ?? Infinity;
   for (let i = 0; i < text.length; i += 1) {
     const ch = text[i]!;
     if (inString) {
@@ -21,6 +30,13 @@ export function parseMetricsJson(text: string): { value: unknown; nonFinite: str
       inString = true;
       out += ch;
       continue;
+    }
+    if (ch === "{" || ch === "[") containers.push(ch);
+    else if (ch === "}" || ch === "]") containers.pop();
+    // A key has one colon; an array element after the first, one comma.
+    if (ch === ":" || (ch === "," && containers[containers.length - 1] === "[")) {
+      entries += 1;
+      if (entries > maxEntries) throw new MetricsTooLargeError(`more than ${maxEntries} keys and array elements`);
     }
     const token = ["-Infinity", "Infinity", "NaN"].find((t) => text.startsWith(t, i));
     if (token) {

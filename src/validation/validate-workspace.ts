@@ -2,12 +2,14 @@
  * "Exit 0 is not success": a workspace's outputs are opened and checked against the model container contract
  * before anything is promoted. Nothing is followed through a link; nothing may point outside the workspace.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { closeSync, lstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
 import type { ValidatorLevel } from "../domain/resources.js";
 import { sha256File } from "../catalog/fingerprint.js";
-import { CorruptHdf5Error, isNumericDtype, readLatent } from "../h5/index.js";
-import { parseMetricsJson } from "./metrics-json.js";
+import { CorruptHdf5Error, isNumericDtype, NotSelfContainedError, readLatent } from "../h5/index.js";
+import { MetricsTooLargeError, parseMetricsJson } from "./metrics-json.js";
+import { DEFAULT_OUTPUT_LIMITS, formatBytes, raiseHint, resolveOutputLimits, type OutputLimits } from "./output-limits.js";
+import { walkWorkspace, type WorkspaceEntry } from "./workspace-walk.js";
 import { isPng } from "./png.js";
 
 export type ArtifactRole = "embeddings" | "metrics" | "umap" | "run_log" | "job_spec" | "container_log" | "orchestrator_log" | "metrics_stream" | "other";
@@ -58,32 +60,6 @@ const RULES: Record<ValidatorLevel, Rules> = {
   developer: { metricsRequired: false, umapRequired: false, runLogRequired: false, finiteLatent: false, nonFiniteMetrics: "warning" },
 };
 
-interface Entry {
-  path: string;
-  absolute: string;
-  kind: "file" | "dir" | "symlink" | "special";
-  size: number;
-}
-
-function walk(root: string): Entry[] {
-  const entries: Entry[] = [];
-  const visit = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const absolute = join(dir, name);
-      const stat = lstatSync(absolute);
-      const path = relative(root, absolute).split(sep).join("/");
-      if (stat.isSymbolicLink()) entries.push({ path, absolute, kind: "symlink", size: 0 });
-      else if (stat.isDirectory()) {
-        entries.push({ path, absolute, kind: "dir", size: 0 });
-        visit(absolute);
-      } else if (stat.isFile()) entries.push({ path, absolute, kind: "file", size: stat.size });
-      else entries.push({ path, absolute, kind: "special", size: 0 });
-    }
-  };
-  visit(root);
-  return entries;
-}
-
 /** The first bytes of a file, read without loading the rest. */
 function head(path: string, bytes: number): Buffer {
   const fd = openSync(path, "r");
@@ -95,23 +71,35 @@ function head(path: string, bytes: number): Buffer {
   }
 }
 
-export async function validateWorkspace(workspaceDir: string, options: { nObs: number; level: ValidatorLevel }): Promise<ValidationResult> {
+export interface ValidateOptions {
+  nObs: number;
+  level: ValidatorLevel;
+  /** Defaults from output-limits.ts for the fields not given. */
+  limits?: Partial<OutputLimits>;
+}
+
+export async function validateWorkspace(workspaceDir: string, options: ValidateOptions): Promise<ValidationResult> {
   const rules = RULES[options.level];
+  const limits = resolveOutputLimits(DEFAULT_OUTPUT_LIMITS, options.limits);
   const problems: ValidationProblem[] = [];
   const error = (artifact: string, code: string, message: string) => problems.push({ artifact, code, message, severity: "error" });
   const warn = (artifact: string, code: string, message: string) => problems.push({ artifact, code, message, severity: "warning" });
-  let entries: Entry[];
+  let entries: WorkspaceEntry[];
   try {
     const root = lstatSync(workspaceDir);
     if (!root.isDirectory()) {
       error(".", "workspace_unreadable", `the workspace ${workspaceDir} is not a directory${root.isSymbolicLink() ? " (it is a symbolic link)" : ""}`);
       return { ok: false, problems, artifacts: [] };
     }
-    entries = walk(workspaceDir);
+    const walked = walkWorkspace(workspaceDir, limits);
+    for (const problem of walked.problems) error(problem.path, problem.code, `${problem.message}; ${problem.code === "bad_file_name" ? "rename it" : raiseHint(problem.code === "too_deep" ? "maxDepth" : "maxFiles")}`);
+    if (walked.truncated) return { ok: false, problems, artifacts: [] };
+    entries = walked.entries;
   } catch (cause) {
     error(".", "workspace_unreadable", `the workspace ${workspaceDir} cannot be read: ${(cause as Error).message}`);
     return { ok: false, problems, artifacts: [] };
   }
+  if (sizeLimitsExceeded(entries, limits, error)) return { ok: false, problems, artifacts: [] };
   for (const entry of entries) {
     if (entry.kind === "symlink") error(entry.path, "symlink_in_output", `${entry.path} is a symbolic link; outputs must be regular files inside the workspace`);
     if (entry.kind === "special") error(entry.path, "special_file", `${entry.path} is not a regular file or directory`);
@@ -150,12 +138,16 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
         }
       }
     } catch (cause) {
-      if (!(cause instanceof CorruptHdf5Error)) throw cause;
-      error("embeddings.h5", "corrupt_hdf5", `embeddings.h5 cannot be read as HDF5: ${cause.message}`);
+      if (cause instanceof NotSelfContainedError) error("embeddings.h5", "external_reference", `embeddings.h5: ${cause.message}`);
+      else if (cause instanceof CorruptHdf5Error) error("embeddings.h5", "corrupt_hdf5", `embeddings.h5 cannot be read as HDF5: ${cause.message}`);
+      else throw cause;
     }
   }
 
-  if (present("metrics.json")) validateMetrics(readFileSync(join(workspaceDir, "metrics.json"), "utf8"), rules, error, warn);
+  const metrics = files.get("metrics.json");
+  if (metrics && metrics.size > limits.maxMetricsBytes) {
+    error("metrics.json", "metrics_too_large", `metrics.json is ${formatBytes(metrics.size)}, over the ${formatBytes(limits.maxMetricsBytes)} that are parsed; ${raiseHint("maxMetricsBytes")}`);
+  } else if (metrics) validateMetrics(readFileSync(metrics.absolute, "utf8"), rules, limits, error, warn);
   else absent("metrics.json", "missing_metrics", rules.metricsRequired);
 
   if (present("umap.png")) {
@@ -172,16 +164,39 @@ export async function validateWorkspace(workspaceDir: string, options: { nObs: n
   return latentShape ? { ok, problems, artifacts, latentShape } : { ok, problems, artifacts };
 }
 
+/** Per-file and total sizes, checked before anything is opened or hashed (a 5 GB sparse file is not read). */
+function sizeLimitsExceeded(entries: WorkspaceEntry[], limits: OutputLimits, error: (a: string, c: string, m: string) => void): boolean {
+  let total = 0;
+  let exceeded = false;
+  for (const entry of entries) {
+    total += entry.size;
+    if (entry.size > limits.maxFileBytes) {
+      error(entry.path, "file_too_large", `${entry.path} is ${formatBytes(entry.size)} (apparent size), over the ${formatBytes(limits.maxFileBytes)} allowed per file; ${raiseHint("maxFileBytes")}`);
+      exceeded = true;
+    }
+  }
+  if (total > limits.maxTotalBytes) {
+    error(".", "output_too_large", `the workspace holds ${formatBytes(total)}, over the ${formatBytes(limits.maxTotalBytes)} allowed in total; ${raiseHint("maxTotalBytes")}`);
+    exceeded = true;
+  }
+  return exceeded;
+}
+
 function validateMetrics(
   text: string,
   rules: Rules,
+  limits: OutputLimits,
   error: (a: string, c: string, m: string) => void,
   warn: (a: string, c: string, m: string) => void,
 ): void {
   let parsed: { value: unknown; nonFinite: string[] };
   try {
-    parsed = parseMetricsJson(text);
+    parsed = parseMetricsJson(text, { maxEntries: limits.maxMetricsKeys });
   } catch (cause) {
+    if (cause instanceof MetricsTooLargeError) {
+      error("metrics.json", "metrics_too_large", `metrics.json holds ${cause.message}, over the limit of ${limits.maxMetricsKeys}; ${raiseHint("maxMetricsKeys")}`);
+      return;
+    }
     error("metrics.json", "invalid_metrics", `metrics.json is not valid JSON: ${(cause as Error).message}`);
     return;
   }

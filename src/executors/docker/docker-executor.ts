@@ -3,10 +3,10 @@
  * deterministically, input mounted read-only, the workspace as /output, no network unless asked,
  * no-new-privileges, memory/CPU/GPU limits from the job.
  */
-import { createWriteStream } from "node:fs";
 import { PassThrough } from "node:stream";
 import { createRequire } from "node:module";
 import type Docker from "dockerode";
+import { BoundedLogFile } from "../../artifacts/bounded-log.js";
 import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
 import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest } from "../executor.js";
@@ -153,21 +153,21 @@ export class DockerExecutor implements Executor {
     }
   }
 
+  /** Streamed into a bounded file (BoundedLogFile): the whole log is never held in memory. */
   async collectLogs(attemptId: string, destinationFile: string): Promise<void> {
     const container = this.docker.getContainer(attemptHandle(attemptId));
-    const raw = (await container.logs({ stdout: true, stderr: true, follow: false, timestamps: false })) as unknown as Buffer;
-    const out = createWriteStream(destinationFile, { flags: "w" });
+    const info = await container.inspect();
+    const stream = (await container.logs({ stdout: true, stderr: true, follow: true, timestamps: false })) as NodeJS.ReadableStream;
+    const out = new BoundedLogFile(destinationFile);
     const done = new Promise<void>((resolve, reject) => {
       out.on("finish", resolve);
       out.on("error", reject);
+      stream.on("error", reject);
     });
-    const info = await container.inspect();
-    if (info.Config.Tty) out.end(raw);
+    if (info.Config.Tty) stream.pipe(out);
     else {
-      const sink = new PassThrough();
-      sink.pipe(out);
-      demultiplex(raw, sink);
-      sink.end();
+      this.docker.modem.demuxStream(stream, out, out);
+      stream.on("end", () => out.end());
     }
     await done;
   }

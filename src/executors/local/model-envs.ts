@@ -1,11 +1,13 @@
 /**
  * A model's own Python environment for the local executor: a venv per model version, created from the
  * model's pinned requirements (container/requirements.txt) by `multiverse models setup <slug>`.
- * Its identity (the local executor's "image digest") hashes the requirements, the interpreter version and
- * every file of the model directory.
+ * uv (scripts/setup-uv.sh) installs them from one cache under the envs root, hardlinked into every environment,
+ * so environments that pin the same wheels (torch) share their files; without uv, pip installs them.
+ * Its identity (the local executor's "image digest") hashes the requirements (complete pins: what is installed),
+ * the interpreter version and every file of the model directory; the installer is not part of it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { Errors } from "../../domain/errors.js";
@@ -54,6 +56,60 @@ export interface EnvRecord {
   python: string;
   requirementsSha256: string;
   createdAt: string;
+  /** "uv 0.13.9" or "pip": evidence of how the environment was made, not part of its identity. */
+  installer?: string;
+}
+
+export const DEFAULT_UV_VENV = "/opt/multiverse/uv-venv";
+/** The shared uv cache: inside the envs root, so that it is on the envs' filesystem and hardlinks work. */
+export const UV_CACHE = ".uv-cache";
+
+/** uv: $MULTIVERSE_UV, else the venv scripts/setup-uv.sh made ($MULTIVERSE_UV_VENV or the default), else none. */
+export function findUv(env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): string | null {
+  if (env.MULTIVERSE_UV) {
+    if (!exists(env.MULTIVERSE_UV)) throw Errors.usage(`MULTIVERSE_UV points to ${env.MULTIVERSE_UV}, which does not exist`);
+    return env.MULTIVERSE_UV;
+  }
+  const fromVenv = join(env.MULTIVERSE_UV_VENV ?? DEFAULT_UV_VENV, "bin", "uv");
+  return exists(fromVenv) ? fromVenv : null;
+}
+
+/**
+ * numba compiles umap-learn's functions on first use (half a minute of CPU); its cache must be writable, and a
+ * sandboxed run sees the environment read-only, so the cache is made here and multiverse.worker copies it to /tmp.
+ * The Dockerfiles run the same snippet.
+ */
+export const NUMBA_CACHE = "numba-cache";
+const WARM_NUMBA_CACHE = "import numpy, umap; umap.UMAP(n_neighbors=5, n_epochs=10, random_state=0).fit_transform(numpy.random.default_rng(0).normal(size=(64, 4)))";
+
+export interface Command {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** The commands that make the venv at `dir` and install the requirements into it. */
+export function installCommands(options: { uv: string | null; python: string; dir: string; requirementsFile: string; envsRoot: string }): Command[] {
+  const venvPython = join(options.dir, "bin", "python3");
+  if (!options.uv) {
+    return [
+      { command: options.python, args: ["-m", "venv", "--clear", options.dir] },
+      { command: venvPython, args: ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", options.requirementsFile] },
+    ];
+  }
+  const env = {
+    UV_CACHE_DIR: join(options.envsRoot, UV_CACHE),
+    UV_LINK_MODE: "hardlink",
+    // the host's interpreter or a clear error, never a Python download
+    UV_PYTHON_DOWNLOADS: "never",
+    // as pip does: a sandbox that mounts the environment read-only could not write the bytecode at run time
+    UV_COMPILE_BYTECODE: "1",
+    UV_NO_PROGRESS: "1",
+  };
+  return [
+    { command: options.uv, args: ["venv", "--quiet", "--clear", "--python", options.python, options.dir], env },
+    { command: options.uv, args: ["pip", "install", "--quiet", "--python", venvPython, "-r", options.requirementsFile], env },
+  ];
 }
 
 export function environmentDigest(envsRoot: string, slug: string, version: string, modelDirectory: string): string | null {
@@ -68,7 +124,16 @@ export interface SetupProgress {
 }
 
 /** Creates (or refreshes when the requirements changed) the model's venv. Idempotent. */
-export function setupModelEnv(options: { envsRoot: string; slug: string; version: string; modelDirectory: string; python?: string; progress?: SetupProgress }): EnvRecord {
+export function setupModelEnv(options: {
+  envsRoot: string;
+  slug: string;
+  version: string;
+  modelDirectory: string;
+  python?: string;
+  /** uv's path, null for pip; found with findUv() when not given. */
+  uv?: string | null;
+  progress?: SetupProgress;
+}): EnvRecord {
   const requirementsFile = join(options.modelDirectory, REQUIREMENTS);
   if (!existsSync(requirementsFile)) {
     throw Errors.badModel(`model ${options.slug} has no ${REQUIREMENTS}; the local executor needs pinned requirements`, { location: { file: requirementsFile } });
@@ -85,20 +150,31 @@ export function setupModelEnv(options: { envsRoot: string; slug: string; version
     }
   }
   const python = options.python ?? "python3";
-  options.progress?.(`creating ${dir}`);
-  run(python, ["-m", "venv", "--clear", dir]);
-  const venvPython = join(dir, "bin", "python3");
+  const uv = options.uv === undefined ? findUv() : options.uv;
+  const installer = uv ? `uv ${execFileSync(uv, ["--version"], { encoding: "utf8" }).trim().split(/\s+/)[1] ?? ""}`.trim() : "pip";
+  options.progress?.(`creating ${dir} with ${installer}${uv ? ` (shared cache ${join(options.envsRoot, UV_CACHE)}, hardlinked)` : " (uv not found: scripts/setup-uv.sh installs it)"}`);
+  const [venv, install] = installCommands({ uv, python, dir, requirementsFile, envsRoot: options.envsRoot });
+  mkdirSync(options.envsRoot, { recursive: true });
+  run(venv);
   options.progress?.(`installing ${requirementsFile}`);
-  run(venvPython, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirementsFile]);
+  run(install);
+  const venvPython = join(dir, "bin", "python3");
+  if (/^umap-learn\s*==/im.test(requirements)) {
+    options.progress?.("compiling umap-learn's numba functions once (the worker SDK copies this cache into each run)");
+    run({ command: venvPython, args: ["-c", WARM_NUMBA_CACHE], env: { NUMBA_CACHE_DIR: join(dir, NUMBA_CACHE) } });
+  }
   const version = execFileSync(venvPython, ["-c", "import sys; print(sys.version.split()[0])"], { encoding: "utf8" }).trim();
-  const record: EnvRecord = { slug: options.slug, version: options.version, python: version, requirementsSha256, createdAt: new Date().toISOString() };
+  const record: EnvRecord = { slug: options.slug, version: options.version, python: version, requirementsSha256, createdAt: new Date().toISOString(), installer };
   writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
 
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { encoding: "utf8" });
+function run(step: Command | undefined): void {
+  if (!step) return;
+  const { command, args } = step;
+  const result = spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...step.env } });
   if (result.status !== 0) {
-    throw Errors.badModel(`${command} ${args.join(" ")} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split("\n").slice(-5).join(" | ")}`);
+    const detail = result.error ? result.error.message : (result.stderr || result.stdout).trim().split("\n").slice(-5).join(" | ");
+    throw Errors.badModel(`${command} ${args.join(" ")} failed (exit ${result.status}): ${detail}`);
   }
 }

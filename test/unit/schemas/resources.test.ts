@@ -35,6 +35,7 @@ const spec: Required<RunSpec> & { logicalId: string } = {
   retries: 0,
   oomRetries: 1,
   timeoutSeconds: 60,
+  outputLimits: { maxFileBytes: 1024 },
   entrypoint: ["python3", "container/run.py"],
   modelDirectory: "/repo/store/models/pca",
   slurm: { partition: "gpu", account: "lab", qos: "normal", timeMinutes: 90, memGb: 16, cpusPerTask: 4, gpus: 1, extraDirectives: ["--constraint=a100"], useTmpdir: true },

@@ -10,7 +10,9 @@ import numpy as np
 from .job_spec import ContractError
 from .logging_setup import get_logger
 from .paths import output_dir
-from .png import scatter_png
+from .colouring import categorical, drawing_order
+from .embedding import embed_2d
+from .figure import Figure, Panel, render
 
 
 def save_embeddings(latent: Any, out_dir: Optional[Union[str, Path]] = None, n_obs: Optional[int] = None, allow_non_finite: bool = False) -> Path:
@@ -36,36 +38,90 @@ def save_embeddings(latent: Any, out_dir: Optional[Union[str, Path]] = None, n_o
     return file
 
 
-def _two_d(latent: np.ndarray, seed: int) -> np.ndarray:
-    try:
-        import umap  # type: ignore
-
-        return umap.UMAP(random_state=seed, n_components=2).fit_transform(latent)
-    except ImportError:
-        get_logger("outputs").warning("umap-learn is not installed: umap.png shows the first two principal components of the latent instead")
-        centred = latent - latent.mean(axis=0, keepdims=True)
-        if latent.shape[1] <= 2:
-            return np.hstack([centred, np.zeros((latent.shape[0], 2 - latent.shape[1]))]) if latent.shape[1] < 2 else centred
-        _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        return centred @ vt[:2].T
+LABEL_GUESSES = ("label", "cell_type", "celltype", "leiden")
 
 
-def save_umap(latent: Any, obs: Any = None, out_dir: Optional[Union[str, Path]] = None, color: Optional[str] = None, umap_random_state: int = 0) -> Path:
-    """A seeded 2-D view of the latent space as umap.png: UMAP when umap-learn is installed, else the first two
-    principal components of the latent (the image says which in run.log). Coloured by `color` (or a label column)."""
+def _title(config: Optional[Mapping[str, Any]]) -> str:
+    if not config:
+        return "latent space"
+    model = next(iter(config.get("model") or {}), None) or "model"
+    dataset = config.get("dataset_name") or "dataset"
+    return f"{model} on {dataset}, seed {config.get('seed')}"
+
+
+def _random_state(explicit: Optional[int], config: Optional[Mapping[str, Any]]) -> int:
+    """The argument, else the model's `umap_random_state` hyperparameter, else the job's seed, else 0."""
+    if explicit is not None:
+        return int(explicit)
+    if config:
+        params = next(iter((config.get("model") or {}).values()), None) or {}
+        if params.get("umap_random_state") is not None:
+            return int(params["umap_random_state"])
+        if config.get("seed") is not None:
+            return int(config["seed"])
+    return 0
+
+
+def save_umap(
+    latent: Any,
+    obs: Any = None,
+    out_dir: Optional[Union[str, Path]] = None,
+    color: Optional[str] = None,
+    umap_random_state: Optional[int] = None,
+    *,
+    batch: Optional[str] = None,
+    title: Optional[str] = None,
+    config: Optional[Mapping[str, Any]] = None,
+) -> Path:
+    """umap.png: a UMAP of the latent (umap-learn, seeded), coloured by the label key `color` with a legend, and a
+    second panel coloured by the `batch` key when the data has more than one batch. With `config` (what
+    build_model_config returns) the keys, the title (model, dataset, seed) and the random state (the model's
+    umap_random_state, else the seed) come from the job. Without umap-learn the picture shows the first two principal
+    components of the latent and says so in its title and in run.log."""
+    log = get_logger("outputs")
     matrix = np.asarray(latent, dtype=np.float64)
-    coords = _two_d(matrix, umap_random_state)
-    labels: Optional[Sequence[object]] = None
+    if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[1] == 0:
+        raise ContractError(f"latent must be a non-empty 2-D matrix, got shape {matrix.shape}")
+    label_key = color if color is not None else (config or {}).get("label_key")
+    batch_key = batch if batch is not None else (config or {}).get("batch_key")
+    state = _random_state(umap_random_state, config)
+    embedding = embed_2d(matrix, state)
+    if embedding.fallback_reason:
+        log.warning("%s: umap.png shows the first two principal components of the latent instead of a UMAP", embedding.fallback_reason)
+        subtitle = f"not a UMAP: {embedding.fallback_reason}\nfirst two principal components of the {matrix.shape[1]}-d latent"
+    else:
+        subtitle = f"UMAP of the {matrix.shape[1]}-d latent, random_state {state}"
     columns = _columns(obs)
-    for key in ([color] if color else []) + ["label", "cell_type", "celltype", "leiden"]:
-        if key and key in columns:
-            labels = list(columns[key])
-            break
+    n = matrix.shape[0]
+    panels = [_label_panel(columns, label_key, n, log)]
+    if batch_key:
+        values = columns.get(batch_key)
+        if values is None:
+            log.warning("batch key %r is not an obs column: umap.png has no batch panel", batch_key)
+        elif len({str(v) for v in values}) < 2:
+            log.info("batch key %r has a single value: umap.png has no batch panel", batch_key)
+        else:
+            panels.append(Panel(f"coloured by {batch_key}", categorical(list(values), n)))
+    figure = Figure(title if title is not None else _title(config), subtitle, embedding.axis_names, embedding.coords, drawing_order(n, state), panels)
+    png, renderer = render(figure)
+    if renderer == "plain":
+        log.info("matplotlib is not installed: umap.png is drawn by the SDK's own rasteriser")
     target = Path(out_dir) if out_dir is not None else output_dir()
     target.mkdir(parents=True, exist_ok=True)
     file = target / "umap.png"
-    file.write_bytes(scatter_png(coords, labels))
+    tmp = target / ".umap.png.tmp"
+    tmp.write_bytes(png)
+    tmp.replace(file)
     return file
+
+
+def _label_panel(columns: Mapping[str, Any], label_key: Optional[str], n: int, log: Any) -> Panel:
+    if label_key and label_key not in columns:
+        log.warning("label key %r is not an obs column (columns: %s)", label_key, ", ".join(sorted(columns)) or "none")
+    for key in ([label_key] if label_key else []) + list(LABEL_GUESSES):
+        if key and key in columns:
+            return Panel(f"coloured by {key}", categorical(list(columns[key]), n))
+    return Panel("no label column", categorical(None, n))
 
 
 def _columns(obs: Any) -> Mapping[str, Any]:

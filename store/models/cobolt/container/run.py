@@ -48,7 +48,7 @@ def main() -> None:
     position = {barcode: i for i, barcode in enumerate(order)}
     latent = np.asarray(latent, dtype=np.float64)[[position[b] for b in barcodes]]  # back to the input's cell order
     save_embeddings(latent, OUTPUT_DIR, n_obs=data.n_obs)
-    save_umap(latent, data.obs, OUTPUT_DIR, color=cfg.get("label_key"), umap_random_state=int(params.get("umap_random_state", 0)))
+    save_umap(latent, data.obs, OUTPUT_DIR, config=cfg)  # label and batch keys, title and umap_random_state from the job
     save_metrics({"n_latent": int(latent.shape[1]), "epochs": int(params["num_epochs"])})
     log.info("Cobolt trained for %d epochs", int(params["num_epochs"]))
 

@@ -75,7 +75,7 @@ def main() -> None:
     r2 = ent.model.calculate_variance_explained()
     explained = {f"variance_explained.{name}": float(np.sum(r2[0][i])) for i, name in enumerate(names)} if r2 is not None else {}
     save_embeddings(latent, OUTPUT_DIR, n_obs=data.n_obs)
-    save_umap(latent, data.obs, OUTPUT_DIR, color=cfg.get("label_key"), umap_random_state=int(params.get("umap_random_state", 0)))
+    save_umap(latent, data.obs, OUTPUT_DIR, config=cfg)  # label and batch keys, title and umap_random_state from the job
     save_metrics({"n_factors": int(latent.shape[1]), "n_views": len(views), **explained})
     log.info("MOFA+ trained: %d factors over %s", latent.shape[1], "+".join(names))
 

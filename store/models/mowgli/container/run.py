@@ -56,7 +56,7 @@ def main() -> None:
     model.train(mdata, max_iter=int(params["max_iter"]), max_iter_inner=int(params["max_iter_inner"]), device=device)
     latent = np.asarray(mdata.obsm["W_OT"], dtype=np.float64)
     save_embeddings(latent, OUTPUT_DIR, n_obs=data.n_obs)
-    save_umap(latent, data.obs, OUTPUT_DIR, color=cfg.get("label_key"), umap_random_state=int(params.get("umap_random_state", 0)))
+    save_umap(latent, data.obs, OUTPUT_DIR, config=cfg)  # label and batch keys, title and umap_random_state from the job
     losses = [float(v) for v in getattr(model, "losses", [])]
     save_metrics({"latent_dim": int(latent.shape[1]), "iterations": int(params["max_iter"]), **({"final_loss": losses[-1]} if losses and np.isfinite(losses[-1]) else {})})
     log.info("Mowgli trained: %d factors over %s", latent.shape[1], "+".join(mods))

@@ -62,7 +62,7 @@ def main() -> None:
     log.info("PCA of %d cells x %d features (%s) to %d components", X.shape[0], X.shape[1], "+".join(names), n_components)
     latent, ratio = pca(X, n_components, params.get("svd_solver", "full"), cfg["seed"])
     save_embeddings(latent, OUTPUT_DIR, n_obs=data.n_obs)
-    save_umap(latent, data.obs, OUTPUT_DIR, color=cfg.get("label_key"), umap_random_state=int(params.get("umap_random_state", 0)))
+    save_umap(latent, data.obs, OUTPUT_DIR, config=cfg)  # label and batch keys, title and umap_random_state from the job
     save_metrics({"explained_variance_ratio_sum": float(ratio.sum()), "n_components": n_components, "n_features": int(X.shape[1])})
     log.info("explained variance ratio %.4f", float(ratio.sum()))
 

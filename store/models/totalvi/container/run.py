@@ -65,7 +65,7 @@ def main() -> None:
                 epochs.log(epoch, elbo_train=float(value))
     latent = np.asarray(model.get_latent_representation(), dtype=np.float64)
     save_embeddings(latent, OUTPUT_DIR, n_obs=data.n_obs)
-    save_umap(latent, data.obs, OUTPUT_DIR, color=cfg.get("label_key"), umap_random_state=int(params.get("umap_random_state", 0)))
+    save_umap(latent, data.obs, OUTPUT_DIR, config=cfg)  # label and batch keys, title and umap_random_state from the job
     final = float(history["elbo_train"].to_numpy().ravel()[-1]) if history is not None and len(history) else float("nan")
     save_metrics({"n_latent": int(latent.shape[1]), "epochs": int(params["max_epochs"]), **({"elbo_train": final} if np.isfinite(final) else {})})
     log.info("totalVI trained for %d epochs", int(params["max_epochs"]))
