@@ -16,6 +16,7 @@ import { registerMlflowSyncCommand } from "./mlflow-sync-flags.js";
 import { registerVerifyCommand } from "./verify-flags.js";
 import { registerServeCommand } from "./serve-flags.js";
 import { registerCompletionCommand } from "./completion/command.js";
+import { registerExportCommand, registerGcCommand, registerMigrateCommand, registerMigrateStateDirCommand } from "./maintenance-flags.js";
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -210,6 +211,10 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
   registerVerifyCommand(program, io, setExit);
   registerServeCommand(program, io, setExit);
   registerCompletionCommand(program, io, setExit);
+  registerGcCommand(program, io, setExit);
+  registerExportCommand(program, io, setExit);
+  registerMigrateCommand(program, io, setExit);
+  registerMigrateStateDirCommand(program, io, setExit);
 
   return program;
 }

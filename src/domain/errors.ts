@@ -98,6 +98,14 @@ export const Errors = {
   readOnly: declare("MV_READ_ONLY", { exit: EXIT_BAD_INPUT, http: 409 }),
   indexDrift: declare("MV_INDEX_DRIFT", { exit: EXIT_RUN_FAILED, http: 503 }),
   timeout: declare("MV_TIMEOUT", { exit: EXIT_RUN_FAILED, http: 504 }),
+  /** A file's bytes differ from the checksum its bundle manifest records (export, verification). */
+  checksumMismatch: declare("MV_CHECKSUM_MISMATCH", { exit: EXIT_RUN_FAILED, http: 500 }),
+  /** The state root was written by an older layout version: `multiverse migrate` brings it up to date. */
+  stateNeedsMigration: declare("MV_STATE_NEEDS_MIGRATION", { exit: EXIT_BAD_INPUT, http: 409 }),
+  /** The state root was written by a newer multiverse than this one. */
+  stateTooNew: declare("MV_STATE_TOO_NEW", { exit: EXIT_BAD_INPUT, http: 409 }),
+  /** `multiverse migrate` on a state root that is already at the current version. */
+  alreadyMigrated: declare("MV_ALREADY_MIGRATED", { exit: EXIT_BAD_INPUT, http: 409 }),
   /** Not a user mistake: a bug, reported without its stack to API clients. */
   internal: declare("MV_INTERNAL", { exit: EXIT_INTERNAL, http: 500 }),
 } as const;

@@ -6,7 +6,7 @@ import { Errors } from "../domain/errors.js";
 import { benchmarkRow, type AttemptRow, type BenchmarkRow, type RunFilter, type RunRow, type StoredBenchmarkRow, type SweepTrialRow, type TrackingProjectionRow, type TransitionRow } from "./rows.js";
 import type { JournalRecord } from "../journal/records.js";
 import { createProjector, type Projector } from "./projection.js";
-import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, ensureSchema, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, BUNDLE_EXPORT_COLUMNS, ensureSchema, GC_COLLECTION_COLUMNS, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
 
 export type { AttemptRow, BenchmarkRow, RunCursor, RunFilter, RunRow, SweepTrialRow, TrackingProjectionRow, TransitionRow } from "./rows.js";
 
@@ -63,6 +63,8 @@ const DUMP_QUERIES: Record<IndexTable, string> = {
   benchmarks: `SELECT ${BENCHMARK_COLUMNS} FROM benchmarks ORDER BY name`,
   sweep_trials: `SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials ORDER BY trial_key`,
   tracking_projections: `SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections ORDER BY attempt_id`,
+  gc_collections: `SELECT ${GC_COLLECTION_COLUMNS} FROM gc_collections ORDER BY seq`,
+  bundle_exports: `SELECT ${BUNDLE_EXPORT_COLUMNS} FROM bundle_exports ORDER BY seq`,
 };
 
 export class RunIndex {

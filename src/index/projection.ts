@@ -56,6 +56,13 @@ export function createProjector(db: Database.Database): Projector {
       ON CONFLICT(attempt_id) DO UPDATE SET state = excluded.state, tracking_uri = excluded.tracking_uri, experiment_name = excluded.experiment_name,
         experiment_id = COALESCE(excluded.experiment_id, experiment_id), mlflow_run_id = COALESCE(excluded.mlflow_run_id, mlflow_run_id),
         message = excluded.message, updated_at = excluded.updated_at`),
+    gcCollected: db.prepare(`INSERT OR REPLACE INTO gc_collections (seq, kind, path, run_id, attempt_id, bytes, files, rule, collected_at)
+      VALUES (@seq, @kind, @path, @runId, @attemptId, @bytes, @files, @rule, @ts)`),
+    // A collected workspace or bundle is no longer where the run's row points.
+    gcWorkspace: db.prepare(`UPDATE runs SET workspace_dir = NULL WHERE run_id = @runId AND substr(workspace_dir, -length(@suffix)) = @suffix`),
+    gcBundle: db.prepare(`UPDATE runs SET artifact_dir = NULL WHERE run_id = @runId AND substr(artifact_dir, -length(@suffix)) = @suffix`),
+    bundleExported: db.prepare(`INSERT OR REPLACE INTO bundle_exports (seq, run_id, attempt_id, artifact_dir, manifest_sha256, destination, exported_at)
+      VALUES (@seq, @runId, @attemptId, @artifactDir, @manifestSha256, @to, @ts)`),
     benchmarkStatus: db.prepare(`UPDATE benchmarks SET observed_generation = @observedGeneration, conditions = @conditions, run_ids = @runIds,
       updated_at = @ts WHERE name = @name`),
   };
@@ -194,6 +201,16 @@ export function createProjector(db: Database.Database): Projector {
           message: record.message ?? null,
           ts: record.ts,
         });
+        return;
+      case "GC_COLLECTED":
+        s.gcCollected.run({ seq: record.seq, kind: record.kind, path: record.path, runId: record.runId ?? null, attemptId: record.attemptId ?? null, bytes: record.bytes, files: record.files, rule: record.rule, ts: record.ts });
+        if (record.runId && record.kind === "workspace") s.gcWorkspace.run({ runId: record.runId, suffix: `/${record.path}` });
+        if (record.runId && record.kind === "bundle") s.gcBundle.run({ runId: record.runId, suffix: `/${record.path}` });
+        return;
+      case "BUNDLE_EXPORTED":
+        s.bundleExported.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId, artifactDir: record.artifactDir, manifestSha256: record.manifestSha256, to: record.to, ts: record.ts });
+        return;
+      case "STATE_MIGRATED":
         return;
       default:
         // A record type this version does not project (written by a newer version): nothing to show.

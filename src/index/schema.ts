@@ -4,10 +4,10 @@
  */
 import type Database from "better-sqlite3";
 
-export const INDEX_SCHEMA_VERSION = 6;
+export const INDEX_SCHEMA_VERSION = 7;
 
 /** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
-export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey", tracking_projections: "attemptId" } as const;
+export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey", tracking_projections: "attemptId", gc_collections: "seq", bundle_exports: "seq" } as const;
 export type IndexTable = keyof typeof ROW_KEYS;
 
 const DDL = `
@@ -119,6 +119,33 @@ CREATE TABLE tracking_projections (
 CREATE INDEX tracking_projections_run ON tracking_projections (run_id);
 `;
 
+/** Added by schema version 7 (the 6 -> 7 migration creates these and replays nothing: no journal before 7 holds their records). */
+const V7_DDL = `
+-- What multiverse gc removed (GC_COLLECTED) and which bundles multiverse export verified and copied (BUNDLE_EXPORTED).
+CREATE TABLE gc_collections (
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  path TEXT NOT NULL,
+  run_id TEXT,
+  attempt_id TEXT,
+  bytes INTEGER NOT NULL,
+  files INTEGER NOT NULL,
+  rule TEXT NOT NULL,
+  collected_at TEXT NOT NULL
+);
+CREATE INDEX gc_collections_run ON gc_collections (run_id);
+CREATE TABLE bundle_exports (
+  seq INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  attempt_id TEXT NOT NULL,
+  artifact_dir TEXT NOT NULL,
+  manifest_sha256 TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  exported_at TEXT NOT NULL
+);
+CREATE INDEX bundle_exports_run ON bundle_exports (run_id);
+`;
+
 /** Column lists that give rows the shape of the exported row types. */
 export const RUN_COLUMNS = `run_id AS runId, name, benchmark, job_name AS jobName, dataset, model, model_version AS modelVersion, seed,
   params_hash AS paramsHash, params, image_reference AS imageReference, image_digest AS imageDigest, image_kind AS imageKind,
@@ -137,6 +164,11 @@ export const SWEEP_TRIAL_COLUMNS = `trial_key AS trialKey, study, storage, trial
 export const TRACKING_PROJECTION_COLUMNS = `attempt_id AS attemptId, run_id AS runId, target, state, tracking_uri AS trackingUri,
   experiment_name AS experimentName, experiment_id AS experimentId, mlflow_run_id AS mlflowRunId, message, updated_at AS updatedAt`;
 
+export const GC_COLLECTION_COLUMNS = `seq, kind, path, run_id AS runId, attempt_id AS attemptId, bytes, files, rule, collected_at AS collectedAt`;
+
+export const BUNDLE_EXPORT_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, artifact_dir AS artifactDir, manifest_sha256 AS manifestSha256,
+  destination, exported_at AS exportedAt`;
+
 export const TRANSITION_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, from_phase AS "from", to_phase AS "to", reason, message, ts`;
 
 /** The schema version stored in the file, `undefined` for an empty database, 0 for tables of an unknown layout. */
@@ -148,16 +180,37 @@ export function storedSchemaVersion(db: Database.Database): number | undefined {
   return version ?? 0;
 }
 
-/** Creates the schema in an empty database, or drops and recreates one written by another schema version. */
+/** In-place migrations from one schema version to the next; a version without one is reset and replayed. */
+const MIGRATIONS: Readonly<Record<number, (db: Database.Database) => void>> = {
+  6: (db) => db.exec(V7_DDL),
+};
+
+/**
+ * Creates the schema in an empty database, migrates one of an older version in place where a migration exists,
+ * and otherwise drops and recreates it (the caller replays the journal into it).
+ */
 export function ensureSchema(db: Database.Database): void {
   const version = storedSchemaVersion(db);
   if (version === INDEX_SCHEMA_VERSION) return;
+  if (version !== undefined && version > 0 && version < INDEX_SCHEMA_VERSION && migrationPath(version)) {
+    db.transaction(() => {
+      for (let from = version; from < INDEX_SCHEMA_VERSION; from += 1) MIGRATIONS[from]?.(db);
+      db.prepare(`DELETE FROM schema_version`).run();
+      db.prepare(`INSERT INTO schema_version (version) VALUES (?)`).run(INDEX_SCHEMA_VERSION);
+    })();
+    return;
+  }
   db.transaction(() => {
     if (version !== undefined) {
       const objects = db.prepare(`SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'`).all() as { type: string; name: string }[];
       for (const { type, name } of objects) db.exec(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replace(/"/g, '""')}"`);
     }
-    db.exec(DDL);
+    db.exec(DDL + V7_DDL);
     db.prepare(`INSERT INTO schema_version (version) VALUES (?)`).run(INDEX_SCHEMA_VERSION);
   })();
+}
+
+function migrationPath(from: number): boolean {
+  for (let version = from; version < INDEX_SCHEMA_VERSION; version += 1) if (!MIGRATIONS[version]) return false;
+  return true;
 }

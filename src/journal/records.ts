@@ -164,6 +164,42 @@ export interface SweepTrialToldRecord extends RecordBase {
   message?: string;
 }
 
+/** What `multiverse gc` collects: a workspace, a staging directory, a promoted bundle, a quarantine entry or a simple-layout _failed/ copy. */
+export type GcItemKind = "workspace" | "staging" | "bundle" | "quarantine" | "failed-copy";
+
+/** Journaled before gc removes the directory (a crash in between leaves a half-removed directory the next gc collects again). */
+export interface GcCollectedRecord extends RecordBase {
+  type: "GC_COLLECTED";
+  kind: GcItemKind;
+  /** Path relative to the output directory (the state root's parent in the simple layout). */
+  path: string;
+  runId?: string;
+  attemptId?: string;
+  bytes: number;
+  files: number;
+  /** The retention rule that let it go (src/maintenance/gc-rules). */
+  rule: string;
+}
+
+/** `multiverse export` verified and copied a promoted bundle; gc --apply-to-promoted requires this (and the EXPORTED marker). */
+export interface BundleExportedRecord extends RecordBase {
+  type: "BUNDLE_EXPORTED";
+  runId: string;
+  attemptId: string;
+  artifactDir: string;
+  manifestSha256: string;
+  /** The export's directory or tar file. */
+  to: string;
+}
+
+/** `multiverse migrate` brought the state root from one layout version to the next. */
+export interface StateMigratedRecord extends RecordBase {
+  type: "STATE_MIGRATED";
+  from: number;
+  to: number;
+  steps: string[];
+}
+
 export type JournalRecord =
   | BenchmarkAppliedRecord
   | BenchmarkDeletedRecord
@@ -177,12 +213,21 @@ export type JournalRecord =
   | RunReusedRecord
   | TrackingProjectionRecord
   | SweepTrialAskedRecord
-  | SweepTrialToldRecord;
+  | SweepTrialToldRecord
+  | GcCollectedRecord
+  | BundleExportedRecord
+  | StateMigratedRecord;
 
 export type JournalRecordType = JournalRecord["type"];
 
 /** A record before the journal assigns seq and ts. */
 export type NewJournalRecord = JournalRecord extends infer R ? (R extends JournalRecord ? Omit<R, "seq" | "ts"> : never) : never;
+
+/**
+ * Version of the journal's record format (line encoding and record bodies). Bump when a record changes shape in a way
+ * an older reader would misread, and ship a step in src/state/migrations.ts.
+ */
+export const JOURNAL_FORMAT_VERSION = 1;
 
 /** Version of the run machine's persisted snapshots: bump when states, events or context change shape; restore refuses another. */
 export const RUN_MACHINE_VERSION = 1;

@@ -65,7 +65,7 @@ export function applyRecord(runs: Map<string, RunRecord>, record: JournalRecord)
     }
     return;
   }
-  if (!("runId" in record)) return; // benchmark records: the Benchmark controller's concern
+  if (!("runId" in record) || record.runId === undefined) return; // benchmark and maintenance records: not a run's state
   const run = runs.get(record.runId);
   if (!run) return; // records of runs planned in a pruned segment are ignored
   switch (record.type) {

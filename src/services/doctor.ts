@@ -2,11 +2,12 @@
  * `multiverse doctor`: what this machine and state root can do, check by check. Each check is ok, warning
  * (something is unavailable that only some runs need) or blocked (nothing can run as configured).
  */
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandRunner } from "../executors/slurm/command-runner.js";
 import { verifyIndex } from "../index/run-index.js";
 import { lockHolder } from "../state/state-root.js";
+import type { ResolvedStateRoot } from "../state/resolve-state-root.js";
 
 export type CheckStatus = "ok" | "warning" | "blocked" | "skipped";
 
@@ -23,6 +24,8 @@ export interface DoctorReport {
 
 export interface DoctorOptions {
   stateRoot: string;
+  /** Which resolver rule chose the state root (printed as the first check). */
+  located?: ResolvedStateRoot;
   runner: CommandRunner;
   deepSlurm?: boolean;
   smokePartition?: string;
@@ -36,6 +39,7 @@ async function version(runner: CommandRunner, command: string, args: string[]): 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { runner, stateRoot } = options;
   const checks: Check[] = [];
+  if (options.located) checks.push({ name: "state root location", status: "ok", detail: `${stateRoot} (rule ${options.located.rule}: ${options.located.source})` });
 
   if (!existsSync(stateRoot)) checks.push({ name: "state root", status: "warning", detail: `${stateRoot} does not exist yet (it is created by the first run)` });
   else {
@@ -46,6 +50,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     } catch {
       checks.push({ name: "state root", status: "blocked", detail: `${stateRoot} is not writable` });
     }
+    checks.push(freeSpaceCheck(stateRoot));
     if (existsSync(join(stateRoot, "journal"))) {
       try {
         const verification = verifyIndex(stateRoot);
@@ -92,4 +97,24 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   const exitCode = checks.some((c) => c.status === "blocked") ? 2 : checks.some((c) => c.status === "warning") ? 1 : 0;
   return { checks, exitCode };
+}
+
+/** Below this much free space on the state root's filesystem doctor warns (bundles, workspaces and the journal grow there). */
+export const LOW_FREE_BYTES = 1024 ** 3;
+
+export function freeSpaceVerdict(freeBytes: number, totalBytes: number): Check {
+  const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
+  const detail = `${gib(freeBytes)} free of ${gib(totalBytes)}`;
+  return freeBytes < LOW_FREE_BYTES
+    ? { name: "state root free space", status: "warning", detail: `${detail}: runs may fail to write bundles (multiverse gc frees failed workspaces)` }
+    : { name: "state root free space", status: "ok", detail };
+}
+
+function freeSpaceCheck(stateRoot: string): Check {
+  try {
+    const stat = statfsSync(stateRoot);
+    return freeSpaceVerdict(stat.bavail * stat.bsize, stat.blocks * stat.bsize);
+  } catch (error) {
+    return { name: "state root free space", status: "warning", detail: `cannot read the filesystem's free space (${(error as Error).message})` };
+  }
 }

@@ -4,15 +4,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Errors } from "../domain/errors.js";
 import { processAlive } from "../util/process.js";
 
+import { locateStateRoot } from "./locate.js";
+import { checkStateVersion } from "./version-file.js";
+
+/** The state root when no flag names one (resolve-state-root.ts: environment, config file, XDG, home). */
 export function defaultStateRoot(): string {
-  if (process.env.MULTIVERSE_STATE_DIR) return resolve(process.env.MULTIVERSE_STATE_DIR);
-  if (process.env.XDG_STATE_HOME) return join(process.env.XDG_STATE_HOME, "multiverse");
-  return join(homedir(), ".multiverse");
+  return locateStateRoot().path;
 }
 
 /** A stable id for this state root, stored in it, used as the owner label of engine-side objects. */
@@ -35,8 +36,10 @@ export interface StateLock {
  * One writer per state root. The lock file holds the owner's pid; a lock whose process is gone is stale
  * and taken over (so a controller killed with SIGKILL does not block its successor).
  */
-export function acquireStateLock(stateRoot: string, purpose: string): StateLock {
+export function acquireStateLock(stateRoot: string, purpose: string, options: { migrating?: boolean } = {}): StateLock {
   mkdirSync(stateRoot, { recursive: true });
+  // A writer of an older or newer layout would corrupt it; `multiverse migrate` is the one writer allowed in.
+  if (!options.migrating) checkStateVersion(stateRoot, { write: true });
   const file = join(stateRoot, "controller.lock");
   for (let tries = 0; tries < 3; tries += 1) {
     try {

@@ -3,7 +3,8 @@ import { join, resolve } from "node:path";
 import { Errors, EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import { storeLayout } from "../../artifacts/layout.js";
 import { ExecutorRegistry } from "../../executors/registry.js";
-import { acquireStateLock, defaultStateRoot } from "../../state/state-root.js";
+import { acquireStateLock } from "../../state/state-root.js";
+import { locateStateRoot } from "../../state/locate.js";
 import type { StateRootOptions } from "../state-root-option.js";
 import { openControllerSession } from "../../services/controller-session.js";
 import { hostCapacity } from "../../executors/host-capacity.js";
@@ -16,7 +17,7 @@ import type { Io } from "../output.js";
  */
 export async function recoverCommand(decision: string, run: string, options: StateRootOptions, io: Io): Promise<number> {
   if (decision !== "adopt" && decision !== "discard") throw Errors.usage(`expected "adopt" or "discard", got "${decision}"`);
-  const output = resolve(options.stateRoot ?? options.output ?? process.env.MULTIVERSE_STATE_ROOT ?? defaultStateRoot());
+  const output = resolve(locateStateRoot({ flag: options.stateRoot, output: options.output }).path);
   const simple = existsSync(join(output, ".multiverse", "journal"));
   const stateRoot = simple ? join(output, ".multiverse") : output;
   if (!existsSync(join(stateRoot, "journal"))) throw Errors.notFound(`${output} holds no multiverse journal`);
