@@ -13,7 +13,7 @@ import pytest
 
 from multiverse.worker import build_model_config, save_umap
 from multiverse.worker import embedding as embedding_module
-from multiverse.worker import figure as figure_module
+from multiverse.worker import render as render_module
 from multiverse.worker.colouring import MISSING, OTHER, PALETTE, categorical
 from multiverse.worker.font import GLYPH_HEIGHT, GLYPH_WIDTH, text_mask
 from multiverse.worker.png import FOOTER, HEADER, PANEL, PLOT, TITLE_LINE
@@ -52,7 +52,7 @@ def contains_text(pixels: np.ndarray, text: str) -> bool:
 def without_umap(monkeypatch):
     """An image without umap-learn and matplotlib, whatever this interpreter has."""
     monkeypatch.setattr(embedding_module, "umap_available", lambda: False)
-    monkeypatch.setattr(figure_module, "matplotlib_available", lambda: False)
+    monkeypatch.setattr(render_module, "matplotlib_available", lambda: False)
 
 
 def config(batch_key=None, seed=5, umap_random_state=None):

@@ -12,7 +12,8 @@ from .logging_setup import get_logger
 from .paths import output_dir
 from .colouring import categorical, drawing_order
 from .embedding import embed_2d
-from .figure import Figure, Panel, render
+from .figure import Figure, Panel
+from .render import render
 
 
 def save_embeddings(latent: Any, out_dir: Optional[Union[str, Path]] = None, n_obs: Optional[int] = None, allow_non_finite: bool = False) -> Path:
