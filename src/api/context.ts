@@ -6,7 +6,7 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RunIndex } from "../index/run-index.js";
-import type { ControllerPort } from "./controller-port.js";
+import type { ControllerPort } from "../status/controller-port.js";
 import type { RunPageCache } from "./page-cache.js";
 import type { RouteDocs } from "./route-docs.js";
 

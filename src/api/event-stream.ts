@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { JournalRecord } from "../journal/records.js";
-import type { ControllerPort } from "./controller-port.js";
+import type { ControllerPort } from "../status/controller-port.js";
 import { toApiError } from "./errors.js";
 import { replayJournal } from "./journal-replay.js";
 import { drained } from "./log-stream.js";

@@ -10,7 +10,7 @@ import type { ServerResponse } from "node:http";
 import { basename, dirname } from "node:path";
 import { isTerminal, RUN_PHASES, type RunPhase } from "../domain/run-states.js";
 import type { JournalRecord } from "../journal/records.js";
-import type { ControllerPort } from "./controller-port.js";
+import type { ControllerPort } from "../status/controller-port.js";
 
 const CHUNK_BYTES = 64 * 1024;
 

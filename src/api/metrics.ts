@@ -1,5 +1,5 @@
 /** Prometheus text exposition (format 0.0.4) of the controller's figures. */
-import type { ControllerMetrics } from "./controller-port.js";
+import type { ControllerMetrics } from "../status/controller-port.js";
 import { renderLoopMetrics } from "./loop-metrics.js";
 
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

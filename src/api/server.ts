@@ -13,7 +13,7 @@ import { Errors } from "../domain/errors.js";
 import { indexPath, RunIndex } from "../index/run-index.js";
 import { bearerCheck, checkTokenShape } from "./auth.js";
 import { LiveStreams } from "./context.js";
-import type { ControllerPort } from "./controller-port.js";
+import type { ControllerPort } from "../status/controller-port.js";
 import { toApiError } from "./errors.js";
 import { RunPageCache } from "./page-cache.js";
 import { refuseCrossSite, refuseMisdirected } from "./request-guards.js";

@@ -5,7 +5,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { sha256File } from "../catalog/fingerprint.js";
+import { sha256File } from "../identity/file-hash.js";
 import { sha256Hex } from "../identity/hash.js";
 import { FAILED_DIR_NAME, type StoreLayout } from "./layout.js";
 import { FILES_SHA_FILE, filesShaText, MANIFEST_FILE, MANIFEST_SHA_FILE, parseManifest, parseManifestShaLine, peekManifest, RESERVED_NAMES, type ArtifactManifest } from "./manifest.js";

@@ -5,10 +5,10 @@ import { parse, stringify } from "yaml";
 import { API_VERSION, type DatasetResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
 import { readH5muSummary } from "../h5/index.js";
-import { fingerprintFile } from "./fingerprint.js";
+import { fingerprintFile } from "../identity/file-hash.js";
 import { assertSlug, isSlug } from "./slugs.js";
 
-export { fingerprintFile } from "./fingerprint.js";
+export { fingerprintFile } from "../identity/file-hash.js";
 
 /**
  * Bumped when describeDataset checks more (2: shapes, names and self-containment), so that inspections cached by

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { H5MU_WRITER_VERSION, writeH5mu, type SyntheticDatasetSpec } from "../h5/index.js";
 import { canonicalJson } from "../identity/canonical-json.js";
-import { fingerprintFile } from "./fingerprint.js";
+import { fingerprintFile } from "../identity/file-hash.js";
 
 export const DEMO_DATASETS: Record<string, SyntheticDatasetSpec> = {
   "demo-rna.h5mu": { nObs: 300, modalities: { rna: { nVars: 200 } }, seed: 11, batches: 3, labels: 5 },

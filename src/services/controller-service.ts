@@ -12,7 +12,7 @@ import type { Executor } from "../executors/executor.js";
 import type { JournalRecord } from "../journal/records.js";
 import { storeLayout } from "../artifacts/layout.js";
 import { acquireStateLock } from "../state/state-root.js";
-import type { ControllerPort } from "../api/controller-port.js";
+import type { ControllerPort } from "../status/controller-port.js";
 import type { DesiredState, ResourceSource } from "../sources/resource-source.js";
 import { JournalStatusSink } from "../status/journal-status-sink.js";
 import { StatusSinks, type StatusSink } from "../status/status-sink.js";

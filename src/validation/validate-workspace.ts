@@ -5,7 +5,7 @@
 import { closeSync, lstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { ValidatorLevel } from "../domain/resources.js";
-import { sha256File } from "../catalog/fingerprint.js";
+import { sha256File } from "../identity/file-hash.js";
 import { CorruptHdf5Error, isNumericDtype, NotSelfContainedError, readLatent } from "../h5/index.js";
 import { MetricsTooLargeError, parseMetricsJson } from "./metrics-json.js";
 import { DEFAULT_OUTPUT_LIMITS, formatBytes, raiseHint, resolveOutputLimits, type OutputLimits } from "./output-limits.js";

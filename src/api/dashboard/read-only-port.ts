@@ -13,7 +13,7 @@ import { indexPath, RunIndex } from "../../index/run-index.js";
 import type { JournalRecord } from "../../journal/records.js";
 import { requestsDir, type CancelRequest } from "../../services/controller-service.js";
 import { lockHolder } from "../../state/state-root.js";
-import type { ControllerPort } from "../controller-port.js";
+import type { ControllerPort } from "../../status/controller-port.js";
 import { replayJournal } from "../journal-replay.js";
 
 export interface ReadOnlyPortOptions {

@@ -13,7 +13,7 @@ import { Journal } from "../../../src/journal/journal.js";
 import type { JournalRecord, NewJournalRecord } from "../../../src/journal/records.js";
 import { indexPath, RunIndex } from "../../../src/index/run-index.js";
 import { checkListenOptions, createApiServer, type ApiServer } from "../../../src/api/server.js";
-import type { ControllerPort } from "../../../src/api/controller-port.js";
+import type { ControllerPort } from "../../../src/status/controller-port.js";
 import { tempDir } from "../../helpers/fixtures.js";
 import { launch, move, plan } from "../index/fixtures.js";
 

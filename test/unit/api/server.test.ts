@@ -8,7 +8,7 @@ import { Journal } from "../../../src/journal/journal.js";
 import type { JournalRecord, NewJournalRecord } from "../../../src/journal/records.js";
 import { indexPath, RunIndex } from "../../../src/index/run-index.js";
 import { createApiServer, type ApiServer } from "../../../src/api/server.js";
-import type { ControllerPort } from "../../../src/api/controller-port.js";
+import type { ControllerPort } from "../../../src/status/controller-port.js";
 import { MANIFEST_FILE, MANIFEST_SHA_FILE, manifestShaLine } from "../../../src/artifacts/manifest.js";
 import { sha256Hex } from "../../../src/identity/hash.js";
 import { launch, move, plan, steppingClock } from "../index/fixtures.js";

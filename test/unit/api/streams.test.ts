@@ -12,7 +12,7 @@ import type { JournalRecord, NewJournalRecord } from "../../../src/journal/recor
 import { journalDir, listSegments } from "../../../src/journal/segments.js";
 import { indexPath, RunIndex } from "../../../src/index/run-index.js";
 import { createApiServer, type ApiServer } from "../../../src/api/server.js";
-import type { ControllerPort } from "../../../src/api/controller-port.js";
+import type { ControllerPort } from "../../../src/status/controller-port.js";
 import { tempDir } from "../../helpers/fixtures.js";
 import { launch, move, plan } from "../index/fixtures.js";
 
