@@ -4,7 +4,8 @@
  * without a stack trace. The commands are defined in program.ts; each command's module loads only when it runs.
  */
 import { CommanderError } from "commander";
-import { EXIT_BAD_INPUT, EXIT_OK, isMultiverseError, type MultiverseError } from "../domain/errors.js";
+import { Errors, EXIT_BAD_INPUT, EXIT_OK, isMultiverseError, type MultiverseError } from "../domain/errors.js";
+import { describeStorageFailure } from "../domain/storage-errors.js";
 import { processIo, type Io } from "./output.js";
 import { buildProgram } from "./program.js";
 import { commandTree, findUnknownCommand, unknownCommandError } from "./unknown-command.js";
@@ -35,6 +36,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return EXIT_BAD_INPUT;
     }
     if (isMultiverseError(error)) return report(io, error);
+    // A read-only, full or inaccessible state root is the user's to fix, not a crash.
+    const storage = describeStorageFailure(error);
+    if (storage) return report(io, Errors.stateUnusable(storage, { cause: error }));
     throw error;
   }
 }

@@ -91,6 +91,8 @@ export const Errors = {
   notReady: declare("MV_NOT_READY", { exit: EXIT_RUN_FAILED, http: 503 }),
   journalCorrupt: declare("MV_JOURNAL_CORRUPT", { exit: EXIT_RUN_FAILED, http: 500 }),
   /** The journal cannot be written (a full disk, a read-only or immutable file): nothing can be recorded, so nothing acts. */
+  /** The state root (or a file in it) cannot be opened or written: a read-only or full file system, permissions. */
+  stateUnusable: declare("MV_STATE_UNUSABLE", { exit: EXIT_BAD_INPUT, http: 503 }),
   journalUnwritable: declare("MV_JOURNAL_UNWRITABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   engineUnavailable: declare("MV_ENGINE_UNAVAILABLE", { exit: EXIT_RUN_FAILED, http: 503 }),
   stateLocked: declare("MV_STATE_LOCKED", { exit: EXIT_BAD_INPUT, http: 409 }),
