@@ -10,7 +10,8 @@
 import { maxHeaderSize } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from "fastify";
 import { Errors } from "../domain/errors.js";
-import { indexPath, RunIndex } from "../index/run-index.js";
+import { indexPath } from "../index/run-index.js";
+import { ReopeningIndex } from "../index/reopening-index.js";
 import { bearerCheck, checkTokenShape } from "./auth.js";
 import { LiveStreams } from "./context.js";
 import type { ControllerPort } from "../status/controller-port.js";
@@ -99,9 +100,10 @@ export function buildApi(options: ApiServerOptions): FastifyInstance {
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
-  const index = RunIndex.openReadOnly(indexPath(options.stateRoot));
+  // Follows the index file: a deleted or replaced multiverse_state.db is reopened once the controller rebuilt it.
+  const index = ReopeningIndex.reader(indexPath(options.stateRoot));
   app.decorate("controllerPort", options.controller);
-  app.decorate("runIndex", index);
+  app.decorate("runIndex", { getter: () => index.current });
   app.decorate("runPages", new RunPageCache());
   const tokenCheck = bearerCheck(options.token);
   app.decorate("authorizeMutation", async (request: FastifyRequest, reply: FastifyReply) => {

@@ -99,6 +99,7 @@ export async function startController(options: ControllerServiceOptions): Promis
           void status.runStatus({ runId: run.runId, name: run.name, benchmark: run.spec.benchmark, from, phase: to, attempt, attemptId, reason, message, artifactDir });
         },
         onError: (run, error) => log(`run ${run.name}: reconcile error: ${(error as Error).message}`),
+        onIndexReopened: (message) => log(`index: ${message}`),
       });
       status.add(new JournalStatusSink(session.writer));
       for (const sink of options.statusSinks ?? []) status.add(sink);

@@ -10,7 +10,9 @@ import { Journal, readJournal } from "../journal/journal.js";
 import { JournalWriter } from "../journal/journal-writer.js";
 import type { JournalRecord } from "../journal/records.js";
 import type { RunRecord } from "../journal/run-records.js";
-import { RunIndex, indexPath } from "../index/run-index.js";
+import type { RunIndex } from "../index/run-index.js";
+import { indexPath } from "../index/run-index.js";
+import { ReopeningIndex } from "../index/reopening-index.js";
 import { ownerIdOf } from "../state/state-root.js";
 import { RunController } from "../../controllers/run/run-controller.js";
 import { RunStore } from "../../controllers/run/run-store.js";
@@ -31,6 +33,8 @@ export interface ControllerSessionOptions {
   logLevel?: string;
   /** `multiverse run`: give up when the journal cannot be written (the controller keeps retrying). */
   failOnUnwritableJournal?: boolean;
+  /** The index file was deleted or replaced under the session and was rebuilt (logged by the controller). */
+  onIndexReopened?: (message: string) => void;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
   onError?: (run: RunRecord, error: unknown) => void;
 }
@@ -52,12 +56,12 @@ export interface ControllerSession {
 /** The caller must hold the state root's lock. */
 export function openControllerSession(options: ControllerSessionOptions): ControllerSession {
   const journal = Journal.open(options.stateRoot);
-  const index = RunIndex.open(indexPath(options.stateRoot));
+  const projection = new ReopeningIndex(indexPath(options.stateRoot), () => readJournal(options.stateRoot).records, options.onIndexReopened);
   try {
     const history = readJournal(options.stateRoot);
-    const missing = history.records.filter((r) => r.seq > index.lastAppliedSeq);
-    if (missing.length > 0) index.apply(missing);
-    const writer = new JournalWriter(journal, index);
+    const missing = history.records.filter((r) => r.seq > projection.lastAppliedSeq);
+    if (missing.length > 0) projection.apply(missing);
+    const writer = new JournalWriter(journal, projection);
     const store = new RunStore();
     store.observe(history.records);
     writer.subscribe((records) => store.observe(records));
@@ -93,19 +97,21 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
       controller,
       writer,
       store,
-      index,
+      get index() {
+        return projection.current;
+      },
       journal,
       executors,
       history: history.records,
       tracking,
       close: () => {
         tracking.close();
-        index.close();
+        projection.close();
         journal.close();
       },
     };
   } catch (error) {
-    index.close();
+    projection.close();
     journal.close();
     throw error;
   }

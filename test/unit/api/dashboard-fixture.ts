@@ -3,6 +3,7 @@
  * run (a bundle with umap.png, metrics.json, a listed symlink and an unlisted file), a failed run, a running run
  * with a workspace log, and a sweep trial.
  */
+import { writeStateVersion } from "../../../src/state/version-file.js";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
@@ -59,6 +60,8 @@ export interface DashboardFixture {
 
 export function writeDashboardStateRoot(root: string): DashboardFixture {
   const journal = Journal.open(root, { clock: steppingClock() });
+  // A state root of this version says so, as every writer of one does (acquireStateLock).
+  writeStateVersion(root);
   const index = RunIndex.open(indexPath(root));
   const append = (records: NewJournalRecord[]) => index.apply(journal.append(records));
 
