@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { MANIFEST_FILE, MANIFEST_SHA_FILE, parseManifestShaLine } from "../artifacts/manifest.js";
+import { FILES_SHA_FILE, MANIFEST_FILE, MANIFEST_SHA_FILE, parseManifestShaLine } from "../artifacts/manifest.js";
 import { verifyBundle } from "../artifacts/verify.js";
 import { Errors } from "../domain/errors.js";
 import { openCaughtUpIndex } from "../index/run-index.js";
@@ -63,6 +63,8 @@ async function exportBundle(sink: ExportSink, run: Selected): Promise<ExportedBu
   const expected: [string, string | undefined][] = [
     [MANIFEST_FILE, manifestSha256],
     [MANIFEST_SHA_FILE, undefined],
+    // The files sidecar (sha256sum -c over every file) where the bundle has one; verifyBundle checked it.
+    ...(existsSync(join(run.artifactDir, FILES_SHA_FILE)) ? [[FILES_SHA_FILE, undefined] as [string, undefined]] : []),
     ...manifest.artifacts.map((a): [string, string] => [a.path, a.sha256]),
   ];
   const files: ExportedBundle["files"] = [];
