@@ -54,9 +54,9 @@ function hyperparameterSchema(doc: LoadedDocument, yaml: ModelYaml, directory: s
   const where = { file: doc.file, ...locate(doc, ["hyperparameters_schema"]), field: "hyperparameters_schema" };
   let schema: unknown = {};
   if (typeof declared === "string") {
-    // the schema file sits in the model's directory: never an absolute path, never ".." out of it
     const issues: SchemaIssue[] = [];
-    const schemaFile = manifestPath(directory, declared, ["hyperparameters_schema"], issues, "tree");
+    // A model.yaml is the user's own configuration (like a dataset path, any path); its errors never echo the file.
+    const schemaFile = manifestPath(directory, declared, ["hyperparameters_schema"], issues, "data");
     if (schemaFile === undefined) throw Errors.badModel(`hyperparameters_schema: ${issues[0]?.message ?? "not a usable path"}`, { location: where });
     if (!existsSync(schemaFile)) throw Errors.badModel(`hyperparameters_schema file ${schemaFile} does not exist`, { location: where });
     const read = readSchemaFile(schemaFile);

@@ -197,7 +197,7 @@ export class FakeExecutor implements Executor {
     this.attempts.set(request.attemptId, attempt);
     this.launches.push({ request, result: "started", script, atMs });
     const runMs = runTimeOf(script);
-    if (this.realTime && runMs !== undefined && runMs > 0) setTimeout(() => void this.settle(request.attemptId), runMs).unref();
+    if (this.realTime && runMs !== undefined && runMs > 0) setTimeout(() => void this.settle(request.attemptId), runMs); // kept ref'd: a running attempt is work, as a real container is
   }
 
   async observe(attemptId: string): Promise<AttemptObservation> {
