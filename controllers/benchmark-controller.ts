@@ -198,6 +198,8 @@ export class BenchmarkController {
 
   /** Milliseconds until an undeclared Benchmark counts as deleted, or undefined to reconcile it now. */
   private deletionPending(name: string, declared: boolean, known: KnownBenchmark | undefined): number | undefined {
+    // A source that names the resource a problem keeps out (a Kubernetes object that is refused) still has it: not deleted.
+    if (!declared && known && !known.deleted && this.desired.problems.some((p) => p.resource?.kind === "Benchmark" && p.resource.name === name)) return 60_000;
     if (declared || !known || known.deleted) {
       if (this.absentSince.delete(name) && declared && known && !known.deleted) this.deps.log?.(`benchmark ${name} is declared again within the grace: not deleted`);
       return undefined;

@@ -1,0 +1,67 @@
+/**
+ * What a Benchmark's /status says (pure): the Benchmark controller's journaled conditions, the source's own verdict
+ * on the object (SourceValid: the object as the API server holds it now, which may be newer than what the
+ * controller acts on), the observed generation in the object's own terms (metadata.generation), and the counts of
+ * the planned runs by phase with the printer columns' totals. Datasets and Models get their SourceValid alone.
+ */
+import type { Condition } from "../../domain/resources.js";
+import type { RunPhase } from "../../domain/run-states.js";
+import type { ObjectVerdict } from "../../sources/kubernetes/compose-state.js";
+import { API_VERSION, type KubeObject, type SourceKindName } from "../../sources/kubernetes/kube-objects.js";
+
+export interface JournaledBenchmark {
+  name: string;
+  /** The object the journal's current generation came from. */
+  namespace?: string;
+  uid?: string;
+  objectGeneration?: number;
+  deleted: boolean;
+  conditions: Condition[];
+  runIds: string[];
+}
+
+/** The SourceValid condition of a verdict; `since` keeps lastTransitionTime until the status flips. */
+export function sourceValidCondition(verdict: ObjectVerdict, since: string): Condition {
+  const problem = verdict.problem;
+  return problem
+    ? { type: "SourceValid", status: "False", reason: "InvalidSpec", message: `${problem.field ? `${problem.field}: ` : ""}${problem.message}`, lastTransitionTime: since, observedGeneration: verdict.generation }
+    : { type: "SourceValid", status: "True", reason: "Valid", message: "accepted by multiverse's validation", lastTransitionTime: since, observedGeneration: verdict.generation };
+}
+
+export function phaseCounts(runIds: readonly string[], phaseOf: (runId: string) => RunPhase | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const runId of runIds) {
+    const phase = phaseOf(runId) ?? "PENDING";
+    counts[phase] = (counts[phase] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * The Benchmark's status. Without a journaled status for this object yet (a new or refused object) it holds the
+ * source's verdict alone; the journal's SourceValid gives way to the verdict when the verdict refuses the object.
+ */
+export function benchmarkStatusObject(target: { namespace: string; name: string }, journaled: JournaledBenchmark | undefined, verdict: Condition | undefined, counts: Record<string, number>): KubeObject {
+  const observedGeneration = journaled?.objectGeneration;
+  const conditions = (journaled?.conditions ?? []).map((c) => (observedGeneration !== undefined ? { ...c, observedGeneration } : c));
+  if (verdict) {
+    const at = conditions.findIndex((c) => c.type === "SourceValid");
+    if (at < 0) conditions.unshift(verdict);
+    else if (verdict.status === "False" || conditions[at]!.status === "True") conditions[at] = verdict;
+  }
+  const runs = journaled?.deleted ? 0 : (journaled?.runIds.length ?? 0);
+  const status: Record<string, unknown> = {
+    conditions,
+    phaseCounts: counts,
+    runs,
+    succeeded: counts.ARTIFACT_SUCCESS ?? 0,
+    failed: counts.FAILED ?? 0,
+  };
+  if (observedGeneration !== undefined) status.observedGeneration = observedGeneration;
+  return { apiVersion: API_VERSION, kind: "Benchmark", metadata: { name: target.name, namespace: target.namespace }, status };
+}
+
+/** A Dataset's or Model's status: whether multiverse accepts it. */
+export function sourceStatusObject(kind: SourceKindName, verdict: ObjectVerdict, condition: Condition): KubeObject {
+  return { apiVersion: API_VERSION, kind, metadata: { name: verdict.name, namespace: verdict.namespace }, status: { observedGeneration: verdict.generation, conditions: [condition] } };
+}
