@@ -61,6 +61,19 @@ const genericStatus: JsonSchema = {
   properties: { observedGeneration: { type: "integer" }, conditions: conditionsSchema },
 };
 
+/** A Benchmark's status as the Kubernetes status sink writes it: conditions, and its planned runs counted by phase. */
+const benchmarkStatus: JsonSchema = {
+  type: "object",
+  properties: {
+    observedGeneration: { type: "integer" },
+    conditions: conditionsSchema,
+    phaseCounts: { type: "object", additionalProperties: { type: "integer", minimum: 0 } },
+    runs: { type: "integer", minimum: 0 },
+    succeeded: { type: "integer", minimum: 0 },
+    failed: { type: "integer", minimum: 0 },
+  },
+};
+
 const ready: Column = { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
 
 const KINDS: { kind: keyof typeof SPEC_SCHEMAS; plural: string; shortNames: string[]; columns: Column[]; status: JsonSchema }[] = [
@@ -83,7 +96,7 @@ const KINDS: { kind: keyof typeof SPEC_SCHEMAS; plural: string; shortNames: stri
     plural: "benchmarks",
     shortNames: ["mvbench"],
     columns: [ready, { name: "Experiment", type: "string", jsonPath: ".spec.experimentName" }],
-    status: genericStatus,
+    status: benchmarkStatus,
   },
   {
     kind: "Run",

@@ -214,6 +214,10 @@ export const runStatusSchema: JsonSchema = {
     attemptId: { type: "string" },
     artifactDir: { type: "string" },
     workspaceDir: { type: "string" },
+    /** The promoted bundle (the Kubernetes status sink's name for artifactDir), its manifest's checksum, the logical run id. */
+    bundlePath: { type: "string" },
+    manifestSha256: { type: "string" },
+    logicalRunId: { type: "string" },
     conditions: conditionsSchema,
   },
 };

@@ -18,6 +18,12 @@ export interface ListWatchOptions {
   /** How long the server keeps one watch open (default 5 to 10 minutes, spread like client-go's). */
   watchTimeoutSeconds?: () => number;
   backoff?: RateLimiter<string>;
+  /**
+   * Watch from this resourceVersion before any list (a restart that remembers where it was): events after it are
+   * applied, a version the server no longer has (410 Gone) falls back to the full list, and the first sync is
+   * that list's.
+   */
+  resumeFrom?: string;
 }
 
 export interface ListWatchStats {
@@ -52,7 +58,10 @@ export class ListWatch {
 
   /** Starts listing; resolves once the first list has filled the cache (it keeps retrying until then). */
   start(): Promise<void> {
-    void this.relist();
+    if (this.options.resumeFrom !== undefined) {
+      this.resourceVersion = this.options.resumeFrom;
+      void this.watch();
+    } else void this.relist();
     return this.firstSync.promise;
   }
 
