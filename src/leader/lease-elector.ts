@@ -8,6 +8,9 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@
 import { apiMessageOf, httpStatusOf } from "../sources/kubernetes/kube-api.js";
 import { decideLease, renewalExpired, type LeaseObservation, type LeaseView, type LeaseWish } from "./lease-decision.js";
 
+/** What tryOnce says when another writer changed the Lease between its read and its write. */
+const CONFLICT = "another candidate (conflicting write)";
+
 export interface StoredLease {
   view: LeaseView;
   resourceVersion: string;
@@ -126,7 +129,8 @@ export class LeaseElector {
       try {
         const outcome = await this.tryOnce();
         if (outcome === "leader") this.lastRenewedAt = this.clock();
-        else reason = `lease ${this.options.namespace}/${this.options.name} is now held by ${outcome}`;
+        // A conflicting write is looked at again next time (the deadline below still applies).
+        else if (outcome !== CONFLICT) reason = `lease ${this.options.namespace}/${this.options.name} is now held by ${outcome}`;
       } catch (error) {
         if (renewalExpired(this.lastRenewedAt, this.clock(), this.options.renewDeadlineMs)) reason = `could not renew lease ${this.options.namespace}/${this.options.name} within ${this.options.renewDeadlineMs} ms: ${apiMessageOf(error)}`;
       }
@@ -166,7 +170,7 @@ export class LeaseElector {
     if (decision.kind === "wait") return decision.holder;
     if (decision.kind === "acquire" && decision.previousHolder) this.options.log(`leader election: lease of ${decision.previousHolder} expired; taking over`);
     const won = await this.options.api.write(this.options.namespace, this.options.name, decision.lease, stored?.resourceVersion);
-    return won ? "leader" : "another candidate";
+    return won ? "leader" : CONFLICT;
   }
 
   private sleep(ms: number): Promise<void> {
