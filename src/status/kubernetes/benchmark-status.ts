@@ -39,7 +39,7 @@ export function phaseCounts(runIds: readonly string[], phaseOf: (runId: string) 
 
 /**
  * The Benchmark's status. Without a journaled status for this object yet (a new or refused object) it holds the
- * source's verdict alone; the journal's SourceValid gives way to the verdict when the verdict refuses the object.
+ * source's verdict alone; the journal's SourceValid gives way to the verdict only when the verdict refuses the object.
  */
 export function benchmarkStatusObject(target: { namespace: string; name: string }, journaled: JournaledBenchmark | undefined, verdict: Condition | undefined, counts: Record<string, number>): KubeObject {
   const observedGeneration = journaled?.objectGeneration;
@@ -47,7 +47,8 @@ export function benchmarkStatusObject(target: { namespace: string; name: string 
   if (verdict) {
     const at = conditions.findIndex((c) => c.type === "SourceValid");
     if (at < 0) conditions.unshift(verdict);
-    else if (verdict.status === "False" || conditions[at]!.status === "True") conditions[at] = verdict;
+    // The journal's condition survives a restart (its lastTransitionTime too); a refusal is newer than the journal.
+    else if (verdict.status === "False") conditions[at] = verdict;
   }
   const runs = journaled?.deleted ? 0 : (journaled?.runIds.length ?? 0);
   const status: Record<string, unknown> = {
