@@ -40,14 +40,17 @@ export class CoalescingWriter {
     this.concurrency = options.concurrency ?? 4;
   }
 
-  /** The steps (in order) that make the object what it should be now; replaces what was wanted before. */
-  put(object: string, steps: WriteStep[]): void {
+  /**
+   * The steps (in order) that make the object what it should be now; replaces what was wanted before. An urgent
+   * object goes before the others waiting (a Benchmark's status before its many Runs).
+   */
+  put(object: string, steps: WriteStep[], options: { urgent?: boolean } = {}): void {
     if (steps.every((step) => this.written.get(`${object}#${step.slot}`) === step.key)) {
       this.wanted.delete(object);
       return;
     }
     this.wanted.set(object, steps);
-    this.enqueue(object);
+    this.enqueue(object, options.urgent ?? false);
   }
 
   /** Forget what was written (the object was deleted: a new one of the same name starts from nothing). */
@@ -85,10 +88,14 @@ export class CoalescingWriter {
     for (const resolve of waiters) resolve();
   }
 
-  private enqueue(object: string): void {
-    if (this.queued.has(object)) return;
+  private enqueue(object: string, urgent = false): void {
+    if (this.queued.has(object)) {
+      if (!urgent) return;
+      this.queue.splice(this.queue.indexOf(object), 1);
+    }
     this.queued.add(object);
-    this.queue.push(object);
+    if (urgent) this.queue.unshift(object);
+    else this.queue.push(object);
     this.pump();
   }
 

@@ -182,7 +182,7 @@ export class KubernetesStatusSink implements StatusSink {
       const counts = own && !own.deleted ? phaseCounts(own.runIds, (runId) => this.runs.get(runId)?.phase) : {};
       const body = benchmarkStatusObject({ namespace: object.metadata.namespace, name }, own, this.condition(this.verdicts.get(uid)), counts);
       const ref = { plural: PLURALS.Benchmark, namespace: object.metadata.namespace, name };
-      this.writer.put(`Benchmark/${object.metadata.namespace}/${name}`, [{ slot: "status", key: JSON.stringify(body.status), write: async () => void (await this.options.api.applyStatus(ref, body)) }]);
+      this.writer.put(`Benchmark/${object.metadata.namespace}/${name}`, [{ slot: "status", key: JSON.stringify(body.status), write: async () => void (await this.options.api.applyStatus(ref, body)) }], { urgent: true });
     }
   }
 

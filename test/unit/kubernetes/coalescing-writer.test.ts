@@ -108,3 +108,16 @@ describe("CoalescingWriter", () => {
     assert.deepEqual(g.written, ["status=1"]);
   });
 });
+
+describe("CoalescingWriter: urgent objects", () => {
+  test("an urgent object is written before the others waiting", async () => {
+    const g = gate();
+    const writer = new CoalescingWriter({ concurrency: 1 });
+    writer.start();
+    for (const name of ["r1", "r2", "r3"]) writer.put(`Run/ns/${name}`, [g.step("status", name)]);
+    writer.put("Benchmark/ns/b", [g.step("status", "b")], { urgent: true });
+    await g.releaseAll();
+    await writer.idle();
+    assert.deepEqual(g.written, ["status=r1", "status=b", "status=r2", "status=r3"]);
+  });
+});
