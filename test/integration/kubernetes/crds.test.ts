@@ -127,7 +127,7 @@ describe("CRDs on the real API server", { skip }, () => {
     assert.deepEqual(stored.status.summary, status.status.summary);
     const badStatus = kubectl(c, ["patch", "-n", NAMESPACE, "benchmark", "crd-test", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { runs: { total: -1 } } })]);
     assert.notEqual(badStatus.status, 0);
-    assert.match(badStatus.stderr, /status\.runs\.total: Invalid value: -1: status\.runs\.total in body should be greater than or equal to 0/);
+    assert.match(badStatus.stderr, /status\.runs\.total: Invalid value: -1: runs\.total in body should be greater than or equal to 0/);
   });
 
   test("a Run's status (phase, reason, attempt, bundle, manifest checksum, logical run id) is stored and shown", () => {
