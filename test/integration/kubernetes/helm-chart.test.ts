@@ -169,6 +169,18 @@ describe("the Helm chart", { skip }, () => {
     for (const name of ["--source", "--namespace", "--leader-elect", "--kube-state-claim"]) assert.ok(!container.args.includes(name), name);
   });
 
+  test("hostNetwork and apiServer: the controller on the node's network, in-cluster configuration pointed at the API server", () => {
+    const manifests = render("hostNetwork=true", "apiServer.host=127.0.0.1", "apiServer.port=6443");
+    const spec = (manifests.find((manifest) => manifest.kind === "Deployment")!.spec as { template: { spec: { hostNetwork?: boolean; containers: { env: { name: string; value?: string }[] }[] } } }).template.spec;
+    assert.equal(spec.hostNetwork, true);
+    const env = Object.fromEntries(spec.containers[0]!.env.map((variable) => [variable.name, variable.value]));
+    assert.equal(env.KUBERNETES_SERVICE_HOST, "127.0.0.1");
+    assert.equal(env.KUBERNETES_SERVICE_PORT, "6443");
+    const plain = (render().find((manifest) => manifest.kind === "Deployment")!.spec as { template: { spec: { hostNetwork?: boolean; containers: { env: { name: string }[] }[] } } }).template.spec;
+    assert.equal(plain.hostNetwork, undefined);
+    assert.ok(!plain.containers[0]!.env.some((variable) => variable.name.startsWith("KUBERNETES_")));
+  });
+
   test("values that would let two controllers reconcile at once are refused", () => {
     const twoWithoutLease = helmRun(["template", "mv", chart, "--set", "replicaCount=2", "--set", "leaderElection.enabled=false"]);
     assert.notEqual(twoWithoutLease.status, 0);
