@@ -16,7 +16,7 @@ cri_image_id() {
 }
 
 for image in "$@"; do
-  want=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null) || die "no Docker image $image (build it first: scripts/build-images.sh)"
+  want=$(docker image inspect -f "{{.Id}}" "$image" 2>/dev/null) || { echo "$(basename "$0"): no Docker image $image (build it first: scripts/build-images.sh)" >&2; exit 2; }
   if [ "$(cri_image_id "$image")" = "$want" ]; then ts "$image already in the cluster (${want:7:12})"; continue; fi
   docker save "$image" | ctr --address "$K8S_CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
   got=$(cri_image_id "$image")
