@@ -49,7 +49,10 @@ if [ ! -f "$deps" ]; then
 fi
 
 # 3. the build context: exactly what Dockerfile.controller copies (no wheelhouses, no caches, no dev files)
-inputs() { find Dockerfile.controller package.json package-lock.json dist bin worker store -type f -not -path '*/__pycache__/*' -not -path '*/wheelhouse/*' -print0 | sort -z; }
+# (dist/test and dist/bench are not shipped: a changed test does not rebuild the image)
+inputs() {
+  find Dockerfile.controller package.json package-lock.json dist bin worker store \( -path dist/test -o -path dist/bench -o -name __pycache__ -o -name wheelhouse \) -prune -o -type f -print0 | sort -z
+}
 hash=$( (docker image inspect -f '{{ .Id }}' "$NODE_BASE"; inputs | xargs -0 sha256sum; echo "$lock_hash") | sha256sum | cut -c1-16)
 if [ "$(label "$IMAGE" io.multiverse.build-hash)" = "$hash" ]; then
   step "image $IMAGE is up to date"
