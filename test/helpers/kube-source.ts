@@ -4,25 +4,26 @@
  * multiverse custom resources through client-node, as `kubectl apply` would make them.
  */
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { repoRoot } from "../../src/util/paths.js";
+import { clusterUnavailableReason, k8sRoot, kubectlPath, testKubeconfigPath } from "./k8s-cluster.js";
 import { httpStatusOf } from "../../src/sources/kubernetes/kube-api.js";
 import type { KubeObject, Plural } from "../../src/sources/kubernetes/kube-objects.js";
 
-const K8S_ROOT = process.env.MULTIVERSE_K8S_ROOT ?? join(homedir(), ".cache", "multiverse-k8s");
-
-/** The admin kubeconfig of the test cluster, or undefined when no cluster is up (the suite is skipped). */
+/**
+ * The test cluster's kubeconfig (test/helpers/k8s-cluster.ts: $MV_TEST_KUBECONFIG or the one start-k8s.sh writes;
+ * else the admin kubeconfig of a cluster started by cluster-up.sh under the same root), or undefined when no API
+ * server is ready (the suite is skipped; in CI that throws).
+ */
 export function testKubeconfig(): string | undefined {
-  const file = process.env.MULTIVERSE_TEST_KUBECONFIG ?? join(K8S_ROOT, "pki", "admin.kubeconfig");
-  return existsSync(file) ? file : undefined;
-}
-
-export function kubectlPath(): string {
-  return join(K8S_ROOT, "bin", "kubectl");
+  if (clusterUnavailableReason() === undefined) return testKubeconfigPath();
+  const admin = join(k8sRoot(), "pki", "admin.kubeconfig");
+  if (existsSync(admin) && clusterUnavailableReason(admin) === undefined) return admin;
+  if (process.env.CI) throw new Error(`CI needs the Kubernetes test cluster: ${clusterUnavailableReason()}`);
+  return undefined;
 }
 
 export function kubectl(kubeconfig: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {

@@ -152,7 +152,7 @@ describe("leader election: two controllers, one Lease", { skip }, () => {
     const verification = await verifyBundle(status.bundlePath);
     assert.ok(verification.ok, verification.problems.join("; "));
     const benchmark = await cluster.get(ns, "benchmarks", "pbmc");
-    assert.equal((benchmark?.status as { succeeded?: number }).succeeded, 1);
+    assert.equal((benchmark?.status as { runs?: { succeeded?: number } }).runs?.succeeded, 1);
   });
 
   test("a leader whose Lease another holder took stops reconciling and exits non-zero", { timeout: TEST_HANG_GUARD_MS }, async () => {

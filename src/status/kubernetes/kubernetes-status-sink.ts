@@ -14,7 +14,7 @@ import type { KubeApi } from "../../sources/kubernetes/kube-api.js";
 import { API_VERSION, PLURALS, type KubeObject } from "../../sources/kubernetes/kube-objects.js";
 import type { SourceObserver } from "../../sources/kubernetes/kubernetes-source.js";
 import type { BenchmarkStatusUpdate, RunStatusUpdate, StatusSink } from "../status-sink.js";
-import { benchmarkStatusObject, phaseCounts, sourceStatusObject, sourceValidCondition, type JournaledBenchmark } from "./benchmark-status.js";
+import { benchmarkStatusObject, runCounts, sourceStatusObject, sourceValidCondition, type JournaledBenchmark } from "./benchmark-status.js";
 import { CoalescingWriter } from "./coalescing-writer.js";
 import { EventRecorder } from "./event-recorder.js";
 import { applyRunRecord, runObject, runResourceName, runStatusObject, type BenchmarkOwner, type RunView } from "./run-projection.js";
@@ -179,7 +179,7 @@ export class KubernetesStatusSink implements StatusSink {
       if (object.metadata.name !== name || object.metadata.namespace === undefined) continue;
       const uid = object.metadata.uid ?? "";
       const own = journaled && journaled.uid === uid ? journaled : undefined;
-      const counts = own && !own.deleted ? phaseCounts(own.runIds, (runId) => this.runs.get(runId)?.phase) : {};
+      const counts = runCounts(own && !own.deleted ? own.runIds : [], (runId) => this.runs.get(runId)?.phase);
       const body = benchmarkStatusObject({ namespace: object.metadata.namespace, name }, own, this.condition(this.verdicts.get(uid)), counts);
       const ref = { plural: PLURALS.Benchmark, namespace: object.metadata.namespace, name };
       this.writer.put(`Benchmark/${object.metadata.namespace}/${name}`, [{ slot: "status", key: JSON.stringify(body.status), write: async () => void (await this.options.api.applyStatus(ref, body)) }], { urgent: true });

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { applyRunRecord, runObject, runResourceName, runStatusObject, type RunView } from "../../../src/status/kubernetes/run-projection.js";
-import { benchmarkStatusObject, phaseCounts, sourceValidCondition } from "../../../src/status/kubernetes/benchmark-status.js";
+import { benchmarkStatusObject, runCounts, sourceValidCondition } from "../../../src/status/kubernetes/benchmark-status.js";
 import type { JournalRecord } from "../../../src/journal/records.js";
 import type { Condition, RunSpec } from "../../../src/domain/resources.js";
 
@@ -81,33 +81,39 @@ describe("Benchmark status projection", () => {
   ];
 
   test("conditions carry the object's own generation; counts and totals from the planned runs", () => {
-    const counts = phaseCounts(["a", "b", "c"], (id) => (id === "a" ? "ARTIFACT_SUCCESS" : id === "b" ? "FAILED" : undefined));
-    assert.deepEqual(counts, { ARTIFACT_SUCCESS: 1, FAILED: 1, PENDING: 1 });
+    const counts = runCounts(["a", "b", "c"], (id) => (id === "a" ? "ARTIFACT_SUCCESS" : id === "b" ? "FAILED" : undefined));
+    assert.deepEqual(counts, { total: 3, pending: 1, running: 0, succeeded: 1, failed: 1, cancelled: 0, skipped: 0 });
     const body = benchmarkStatusObject({ namespace: "ns", name: "demo" }, { name: "demo", namespace: "ns", uid: "u", objectGeneration: 2, deleted: false, conditions: journalConditions, runIds: ["a", "b", "c"] }, undefined, counts);
-    const status = body.status as { observedGeneration: number; conditions: Condition[]; runs: number; succeeded: number; failed: number; phaseCounts: Record<string, number> };
+    const status = body.status as { observedGeneration: number; conditions: Condition[]; runs: Record<string, number> };
     assert.equal(status.observedGeneration, 2);
     assert.ok(status.conditions.every((c) => c.observedGeneration === 2));
-    assert.equal(status.runs, 3);
-    assert.equal(status.succeeded, 1);
-    assert.equal(status.failed, 1);
+    assert.deepEqual(status.runs, counts);
+  });
+
+  const none = runCounts([], () => undefined);
+
+  test("every phase falls in one group; unknown runs are pending", () => {
+    const phases = ["PENDING", "ADMITTED", "RUNNING", "TRAINING_SUCCEEDED", "EVALUATING", "PROMOTING", "ARTIFACT_SUCCESS", "FAILED", "CANCEL_REQUESTED", "CANCELLED", "RECOVERY_PENDING"] as const;
+    const counts = runCounts(phases.map((_, i) => String(i)), (id) => phases[Number(id)]);
+    assert.deepEqual(counts, { total: 11, pending: 2, running: 6, succeeded: 1, failed: 1, cancelled: 1, skipped: 0 });
   });
 
   test("a refused object overrides the journal's SourceValid; a valid verdict does not hide a journaled problem", () => {
     const refused = sourceValidCondition({ kind: "Benchmark", namespace: "ns", name: "demo", uid: "u", generation: 3, problem: { code: "MV_SCHEMA", field: "spec.jobs[0].params.n", message: "expected integer" } }, now);
     assert.deepEqual(refused, { type: "SourceValid", status: "False", reason: "InvalidSpec", message: "spec.jobs[0].params.n: expected integer", lastTransitionTime: now, observedGeneration: 3 });
     const journaled = { name: "demo", namespace: "ns", uid: "u", objectGeneration: 2, deleted: false, conditions: journalConditions, runIds: [] };
-    const withRefusal = (benchmarkStatusObject({ namespace: "ns", name: "demo" }, journaled, refused, {}).status as { conditions: Condition[] }).conditions;
+    const withRefusal = (benchmarkStatusObject({ namespace: "ns", name: "demo" }, journaled, refused, none).status as { conditions: Condition[] }).conditions;
     assert.equal(withRefusal.find((c) => c.type === "SourceValid")!.status, "False");
     assert.equal(withRefusal.length, 2);
     const staleJournal = { ...journaled, conditions: [{ ...journalConditions[0]!, status: "False" as const, reason: "SourceError" }] };
     const valid = sourceValidCondition({ kind: "Benchmark", namespace: "ns", name: "demo", uid: "u", generation: 3 }, now);
-    const kept = (benchmarkStatusObject({ namespace: "ns", name: "demo" }, staleJournal, valid, {}).status as { conditions: Condition[] }).conditions;
+    const kept = (benchmarkStatusObject({ namespace: "ns", name: "demo" }, staleJournal, valid, none).status as { conditions: Condition[] }).conditions;
     assert.equal(kept[0]!.reason, "SourceError");
   });
 
   test("an object the journal does not know yet has its verdict alone and no observedGeneration", () => {
     const verdict = sourceValidCondition({ kind: "Benchmark", namespace: "ns", name: "new", uid: "u", generation: 1 }, now);
-    const status = benchmarkStatusObject({ namespace: "ns", name: "new" }, undefined, verdict, {}).status as Record<string, unknown>;
-    assert.deepEqual(status, { conditions: [verdict], phaseCounts: {}, runs: 0, succeeded: 0, failed: 0 });
+    const status = benchmarkStatusObject({ namespace: "ns", name: "new" }, undefined, verdict, none).status as Record<string, unknown>;
+    assert.deepEqual(status, { conditions: [verdict], runs: none });
   });
 });
