@@ -4,7 +4,8 @@
  */
 import type Database from "better-sqlite3";
 
-export const INDEX_SCHEMA_VERSION = 7;
+/** 8: paths inside the output root are stored relative to it. */
+export const INDEX_SCHEMA_VERSION = 8;
 
 /** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
 export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey", tracking_projections: "attemptId", gc_collections: "seq", bundle_exports: "seq" } as const;
