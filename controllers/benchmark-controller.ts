@@ -6,7 +6,9 @@
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../src/domain/resources.js";
 import { isTerminal } from "../src/domain/run-states.js";
-import { sameOriginDocument } from "../src/domain/origin.js";
+import { describeOrigin, sameOriginDocument } from "../src/domain/origin.js";
+import { isMultiverseError } from "../src/domain/errors.js";
+import type { JobOrigin } from "../src/manifest/job-origins.js";
 import type { JournalRecord } from "../src/journal/records.js";
 import type { DesiredState, SourcedResource } from "../src/sources/resource-source.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
@@ -22,7 +24,7 @@ import { ReconcileLoop, type ReconcileResult } from "./loop/reconcile-loop.js";
 
 export interface BenchmarkPlanner {
   /** Plans a Benchmark against the declared catalog; throws a MultiverseError when it cannot be planned. */
-  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }): Promise<{ runs: PlannedRun[]; sweeps: PlannedSweep[] }>;
+  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }, origins?: readonly JobOrigin[]): Promise<{ runs: PlannedRun[]; sweeps: PlannedSweep[] }>;
 }
 
 export interface BenchmarkControllerDeps {
@@ -215,7 +217,8 @@ export class BenchmarkController {
   }
 
   private async planOf(sourced: SourcedResource): Promise<CachedPlan> {
-    const key = `${sourced.specHash}`;
+    // The origin is part of the key: an error names the line, and the same spec may have moved in its file.
+    const key = `${sourced.specHash}@${describeOrigin(sourced.origin)}`;
     const cached = this.plans.get(sourced.name);
     if (cached && cached.key === key) return cached;
     const catalog = {
@@ -224,15 +227,24 @@ export class BenchmarkController {
     };
     let entry: CachedPlan;
     try {
-      const { runs, sweeps } = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog);
+      const { runs, sweeps } = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog, sourced.jobOrigins);
       if (sweeps.length > 0 && !this.deps.sweeps) throw new Error(`jobs ${sweeps.map((s) => s.jobName).join(", ")}: this controller does not run sweeps`);
       entry = { key, outcome: { ok: true, runIds: runs.map((r) => r.runId) }, runs, sweeps };
     } catch (error) {
-      entry = { key, outcome: { ok: false, message: (error as Error).message }, runs: [], sweeps: [] };
+      entry = { key, outcome: { ok: false, message: locatedMessage(error) }, runs: [], sweeps: [] };
     }
     this.plans.set(sourced.name, entry);
     return entry;
   }
+}
+
+/** A plan error as a condition message: where it is (file:line:column, field) first, as the CLI prints it. */
+function locatedMessage(error: unknown): string {
+  if (!isMultiverseError(error)) return (error as Error).message;
+  const { file, line, column, field } = error.location;
+  const where = file ? `${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ""}` : ""}${field ? ` ${field}` : ""}: ` : "";
+  const details = error.details.length > 0 ? ` (${error.details.join("; ")})` : "";
+  return `${where}${error.message}${details}`;
 }
 
 function phaseCounts(runs: readonly { runId: string; phase: string }[], wanted: readonly string[]): Record<string, number> {

@@ -4,6 +4,7 @@
  * A source is level-triggered: each change hands over the whole current state, never a diff.
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../domain/resources.js";
+import type { JobOrigin } from "../manifest/job-origins.js";
 import type { FileOrigin, ResourceOrigin } from "../domain/origin.js";
 
 export type SourcedKind = "Dataset" | "Model" | "Benchmark";
@@ -19,6 +20,8 @@ export interface SourcedResource {
   /** File sources: the declaring file and its document's line (the file origin's, for the file source's readers). */
   file?: string;
   line?: number;
+  /** File sources, Benchmarks: where each job's fields are, so plan-time errors point into the Benchmark's file. */
+  jobOrigins?: readonly JobOrigin[];
   /** Canonical hash of the resource's spec: a change of spec is a new generation. */
   specHash: string;
   /**
