@@ -158,6 +158,7 @@ export class BenchmarkController {
         ...(sourced.generation !== undefined ? { generation: sourced.generation } : {}),
         jobs: benchmark.spec.jobs.length,
         stale: sourced.stale,
+        duplicates: this.desired.problems.filter((p) => p.duplicateOf?.kind === "Benchmark" && p.duplicateOf.name === name).map((p) => `${p.file ?? "?"}:${p.line ?? "?"}`),
         sourceProblems: this.desired.problems.filter((p) => p.origin ? sameOriginDocument(p.origin, sourced.origin) : p.file !== undefined && sourced.origin.kind === "file" && p.file === sourced.origin.file).map((p) => `${p.line !== undefined ? `line ${p.line}: ` : ""}${p.message}`),
       };
       plan = await this.planOf(sourced);

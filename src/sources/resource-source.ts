@@ -44,6 +44,8 @@ export interface SourceProblem {
   /** The error code (Errors.* codes, e.g. MV_YAML_SYNTAX, MV_SCHEMA). */
   code: string;
   message: string;
+  /** A second declaration of a resource: which one, and where the declaration acted on is (it reports the conflict too). */
+  duplicateOf?: { kind: SourcedKind; name: string; file: string; line: number };
 }
 
 /** A problem of the file source: the file is always known. */
