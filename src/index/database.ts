@@ -5,12 +5,12 @@ import { fromStoredPath, storedRecord } from "../journal/stored-paths.js";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Errors } from "../domain/errors.js";
-import { benchmarkRow, type AttemptRow, type BenchmarkRow, type RunFilter, type RunRow, type StoredBenchmarkRow, type SweepTrialRow, type TrackingProjectionRow, type TransitionRow } from "./rows.js";
+import { benchmarkRow, type ReservationEventRow, type AttemptRow, type BenchmarkRow, type RunFilter, type RunRow, type StoredBenchmarkRow, type SweepTrialRow, type TrackingProjectionRow, type TransitionRow } from "./rows.js";
 import type { JournalRecord } from "../journal/records.js";
 import { createProjector, type Projector } from "./projection.js";
-import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, BUNDLE_EXPORT_COLUMNS, ensureSchema, GC_COLLECTION_COLUMNS, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, BUNDLE_EXPORT_COLUMNS, ensureSchema, GC_COLLECTION_COLUMNS, RESERVATION_EVENT_COLUMNS, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
 
-export type { AttemptRow, BenchmarkRow, RunCursor, RunFilter, RunRow, SweepTrialRow, TrackingProjectionRow, TransitionRow } from "./rows.js";
+export type { ReservationEventRow, AttemptRow, BenchmarkRow, RunCursor, RunFilter, RunRow, SweepTrialRow, TrackingProjectionRow, TransitionRow } from "./rows.js";
 
 export function indexPath(stateRoot: string): string {
   return join(stateRoot, "multiverse_state.db");
@@ -36,6 +36,9 @@ function prepareQueries(db: Db) {
     phaseCounts: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs WHERE benchmark = ? GROUP BY phase`),
     phaseTotals: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs GROUP BY phase`),
     trackingOfRun: db.prepare(`SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections WHERE run_id = ? ORDER BY attempt_id`),
+    // The ledger's open reservations: the last event of each run is a grant.
+    heldReservations: db.prepare(`SELECT ${RESERVATION_EVENT_COLUMNS} FROM reservation_events AS g WHERE event = 'granted'
+      AND NOT EXISTS (SELECT 1 FROM reservation_events AS r WHERE r.run_id = g.run_id AND r.seq > g.seq) ORDER BY seq`),
     sweepTrialsOfRuns: db.prepare(`SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY study, trial_number`),
   };
 }
@@ -67,6 +70,7 @@ const DUMP_QUERIES: Record<IndexTable, string> = {
   tracking_projections: `SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections ORDER BY attempt_id`,
   gc_collections: `SELECT ${GC_COLLECTION_COLUMNS} FROM gc_collections ORDER BY seq`,
   bundle_exports: `SELECT ${BUNDLE_EXPORT_COLUMNS} FROM bundle_exports ORDER BY seq`,
+  reservation_events: `SELECT ${RESERVATION_EVENT_COLUMNS} FROM reservation_events ORDER BY seq`,
 };
 
 export class RunIndex {
@@ -210,6 +214,11 @@ export class RunIndex {
       }
     }
     throw Errors.notFound(`no run matches "${idOrPrefix}"`, { details: ["list runs with: multiverse get runs --output <state root>"] });
+  }
+
+  /** The reservations the ledger says are held now (granted, not released since). */
+  heldReservations(): ReservationEventRow[] {
+    return this.queries.heldReservations.all() as ReservationEventRow[];
   }
 
   /** The MLflow projection of each of the run's attempts. */

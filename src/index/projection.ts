@@ -63,6 +63,8 @@ export function createProjector(db: Database.Database): Projector {
     gcBundle: db.prepare(`UPDATE runs SET artifact_dir = NULL WHERE run_id = @runId AND substr(artifact_dir, -length(@suffix)) = @suffix`),
     bundleExported: db.prepare(`INSERT OR REPLACE INTO bundle_exports (seq, run_id, attempt_id, artifact_dir, manifest_sha256, destination, exported_at)
       VALUES (@seq, @runId, @attemptId, @artifactDir, @manifestSha256, @to, @ts)`),
+    reservation: db.prepare(`INSERT OR REPLACE INTO reservation_events (seq, run_id, attempt_id, event, cpus, mem_bytes, gpus, phase, ts)
+      VALUES (@seq, @runId, @attemptId, @event, @cpus, @memBytes, @gpus, @phase, @ts)`),
     benchmarkStatus: db.prepare(`UPDATE benchmarks SET observed_generation = @observedGeneration, conditions = @conditions, run_ids = @runIds,
       updated_at = @ts WHERE name = @name`),
   };
@@ -209,6 +211,12 @@ export function createProjector(db: Database.Database): Projector {
         return;
       case "BUNDLE_EXPORTED":
         s.bundleExported.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId, artifactDir: record.artifactDir, manifestSha256: record.manifestSha256, to: record.to, ts: record.ts });
+        return;
+      case "RESERVATION_GRANTED":
+        s.reservation.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId ?? null, event: "granted", cpus: record.cpus, memBytes: record.memBytes, gpus: record.gpus, phase: null, ts: record.ts });
+        return;
+      case "RESERVATION_RELEASED":
+        s.reservation.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId ?? null, event: "released", cpus: null, memBytes: null, gpus: null, phase: record.phase, ts: record.ts });
         return;
       case "STATE_MIGRATED":
         return;
