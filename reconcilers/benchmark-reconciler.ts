@@ -19,6 +19,8 @@ export interface DeclaredBenchmark {
   stale: boolean;
   /** Problems reported for the declaring file. */
   sourceProblems: string[];
+  /** Other declarations of this Benchmark that are ignored ("<file>:<line>"): the source names them loudly. */
+  duplicates?: string[];
 }
 
 export interface KnownBenchmark {
@@ -108,7 +110,9 @@ function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, plan
     ? { type: "SourceValid", status: "False", reason: "SourceError", message: `${declared.origin.kind === "file" ? declared.origin.file : describeOrigin(declared.origin)} is broken; acting on its last good version: ${declared.sourceProblems.join("; ") || "unreadable"}` }
     : invalid && !plan.ok
       ? { type: "SourceValid", status: "False", reason: "InvalidSpec", message: `${plan.field ? `${plan.field}: ` : ""}${plan.message}` }
-      : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${describeOrigin(declared.origin)}` };
+      : declared.duplicates && declared.duplicates.length > 0
+        ? { type: "SourceValid", status: "False", reason: "DuplicateDeclaration", message: `declared in ${describeOrigin(declared.origin)} (acted on) and also in ${declared.duplicates.join(", ")} (ignored): remove or rename one` }
+        : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${describeOrigin(declared.origin)}` };
   if (!plan.ok) {
     return [
       source,

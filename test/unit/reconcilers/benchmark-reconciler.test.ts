@@ -129,6 +129,21 @@ describe("reconcileBenchmark: plans that fail and broken sources", () => {
     assert.equal(source.reason, "SourceError");
     assert.match(source.message, /unknown field jbos/);
   });
+
+  test("a Benchmark also declared in another file keeps running, but says so: SourceValid False naming both places", () => {
+    const d = reconcileBenchmark({
+      name: "b",
+      declared: declared({ duplicates: ["/w/z/b.yaml:3"] }),
+      known: known(),
+      plan: { ok: true, runIds: ["r1", "r2"] },
+      runs: [{ runId: "r1", phase: "RUNNING" }, { runId: "r2", phase: "PENDING" }],
+      now: NOW,
+    });
+    assert.deepEqual(d.cancelRunIds, []);
+    const source = d.conditions.find((c) => c.type === "SourceValid")!;
+    assert.deepEqual([source.status, source.reason], ["False", "DuplicateDeclaration"]);
+    assert.match(source.message, /declared in \/w\/b\.yaml:1 \(acted on\) and also in \/w\/z\/b\.yaml:3 \(ignored\)/);
+  });
 });
 
 describe("reconcileBenchmark: Ready for every combination of two run phases", () => {
