@@ -211,6 +211,8 @@ export function createProjector(db: Database.Database): Projector {
         s.bundleExported.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId, artifactDir: record.artifactDir, manifestSha256: record.manifestSha256, to: record.to, ts: record.ts });
         return;
       case "STATE_MIGRATED":
+      case "EVALUATION_STARTED":
+      case "EVALUATION_FINISHED":
         return;
       default:
         // A record type this version does not project (written by a newer version): nothing to show.
