@@ -3,7 +3,7 @@
  * run through an executor, its outputs checked and moved into the launch dir, start and finish journaled. Promoted
  * bundles are only ever mounted read-only. An evaluator that crashes leaves every ready member evaluation_failed.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Executor } from "../executors/executor.js";
 import type { JournalWriter } from "../journal/journal-writer.js";
@@ -152,6 +152,11 @@ export async function evaluateLaunch(request: EvaluateLaunchRequest): Promise<Ev
   });
   request.writer.append([{ type: "EVALUATION_FINISHED", ...common, status, ...(failure ? { message: failure } : {}), statuses }]);
   rmSync(workspace, { recursive: true, force: true });
+  try {
+    rmdirSync(join(dir, "work"));
+  } catch {
+    // another evaluation's workspace is still there
+  }
   const outcome: EvaluateLaunchOutcome = { launchId: cohort.launch_id, evaluationId, launchDir: dir, status, metrics, members, reportFile, elapsedSeconds: (finished.getTime() - started.getTime()) / 1000 };
   if (failure !== undefined) outcome.error = failure;
   return outcome;

@@ -40,8 +40,11 @@ export async function evaluatorExecutor(stateRoot: string, backend: EvaluatorBac
     throw Errors.engineUnavailable("evaluation on the local executor needs bubblewrap (bwrap): the evaluator sees its inputs at fixed paths", { details: ["install it (apt-get install bubblewrap), or evaluate with --backend docker"] });
   }
   const executor = createExecutor(backend, { stateRoot });
-  const identity = await executor.resolveImage(evaluator.image, { slug: evaluator.envSlug, version: evaluator.version, directory: evaluator.directory });
-  if (!identity) {
+  // Locally the environment is what runs (its interpreter); on Docker the image.
+  const present = backend === "local"
+    ? existsSync(join(envDirFor(envsRoot(), evaluator.envSlug, evaluator.version), "bin", "python3"))
+    : (await executor.resolveImage(evaluator.image)) !== null;
+  if (!present) {
     const where = backend === "local" ? `its environment ${envDirFor(envsRoot(), evaluator.envSlug, evaluator.version)} does not exist` : `the image ${evaluator.image} is not in the Docker engine`;
     throw Errors.environmentMissing(`the evaluator ${evaluator.name} ${evaluator.version} cannot run on the ${backend} executor: ${where}`, {
       details: [backend === "local" ? `create it from ${join(evaluator.directory, "container", "requirements.txt")} (scripts/setup.sh makes it)` : `build it: docker build -f ${join(evaluator.directory, "container", "Dockerfile")} -t ${evaluator.image} .`],
