@@ -85,28 +85,33 @@ def test_nan_and_obs_mismatch_are_statuses_never_numbers(launch):
     short = member(launch[0], "pca-short")
     assert "695 rows" in short["reason"] and "700 cells" in short["reason"]
     assert member(launch[0], "mofa-s1")["reason"] == "checksum mismatch"
-    rows = [r["embedding"] for r in dataset(launch[0], "pbmc68k-reduced")["tables"]["raw"]["rows"]]
-    assert "pca-nan" not in rows and "pca-short" not in rows and "mofa-s0" not in rows
+    rows = {r["id"]: r for r in dataset(launch[0], "pbmc68k-reduced")["tables"]["raw"]["rows"]}
+    for name, status in (("pca-nan", "evaluation_failed"), ("pca-short", "obs_mismatch"), ("mofa-s0", "training_failed")):
+        assert rows[name]["status"] == status and rows[name]["total"] is None
+        assert all(v is None for v in rows[name]["metrics"].values())
 
 
 def test_controls_are_in_both_tables_and_the_random_one_has_the_members_median_dimensions(launch):
     section = dataset(launch[0], "pbmc68k-reduced")
     for table in ("raw", "scaled"):
-        assert {r["embedding"] for r in section["tables"][table]["rows"]} == {"pca-s0", "pca-s1", "control:unintegrated", "control:random"}
-        assert section["tables"][table]["label"].startswith(table)
-    controls = {c["name"]: c for c in section["controls"]}
+        done = {r["id"] for r in section["tables"][table]["rows"] if r["status"] == "done"}
+        assert done == {"pca-s0", "pca-s1", "control:unintegrated", "control:random"}
+        assert len(section["tables"][table]["rows"]) == 10 and section["tables"][table]["label"] == table
+    assert section["controls"] == ["control:unintegrated", "control:random"]
+    controls = {c["name"]: c for c in section["control_details"]}
     assert controls["control:unintegrated"]["shape"] == [700, 50]
     assert controls["control:random"]["shape"] == [700, 16]  # the lower median of 20 and 16
-    raw = {r["embedding"]: r for r in section["tables"]["raw"]["rows"]}
+    raw = {r["id"]: r for r in section["tables"]["raw"]["rows"]}
     assert raw["pca-s0"]["bio_conservation"] > raw["control:random"]["bio_conservation"] + 0.2
-    scaled = {r["embedding"]: r for r in section["tables"]["scaled"]["rows"]}
+    scaled = {r["id"]: r for r in section["tables"]["scaled"]["rows"] if r["status"] == "done"}
     for name in section["metric_names"]:
-        column = [scaled[e]["metrics"][name["name"]] for e in scaled]
+        column = [scaled[e]["metrics"][name] for e in scaled]
         assert min(column) == 0.0 and max(column) in (0.0, 1.0)
-    assert section["ranked_by"] == "total"
-    assert [e["rank"] for e in section["ranking"]] == [1, 2, 3, 4]
-    totals = [e["score"] for e in section["ranking"]]
+    assert section["batch_key"] == "gem_group" and section["label_key"] == "bulk_labels"
+    assert len(section["ranking"]) == 10 and set(section["ranking"][:4]) == set(scaled)
+    totals = [scaled[i]["total"] for i in section["ranking"][:4]]
     assert totals == sorted(totals, reverse=True)
+    assert section["ranking"][4:] == sorted(section["ranking"][4:])  # null totals last, by id
 
 
 def test_no_batch_key_makes_the_batch_metrics_not_applicable_and_the_total_null(launch):
@@ -121,7 +126,6 @@ def test_no_batch_key_makes_the_batch_metrics_not_applicable_and_the_total_null(
     assert isinstance(doc["scores"]["bio_conservation"], float)
     section = dataset(launch[0], "no-batch-key")
     assert any(w.startswith("no batch key") for w in section["warnings"])
-    assert section["ranked_by"] == "bio_conservation"
 
 
 def test_one_batch_is_not_enough(launch):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from scib_eval.metrics import PRESET_FUNCTIONS, KeyVerdict, MetricResult, applicability, preset_metrics
-from scib_eval.scoring import Row, ranking, raw_values, scaled_values, scores_of
+from scib_eval.scoring import Row, rank_ids, raw_values, scaled_values, scores_of
 
 
 def results(values: dict, preset="default", status=None):
@@ -81,11 +81,5 @@ def test_min_max_scaling_over_rows_and_constant_metrics_scale_to_zero():
     assert any("pcr_comparison" in w for w in warnings)
 
 
-def test_ranking_by_total_with_ties_broken_by_name_and_unscored_rows_left_out():
-    names = [m.name for m in preset_metrics("fast")]
-    rows = [Row(name, "member", results({n: v for n in names}, preset="fast")) for name, v in (("b", 0.5), ("a", 0.5), ("c", 0.9))]
-    rows.append(Row("d", "member", results({}, preset="fast")))
-    totals = {row.embedding: scores_of(row.results, raw_values(row)) for row in rows}
-    key, entries = ranking(rows, totals)
-    assert key == "total"
-    assert [(e.rank, e.embedding) for e in entries] == [(1, "c"), (2, "a"), (3, "b")]
+def test_ranking_by_total_with_ties_broken_by_id_and_null_totals_last():
+    assert rank_ids({"b": 0.5, "a": 0.5, "c": 0.9, "e": None, "d": None}) == ["c", "a", "b", "d", "e"]

@@ -9,13 +9,17 @@ from typing import Any
 from .config import EvalConfig, Member
 from .dataset import DatasetOutcome, MemberOutcome
 from .metrics import MetricResult, MetricSpec
-from .scoring import WEIGHTS, Row, Scores, ranking, raw_values, rounded, scaled_values, scores_of
+from .scoring import WEIGHTS, Row, Scores, rank_ids, raw_values, rounded, scaled_values, scores_of
 
 SCHEMA_VERSION = 1
+TABLE_DESCRIPTIONS = {
+    "raw": "the metrics' own values",
+    "scaled": "each metric min-max scaled over the evaluated rows (members and controls), as Benchmarker.get_results(min_max_scale=True)",
+}
 AGGREGATION = ("category score = mean of its metrics; total = 0.6 x bio_conservation + 0.4 x batch_correction; "
-               "'raw' uses the metrics' values, 'scaled' min-max scales each metric over the table's rows (members "
-               "and controls) first, as scib-metrics' Benchmarker.get_results(min_max_scale=True); the ranking uses "
-               "the raw total")
+               "'raw' uses the metrics' values, 'scaled' min-max scales each metric over the table's evaluated rows "
+               "(members and controls) first, as scib-metrics' Benchmarker.get_results(min_max_scale=True); the "
+               "ranking uses the scaled total (ties by id, null totals last)")
 
 
 def dump(document: Any) -> str:
@@ -72,52 +76,56 @@ def member_document(config: EvalConfig, outcome: DatasetOutcome, member: MemberO
     }
 
 
-def _table(rows: list[Row], metrics: list[MetricSpec], values: dict[str, dict[str, float | None]], label: str,
-           info: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out_rows = []
-    for row in rows:
-        scores = scores_of(row.results, values[row.embedding])
-        out_rows.append({"embedding": row.embedding, **info[row.embedding],
-                         "metrics": {m.name: values[row.embedding][m.name] for m in metrics},
-                         "bio_conservation": scores.bio_conservation.value, "batch_correction": scores.batch_correction.value,
-                         "total": scores.total.value, "total_reason": scores.total.reason})
-    return {"label": label, "rows": out_rows}
+def _row(row_id: str, kind: str, model: str | None, seed: int | None, status: str, reason: str | None,
+         metrics: list[MetricSpec], values: dict[str, float | None] | None, scores: Scores | None) -> dict[str, Any]:
+    return {"id": row_id, "kind": kind, "model": model, "seed": seed, "status": status, "reason": reason,
+            "metrics": {m.name: (values or {}).get(m.name) for m in metrics},
+            "bio_conservation": scores.bio_conservation.value if scores else None,
+            "batch_correction": scores.batch_correction.value if scores else None,
+            "total": scores.total.value if scores else None,
+            "total_reason": scores.total.reason if scores else f"not evaluated ({status})"}
 
 
 def dataset_section(outcome: DatasetOutcome, metrics: list[MetricSpec]) -> tuple[dict[str, Any], dict[str, dict[str, float | None]]]:
-    rows = sorted(outcome.rows(), key=lambda r: (r.kind != "member", r.embedding))
-    raw = {row.embedding: raw_values(row) for row in rows}
-    scaled, scale_warnings = scaled_values(rows, metrics)
-    info: dict[str, dict[str, Any]] = {}
-    for m in outcome.members:
-        info[m.member.member_id] = {"kind": "member", "model": m.member.model, "seed": m.member.seed}
+    """The report's entry for one dataset. Tables: a row per member (not-evaluated ones with their status and
+    nulls) and per control; the scaling runs over the evaluated rows only."""
+    evaluated = outcome.rows()
+    raw = {row.embedding: raw_values(row) for row in evaluated}
+    scaled, scale_warnings = scaled_values(evaluated, metrics)
+    raw_scores = {row.embedding: scores_of(row.results, raw[row.embedding]) for row in evaluated}
+    scaled_scores = {row.embedding: scores_of(row.results, scaled[row.embedding]) for row in evaluated}
+    entries = []
+    for m in sorted(outcome.members, key=lambda m: m.member.member_id):
+        entries.append((m.member.member_id, "member", m.member.model, m.member.seed, m.status, m.reason))
     for c in outcome.controls:
-        info[c.name] = {"kind": "control", "model": None, "seed": None}
-    raw_scores = {row.embedding: scores_of(row.results, raw[row.embedding]) for row in rows}
-    scaled_scores = {row.embedding: scores_of(row.results, scaled[row.embedding]) for row in rows}
-    ranked_by, entries = ranking(rows, raw_scores)
-    warnings = list(outcome.warnings) + scale_warnings
-    if ranked_by and ranked_by != "total":
-        warnings.append(f"no embedding has a total score: ranked by {ranked_by}")
+        entries.append((c.name, "control", None, None, c.status, c.reason))
+    tables = {}
+    for label, values, scores in (("raw", raw, raw_scores), ("scaled", scaled, scaled_scores)):
+        rows = [_row(i, kind, model, seed, status, reason, metrics, values.get(i), scores.get(i))
+                for i, kind, model, seed, status, reason in entries]
+        tables[label] = {"label": label, "description": TABLE_DESCRIPTIONS[label], "rows": rows}
+    ids = [e[0] for e in entries]
+    ranking_ids = rank_ids({i: scaled_scores[i].total.value if i in scaled_scores else None for i in ids})
     section = {
         "slug": outcome.dataset.slug,
         "path": outcome.dataset.path,
         "fingerprint": outcome.dataset.fingerprint,
         "n_obs": outcome.n_obs,
+        "batch_key": outcome.dataset.batch_key,
+        "label_key": outcome.dataset.label_key,
         "keys": outcome.keys.as_json() if outcome.keys else None,
-        "metric_names": [{"name": m.name, "label": m.label, "category": m.category} for m in metrics],
-        "tables": {
-            "raw": _table(rows, metrics, raw, "raw: the metrics' own values", info),
-            "scaled": _table(rows, metrics, scaled, "scaled: each metric min-max scaled over these rows (members and controls)", info),
-        },
-        "ranked_by": ranked_by,
-        "ranking": [{"rank": e.rank, "embedding": e.embedding, "kind": e.kind, "score": e.value,
-                     "scaled_total": scaled_scores[e.embedding].total.value} for e in entries],
-        "controls": [{"name": c.name, "description": c.description, "shape": c.shape, "status": c.status, "reason": c.reason}
-                     for c in outcome.controls],
-        "members": [{"member_id": m.member.member_id, "model": m.member.model, "seed": m.member.seed, "status": m.status,
-                     "reason": m.reason} for m in sorted(outcome.members, key=lambda m: m.member.member_id)],
-        "warnings": sorted(set(warnings)),
+        "metric_names": [m.name for m in metrics],
+        "metrics_info": [{"name": m.name, "label": m.label, "category": m.category} for m in metrics],
+        "tables": tables,
+        "ranking": ranking_ids,
+        "ranking_detail": [{"rank": n + 1, "id": i,
+                            "scaled_total": scaled_scores[i].total.value if i in scaled_scores else None,
+                            "raw_total": raw_scores[i].total.value if i in raw_scores else None}
+                           for n, i in enumerate(ranking_ids)],
+        "controls": [c.name for c in outcome.controls],
+        "control_details": [{"name": c.name, "description": c.description, "shape": c.shape, "status": c.status, "reason": c.reason}
+                            for c in outcome.controls],
+        "warnings": sorted(set(list(outcome.warnings) + scale_warnings)),
     }
     return section, scaled
 

@@ -27,8 +27,8 @@ def results_table(section: dict[str, Any], table: str, path: Path) -> None:
     from plottable.cmap import normed_cmap
     from plottable.plots import bar
 
-    rows = section["tables"][table]["rows"]
-    metric_names = [m for m in section["metric_names"] if any(not _is_missing(r["metrics"][m["name"]]) for r in rows)]
+    rows = [r for r in section["tables"][table]["rows"] if r["status"] == "done"]
+    metric_names = [m for m in section["metrics_info"] if any(not _is_missing(r["metrics"][m["name"]]) for r in rows)]
     aggregates = [(key, title) for key, title in (("bio_conservation", "Bio conservation"), ("batch_correction", "Batch correction"), ("total", "Total"))
                   if any(not _is_missing(r[key]) for r in rows)]
     if not rows or not (metric_names or aggregates):
@@ -37,7 +37,7 @@ def results_table(section: dict[str, Any], table: str, path: Path) -> None:
     frame = pd.DataFrame(
         {**{m["label"]: [np.nan if _is_missing(r["metrics"][m["name"]]) else r["metrics"][m["name"]] for r in rows] for m in metric_names},
          **{title: [np.nan if _is_missing(r[key]) else r[key] for r in rows] for key, title in aggregates}},
-        index=[r["embedding"] for r in rows], dtype=np.float64)
+        index=[r["id"] for r in rows], dtype=np.float64)
     if sort_key:
         frame = frame.sort_values(by=dict(aggregates)[sort_key], ascending=False, na_position="last", kind="stable")
     frame["Method"] = frame.index

@@ -3,8 +3,8 @@
 A category score is the mean of its metrics; total = 0.6 x bio conservation + 0.4 x batch correction (the scIB
 manuscript's weights). Two tables: "raw" (the metrics' own values) and "scaled" (each metric min-max scaled over
 the table's rows, members and controls, as Benchmarker.get_results(min_max_scale=True) does with sklearn's
-MinMaxScaler; a metric equal on every row scales to 0, as MinMaxScaler does). The ranking uses the raw total:
-a raw score does not move when another member joins the launch.
+MinMaxScaler; a metric equal on every row scales to 0, as MinMaxScaler does). The report ranks by the scaled
+total (EVAL_CONTRACT.md) and also gives every row's raw total.
 
 Stricter than get_results (which averages whatever is there): a category score is null when any of its applicable
 metrics failed, and when none applies; the total is null when either category is.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .metrics import BATCH, BIO, MetricResult, MetricSpec
 
-WEIGHTS = {"bio": 0.6, "batch": 0.4}
+WEIGHTS = {"bio_conservation": 0.6, "batch_correction": 0.4}
 DECIMALS = 6
 
 
@@ -57,7 +57,7 @@ def scores_of(results: list[MetricResult], values: dict[str, float | None]) -> S
     bio = category_score(results, BIO, values)
     batch = category_score(results, BATCH, values)
     if bio.value is not None and batch.value is not None:
-        total = Score(rounded(WEIGHTS["bio"] * bio.value + WEIGHTS["batch"] * batch.value), None)
+        total = Score(rounded(WEIGHTS["bio_conservation"] * bio.value + WEIGHTS["batch_correction"] * batch.value), None)
     else:
         missing = [f"{name}: {s.reason}" for name, s in (("bio_conservation", bio), ("batch_correction", batch)) if s.value is None]
         total = Score(None, "; ".join(missing))
@@ -91,20 +91,6 @@ def scaled_values(rows: list[Row], metrics: list[MetricSpec]) -> tuple[dict[str,
     return scaled, warnings
 
 
-@dataclass(frozen=True)
-class RankEntry:
-    rank: int
-    embedding: str
-    kind: str
-    value: float
-
-
-def ranking(rows: list[Row], totals: dict[str, Scores]) -> tuple[str | None, list[RankEntry]]:
-    """Rows by descending raw total (ties: by name); by bio conservation, else batch correction, when no row has a
-    total. Rows without the score are left out."""
-    for key in ("total", "bio_conservation", "batch_correction"):
-        scored = [(getattr(totals[r.embedding], key).value, r) for r in rows if getattr(totals[r.embedding], key).value is not None]
-        if scored:
-            scored.sort(key=lambda item: (-item[0], item[1].embedding))
-            return key, [RankEntry(i + 1, r.embedding, r.kind, v) for i, (v, r) in enumerate(scored)]
-    return None, []
+def rank_ids(totals: dict[str, float | None]) -> list[str]:
+    """Ids by descending total; ties by id; ids without a total last (by id)."""
+    return sorted(totals, key=lambda i: (totals[i] is None, -(totals[i] or 0.0), i))
