@@ -29,7 +29,12 @@ export function evaluatorMounts(run: EvaluatorRun): Mount[] {
   ];
 }
 
-export function evaluatorLaunchRequest(spec: EvaluatorSpec, run: EvaluatorRun, cpus = availableParallelism()): LaunchRequest {
+/**
+ * The memory limit goes to engines that count resident memory (a container's cgroup). The local executor's limit is
+ * RLIMIT_DATA, which counts reserved private mappings: JAX's XLA runtime reserves far more than it uses and fails
+ * with MemoryError under it, so the evaluator runs there without one.
+ */
+export function evaluatorLaunchRequest(spec: EvaluatorSpec, run: EvaluatorRun, backend: string, cpus = availableParallelism()): LaunchRequest {
   const threads = String(Math.max(1, Math.floor(spec.cpus !== undefined ? Math.min(spec.cpus, cpus) : cpus)));
   const request: LaunchRequest = {
     attemptId: run.attemptId,
@@ -44,7 +49,7 @@ export function evaluatorLaunchRequest(spec: EvaluatorSpec, run: EvaluatorRun, c
     model: { slug: spec.envSlug, version: spec.version, directory: spec.directory },
     settings: { local: { entrypoint: spec.entrypoint } },
   };
-  if (spec.memGb !== undefined) request.memLimitBytes = Math.round(spec.memGb * 1024 ** 3);
+  if (spec.memGb !== undefined && backend !== "local") request.memLimitBytes = Math.round(spec.memGb * 1024 ** 3);
   return request;
 }
 

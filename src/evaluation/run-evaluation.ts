@@ -104,7 +104,7 @@ export async function evaluateLaunch(request: EvaluateLaunchRequest): Promise<Ev
   const logFile = join(dir, "evaluator.log");
   if (ready > 0) {
     try {
-      const exit = await runEvaluator(request.executor, evaluatorLaunchRequest(request.evaluator, { attemptId: evaluationId, ownerId: request.ownerId, workspaceDir: workspace, jaxCacheDir: request.jaxCacheDir, inputs: mounts }), logFile, (line) => request.onProgress?.(`  evaluator: ${line}`));
+      const exit = await runEvaluator(request.executor, evaluatorLaunchRequest(request.evaluator, { attemptId: evaluationId, ownerId: request.ownerId, workspaceDir: workspace, jaxCacheDir: request.jaxCacheDir, inputs: mounts }, request.executor.backend), logFile, (line) => request.onProgress?.(`  evaluator: ${line}`));
       if (exit.exitCode !== 0) failure = crashMessage(exit);
     } catch (error) {
       failure = `the evaluator could not be started: ${(error as Error).message}`;

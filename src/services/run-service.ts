@@ -180,10 +180,10 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
         log: request.onSweepLog,
       });
       const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
-      return evaluate({ stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps, launchId });
+      return await evaluate({ stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps, launchId });
     }
     const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
-    return evaluate({ stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [], launchId });
+    return await evaluate({ stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [], launchId });
   } finally {
     await manager.stop();
   }
