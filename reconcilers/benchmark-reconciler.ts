@@ -150,13 +150,18 @@ function deletedConditions(input: BenchmarkInput, cancelling: number): Condition
   ];
 }
 
+/** Conditions another controller owns (the Evaluation controller's): kept as they are, never dropped here. */
+export const FOREIGN_CONDITION_TYPES: readonly string[] = ["Evaluated"];
+
 /** Kubernetes semantics: lastTransitionTime changes only when a condition's status changes. */
 export function mergeConditions(previous: readonly Condition[], drafts: readonly ConditionDraft[], now: string, observedGeneration: number): Condition[] {
-  return drafts.map((draft) => {
+  const merged = drafts.map((draft) => {
     const before = previous.find((c) => c.type === draft.type);
     const lastTransitionTime = before && before.status === draft.status ? before.lastTransitionTime : now;
     return { ...draft, lastTransitionTime, observedGeneration };
   });
+  const drafted = new Set(drafts.map((d) => d.type));
+  return [...merged, ...previous.filter((c) => FOREIGN_CONDITION_TYPES.includes(c.type) && !drafted.has(c.type))];
 }
 
 function statusChanged(known: KnownBenchmark | undefined, generation: number, conditions: readonly Condition[], runIds: readonly string[]): boolean {

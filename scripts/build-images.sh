@@ -39,3 +39,6 @@ wheelhouse store/models/pca/container
 build multiverse-pca:1.0.0 store/models/pca/container/Dockerfile . store/models/pca worker/multiverse
 wheelhouse store/models/mofa/container
 build multiverse-mofa:1.0.0 store/models/mofa/container/Dockerfile . store/models/mofa worker/multiverse
+# The scib evaluator (store/evaluators/scib): scib-metrics, jax (CPU), scanpy, umap-learn.
+wheelhouse store/evaluators/scib/container
+build multiverse-evaluator-scib:1.0.0 store/evaluators/scib/container/Dockerfile . store/evaluators/scib

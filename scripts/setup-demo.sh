@@ -36,7 +36,8 @@ fi
 
 python3 -c "import numpy, h5py" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy h5py
 # pbmc68k-reduced: the real PBMC subset scanpy ships in its wheel (fetched from PyPI once, then cached).
-if [ ! -f data/generated/pbmc68k-reduced.h5mu ]; then
+# Converted again when the file predates the gem_group column (the 10x GEM group of each barcode: the batch key).
+if [ ! -f data/generated/pbmc68k-reduced.h5mu ] || ! python3 -c "import sys, h5py; sys.exit(0 if 'gem_group' in h5py.File(sys.argv[1], 'r')['obs'] else 1)" data/generated/pbmc68k-reduced.h5mu 2>/dev/null; then
   step "converting pbmc68k-reduced (scanpy's wheel from PyPI) to data/generated/pbmc68k-reduced.h5mu"
   mkdir -p data/generated
   (cd worker && python3 -m multiverse.datasets.pbmc68k_reduced ../data/generated/pbmc68k-reduced.h5mu)

@@ -45,3 +45,5 @@ node dist/src/tools/make-demo-data.js data/generated
 # hardlinked into every environment: multivi and totalvi share their torch and scvi-tools files (about 6 GB), mowgli
 # brings an older torch. cobolt cannot be installed from PyPI (see its model.yaml).
 for model in multivi totalvi mowgli; do node bin/multiverse.js models setup "$model" >/dev/null; done
+# The scib evaluator's environment (scib-metrics, jax; store/evaluators/scib), made the same way.
+./scripts/setup-evaluator.sh

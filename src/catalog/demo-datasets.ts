@@ -14,6 +14,18 @@ export const DEMO_DATASETS: Record<string, SyntheticDatasetSpec> = {
   "demo-rna-adt.h5mu": { nObs: 300, modalities: { rna: { nVars: 150 }, adt: { nVars: 20 } }, seed: 13, batches: 2, labels: 4 },
 };
 
+/**
+ * The obs columns each demo and test dataset declares as its batch and label keys (what evaluation uses).
+ * The synthetic sets (writeH5mu) have `batch` and `label`; pbmc68k-reduced (worker/multiverse/datasets) has the
+ * cell types in `bulk_labels` and the 10x GEM group of each barcode (suffix -1..-8, the library) in `gem_group`.
+ */
+export const DEMO_DATASET_KEYS: Record<string, { batchKey: string; labelKey: string }> = {
+  "demo-rna.h5mu": { batchKey: "batch", labelKey: "label" },
+  "demo-rna-atac.h5mu": { batchKey: "batch", labelKey: "label" },
+  "demo-rna-adt.h5mu": { batchKey: "batch", labelKey: "label" },
+  "pbmc68k-reduced.h5mu": { batchKey: "gem_group", labelKey: "bulk_labels" },
+};
+
 interface Stamp {
   spec: SyntheticDatasetSpec;
   writer: number;

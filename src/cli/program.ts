@@ -55,6 +55,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--max-concurrent <n>", "attempts running at once", integerAtLeast("--max-concurrent", 1))
     .option("--dry-run", "plan and journal the runs without launching anything")
     .option("--json", "print a machine-readable JSON summary on stdout")
+    .option("--evaluate", "then evaluate the launch's cohort with the scIB evaluator (like multiverse evaluate)")
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (options) => setExit(await (await import("./commands/run.js")).runCommand(options, io)));
 
@@ -98,6 +99,19 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--grace-seconds <n>", "without a controller: seconds between stop and kill (default 10)", integerAtLeast("--grace-seconds", 0))
     .option("--json", "machine-readable output")
     .action(async (kind: string, name: string, options) => setExit(await (await import("./commands/cancel.js")).cancelCommand(kind, name, options, io)));
+
+  withStateRoot(program.command("evaluate").description("evaluate a launch's cohort (scIB metrics, controls, plots) into <output>/.multiverse/launches/<id>/"))
+    .option("--launch <id>", "the launch (default: the latest)", nonEmpty("--launch"))
+    .option("--benchmark <name>", "the latest launch of this benchmark", nonEmpty("--benchmark"))
+    .addOption(new Option("--metrics <preset>", "metric preset (default: the launch's, else default)").choices(["default", "fast", "all"]))
+    .addOption(new Option("--backend <name>", "executor of the evaluator").choices(["local", "docker"]).default("local"))
+    .option("--json", "print a machine-readable JSON summary on stdout")
+    .action(async (options) => setExit(await (await import("./commands/evaluate.js")).evaluateCommand(options, io)));
+
+  withStateRoot(program.command("report").description("the leaderboard of an evaluated launch, per dataset (raw and min-max scaled scores, controls marked)"))
+    .option("--launch <id>", "the launch (default: the latest evaluated one)", nonEmpty("--launch"))
+    .addOption(new Option("-o, --output-format <format>", "output format").choices(["table", "json", "markdown"]).default("table"))
+    .action(async (options) => setExit((await import("./commands/report.js")).reportCommand(options, io)));
 
   withStateRoot(program.command("controller").description("run the reconciler until stopped: watch a directory (or a Kubernetes cluster) of Benchmark/Dataset/Model resources and converge to it"))
     .addOption(new Option("--source <kind>", "where desired state comes from: a watched directory, or custom resources on the Kubernetes API").choices(["files", "kubernetes"]).default("files"))

@@ -220,6 +220,8 @@ export function createProjector(db: Database.Database): Projector {
         s.reservation.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId ?? null, event: "released", cpus: null, memBytes: null, gpus: null, phase: record.phase, ts: record.ts });
         return;
       case "STATE_MIGRATED":
+      case "EVALUATION_STARTED":
+      case "EVALUATION_FINISHED":
         return;
       default:
         // A record type this version does not project (written by a newer version): nothing to show.

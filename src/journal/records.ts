@@ -222,7 +222,37 @@ export interface StateMigratedRecord extends RecordBase {
   steps: string[];
 }
 
+/** A launch's evaluation began: its ready members were handed to the evaluator (src/evaluation). */
+export interface EvaluationStartedRecord extends RecordBase {
+  type: "EVALUATION_STARTED";
+  launchId: string;
+  evaluationId: string;
+  benchmark: string;
+  /** The Benchmark generation the launch planned (controller mode). */
+  generation?: number;
+  metrics: string;
+  backend: string;
+  evaluator: string;
+  members: number;
+  ready: number;
+}
+
+/** The evaluation ended: done (outputs moved into the launch dir) or failed (the evaluator could not run or crashed). */
+export interface EvaluationFinishedRecord extends RecordBase {
+  type: "EVALUATION_FINISHED";
+  launchId: string;
+  evaluationId: string;
+  benchmark: string;
+  generation?: number;
+  status: "done" | "failed";
+  message?: string;
+  /** Members by evaluation status (done, evaluation_failed, not_ready, ...). */
+  statuses: Record<string, number>;
+}
+
 export type JournalRecord =
+  | EvaluationStartedRecord
+  | EvaluationFinishedRecord
   | BenchmarkAppliedRecord
   | BenchmarkDeletedRecord
   | BenchmarkStatusRecord

@@ -155,6 +155,16 @@ export const trackingSettingsSchema: JsonSchema = {
   },
 };
 
+export const evaluationSettingsSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["enabled"],
+  properties: {
+    enabled: { type: "boolean" },
+    metrics: { type: "string", enum: ["default", "fast", "all"] },
+  },
+};
+
 export const benchmarkSpecSchema: JsonSchema = {
   type: "object",
   additionalProperties: false,
@@ -170,6 +180,7 @@ export const benchmarkSpecSchema: JsonSchema = {
     layout: { type: "string", enum: ["store", "simple"] },
     slurm: slurmSettingsSchema,
     tracking: trackingSettingsSchema,
+    evaluation: evaluationSettingsSchema,
     jobs: { type: "array", items: benchmarkJobSchema, minItems: 1 },
   },
 };

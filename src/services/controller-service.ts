@@ -26,6 +26,9 @@ import { benchmarkPlanner } from "./benchmark-planner.js";
 import { cancelRequestPoller } from "./cancel-requests.js";
 import { controllerInfoPath, writeControllerInfo, writeSourceStatus } from "./controller-info.js";
 import { openControllerSession, type ControllerSession } from "./controller-session.js";
+import { EvaluationController } from "../../controllers/evaluation-controller.js";
+import { launchSummary } from "../evaluation/launch-report.js";
+import { evaluateWithSession } from "./evaluation-service.js";
 
 export { controllerInfoPath, readControllerInfo, requestsDir, type CancelRequest, type ControllerInfo } from "./controller-info.js";
 
@@ -87,6 +90,7 @@ export async function startController(options: ControllerServiceOptions): Promis
   let session: ControllerSession | undefined;
   let benchmarks: BenchmarkController | undefined;
   let sweeps: SweepSupervisor | undefined;
+  let evaluations: EvaluationController | undefined;
   let apiAddress: string | undefined;
   const listeners = new Set<(records: readonly JournalRecord[]) => void>();
   const status = new StatusSinks((error) => log(`status sink: ${(error as Error).message}`));
@@ -111,6 +115,7 @@ export async function startController(options: ControllerServiceOptions): Promis
         onTransition: (run, from, to) => {
           log(`run ${run.name} [${run.runId.slice(0, 12)}] ${from} -> ${to}${run.snapshot.context.reason ? ` (${run.snapshot.context.reason})` : ""}`);
           benchmarks?.runChanged(run.spec.benchmark);
+          evaluations?.runChanged(run.spec.benchmark);
           const { attempt, attemptId, reason, message, artifactDir } = run.snapshot.context;
           void status.runStatus({ runId: run.runId, name: run.name, benchmark: run.spec.benchmark, from, phase: to, attempt, attemptId, reason, message, artifactDir });
         },
@@ -206,6 +211,36 @@ export async function startController(options: ControllerServiceOptions): Promis
     });
   }
   manager.add({
+    name: "evaluation controller",
+    start: () => {
+      const { writer, history } = opened();
+      const view = benchmarks;
+      evaluations = new EvaluationController({
+        stateRoot,
+        runs: opened().controller,
+        benchmarks: { knownBenchmark: (name) => view?.knownBenchmark(name) },
+        status,
+        evaluate: async (launchId, runs) => {
+          const backend = runs.some((r) => r.spec.backend === "docker") ? "docker" : "local";
+          const current = new Map(opened().controller.all().map((r) => [r.runId, r]));
+          const outcome = await evaluateWithSession(stateRoot, { writer: opened().writer, runs: current }, launchId, { backend, onProgress: (line) => log(`evaluation ${launchId}: ${line.trim()}`) });
+          const statuses: Record<string, number> = {};
+          for (const m of outcome.members) statuses[m.status] = (statuses[m.status] ?? 0) + 1;
+          const summary = outcome.status === "done" ? launchSummary(stateRoot, launchId) : undefined;
+          return { status: outcome.status, statuses, ...(outcome.error ? { error: outcome.error } : {}), ...(summary ? { summary } : {}) };
+        },
+        summaryOf: (launchId) => launchSummary(stateRoot, launchId),
+        log,
+        onError: (name, error) => log(`evaluation of benchmark ${name}: reconcile error: ${(error as Error).message}`),
+      });
+      evaluations.load(history);
+      const controller = evaluations;
+      writer.subscribe((records) => controller.observe(records));
+      evaluations.start();
+    },
+    stop: () => evaluations?.stop(),
+  });
+  manager.add({
     name: "resource source",
     start: () =>
       options.source.start((state: DesiredState) => {
@@ -215,6 +250,7 @@ export async function startController(options: ControllerServiceOptions): Promis
         for (const problem of state.problems) log(`source problem: ${problem.origin ? describeOrigin(problem.origin) : (problem.file ?? "?")}${problem.line ? `:${problem.line}` : ""}: ${problem.field ? `${problem.field}: ` : ""}${problem.message} [${problem.code}]`);
         writeSourceStatus(stateRoot, state);
         benchmarks?.setDesired(state);
+        evaluations?.setDesired(state);
       }),
     stop: () => options.source.stop(),
   });
@@ -243,11 +279,11 @@ export async function startController(options: ControllerServiceOptions): Promis
     metrics: () => {
       const { controller, writer } = opened();
       return {
-        queueDepth: controller.queueDepth() + (benchmarks?.queueDepth() ?? 0),
+        queueDepth: controller.queueDepth() + (benchmarks?.queueDepth() ?? 0) + (evaluations?.queueDepth() ?? 0),
         reconcileSeconds: controller.reconcileDurations(),
         journalSeq: writer.lastSeq,
         indexSeq: writer.projectedSeq,
-        loops: [controller.metrics(), ...(benchmarks ? [benchmarks.metrics()] : []), ...(sweeps ? [sweeps.metrics()] : [])],
+        loops: [controller.metrics(), ...(benchmarks ? [benchmarks.metrics()] : []), ...(sweeps ? [sweeps.metrics()] : []), ...(evaluations ? [evaluations.metrics()] : [])],
       };
     },
     subscribe: (listener) => {

@@ -75,3 +75,29 @@ def test_negative_expression_is_refused(tmp_path):
     legacy_h5ad(tmp_path / "in.h5ad", negative=True)
     with h5py.File(tmp_path / "in.h5ad", "r") as h5ad, pytest.raises(SystemExit, match="non-negative"):
         convert(h5ad, tmp_path / "out.h5mu")
+
+
+def test_gem_group_comes_from_the_barcode_suffix_and_bulk_labels_keeps_scanpys_name(tmp_path):
+    legacy_h5ad(tmp_path / "in.h5ad")
+    with h5py.File(tmp_path / "in.h5ad", "r+") as f:
+        obs = f["obs"][()]
+        del f["obs"]
+        obs = obs.astype([("index", "S20")] + [(n, obs.dtype[n]) for n in obs.dtype.names if n != "index"])
+        obs["index"] = [f"AAAC{i}-{(i % 3) * 4 + 2}".encode() for i in range(6)]  # GEM groups 2, 6, 10
+        f["obs"] = obs
+    with h5py.File(tmp_path / "in.h5ad", "r") as h5ad:
+        convert(h5ad, tmp_path / "out.h5mu")
+    with h5py.File(tmp_path / "out.h5mu", "r") as f:
+        assert [c.decode() for c in f["obs/gem_group/categories"][()]] == ["2", "6", "10"]  # numeric order
+        assert list(f["obs/gem_group/codes"][()]) == [0, 1, 2, 0, 1, 2]
+        assert [c.decode() for c in f["obs/bulk_labels/categories"][()]] == ["T cell", "B cell"]
+        assert list(f["obs/bulk_labels/codes"][()]) == list(f["obs/cell_type/codes"][()])
+        assert "gem_group" in [c.decode() if isinstance(c, bytes) else c for c in f["obs"].attrs["column-order"]]
+
+
+def test_barcodes_without_a_suffix_give_no_gem_group(tmp_path):
+    legacy_h5ad(tmp_path / "in.h5ad")
+    with h5py.File(tmp_path / "in.h5ad", "r") as h5ad:
+        convert(h5ad, tmp_path / "out.h5mu")
+    with h5py.File(tmp_path / "out.h5mu", "r") as f:
+        assert "gem_group" not in f["obs"]

@@ -1,8 +1,10 @@
 """pbmc68k-reduced: the 700-cell, 765-gene subset of 10x Genomics' PBMC 68k that scanpy ships inside its
 wheel (scanpy/datasets/10x_pbmc68k_reduced.h5ad, written by an old anndata: obs and var are compound
 datasets). Converted to a single-modality .h5mu: /mod/rna/X is the log-normalised expression (raw.X, CSR,
-non-negative), obs carries the cell types (bulk_labels -> cell_type), the Louvain clusters, the cell-cycle
-phase, and a `batch` column (all one batch: the set has none).
+non-negative), obs carries the cell types (`bulk_labels`, scanpy's name, and the same column as `cell_type`), the
+Louvain clusters, the cell-cycle phase, a `batch` column (all one batch: the set declares none) and `gem_group`: the
+10x library (GEM group) index, "1".."8", taken from the barcode suffix (AAAGCCTGGCTAAC-1 -> "1"). PBMC 68k was
+sequenced in eight 10x libraries, so gem_group is usable as a batch key (technical batches of one donor).
 
     python3 -m multiverse.datasets.pbmc68k_reduced OUT.h5mu [--wheel scanpy-1.10.4-py3-none-any.whl]
 
@@ -75,6 +77,20 @@ def _empty(parent: h5py.Group, names: list[str]) -> None:
         g.attrs["encoding-version"] = "0.1.0"
 
 
+def gem_groups(cells: list[str]) -> tuple[list[str], np.ndarray] | None:
+    """The 10x GEM group of each barcode (its "-N" suffix) as categories (sorted numerically) and codes; None when a
+    barcode has no such suffix (then there is no gem_group column)."""
+    suffixes = []
+    for cell in cells:
+        head, sep, suffix = cell.rpartition("-")
+        if not sep or not head or not suffix.isdigit():
+            return None
+        suffixes.append(suffix)
+    categories = sorted(set(suffixes), key=int)
+    index = {c: i for i, c in enumerate(categories)}
+    return categories, np.array([index[s] for s in suffixes], dtype=np.int8)
+
+
 def convert(h5ad: h5py.File, out: Path) -> dict:
     obs = h5ad["obs"][()]
     var = h5ad["raw.var"][()]
@@ -96,7 +112,11 @@ def convert(h5ad: h5py.File, out: Path) -> dict:
         "louvain": (louvain, obs["louvain"]),
         "phase": (phases, obs["phase"]),
         "batch": (["pbmc68k"], np.zeros(len(cells), dtype=np.int8)),
+        "bulk_labels": (labels, obs["bulk_labels"]),
     }
+    groups = gem_groups(cells)
+    if groups is not None:
+        categorical["gem_group"] = groups
     numeric = {name: obs[name] for name in ("n_genes", "percent_mito", "n_counts")}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
