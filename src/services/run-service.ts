@@ -4,7 +4,8 @@
  */
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
+import type { Backend, DatasetResource, ModelResource } from "../domain/resources.js";
+import type { RunSettings } from "./run-settings.js";
 import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
 import type { Executor } from "../executors/executor.js";
@@ -25,21 +26,10 @@ import type { SweepOutcome } from "../sweeps/sweep-driver.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
 import type { TrialPlanned } from "../../controllers/trial-runner.js";
 
-export interface RunRequest {
-  manifestPath: string;
-  output: string;
-  simple: boolean;
-  skipCompleted?: boolean;
-  strict?: boolean;
-  acceptDegraded?: boolean;
-  seed?: number;
-  validators?: ValidatorLevel;
-  backend?: Backend;
-  dryRun?: boolean;
-  maxConcurrent?: number;
-  pollIntervalMs?: number;
-  logLevel?: string;
-  modelRoots?: string[];
+export type { RunSettings };
+
+/** How `multiverse run` talks back to its caller while it works; none of them changes what is done. */
+export interface RunHooks {
   makeExecutor: (backend: Backend, stateRoot: string) => Executor;
   onPlan?: (entries: PlanEntry[]) => void;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
@@ -68,21 +58,27 @@ export function stateRootFor(output: string, simple: boolean): string {
   return simple ? join(resolve(output), ".multiverse") : resolve(output);
 }
 
-export async function runManifest(request: RunRequest): Promise<RunOutcome> {
-  const loaded = loadManifestFile(request.manifestPath, { simple: request.simple });
+export async function runManifest(settings: RunSettings, hooks: RunHooks): Promise<RunOutcome> {
+  const path = settings.manifest.path;
+  const simple = settings.manifest.simple;
+  const backend = settings.plan.backend;
+  const dryRun = settings.execution.dryRun;
+  const maxConcurrent = settings.execution.maxConcurrent;
+  const loaded = loadManifestFile(path, { simple });
   const benchmark = loaded.benchmark;
-  const layoutKind = request.simple || benchmark.spec.layout === "simple" ? "simple" : "store";
-  const output = resolve(request.output);
+  const layoutKind = simple || benchmark.spec.layout === "simple" ? "simple" : "store";
+  const output = resolve(settings.output);
   const stateRoot = stateRootFor(output, layoutKind === "simple");
   // The same kinds of parts as the controller's manager, without a source or an API: lock, then journal session.
   const manager = new Manager();
-  await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`), (lock) => lock.release());
+  await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${path}`), (lock) => lock.release());
   try {
-    const registry = new ExecutorRegistry({ stateRoot, create: request.makeExecutor });
-    const backends = registry.jobBackends(benchmark.spec, { override: request.backend });
+    const registry = new ExecutorRegistry({ stateRoot, create: hooks.makeExecutor });
+    const backends = registry.jobBackends(benchmark.spec, { override: backend });
     const executors = registry.forBackends(backends);
-    const defaultBackend = registry.resolveBackend({ override: request.backend, benchmark: benchmark.spec.backend });
-    if (request.backend) for (const job of benchmark.spec.jobs) job.backend = request.backend;
+    const defaultBackend = registry.resolveBackend({ override: backend, benchmark: benchmark.spec.backend });
+    const capacity = registry.capacityFor(backends, { maxConcurrent, hostRamGb: benchmark.spec.hostRamGb });
+    if (backend) for (const job of benchmark.spec.jobs) job.backend = backend;
 
     const catalog = await resolveCatalog({
       stateRoot,
@@ -91,48 +87,37 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       manifestModels: loaded.models as ModelResource[],
       executors,
       defaultBackend,
-      modelRoots: request.modelRoots,
     }).catch((error: unknown) => Promise.reject(relocateDatasetError(error, loaded.datasetOrigins)));
-    const plan = planBenchmark(benchmark, catalog, {
-      seedOverride: request.seed,
-      strict: request.strict,
-      acceptDegraded: request.acceptDegraded,
-      validators: request.validators,
-      backend: request.backend,
-      file: request.manifestPath,
-      origins: loaded.origins,
-    });
-    for (const notice of plan.notices) request.onNotice?.(notice);
+    const plan = planBenchmark(benchmark, catalog, { ...settings.plan, file: path, origins: loaded.origins });
+    for (const notice of plan.notices) hooks.onNotice?.(notice);
     if (plan.errors.length > 0) {
       const [first, ...rest] = plan.errors;
       if (first && rest.length === 0) throw first;
       throw Errors.schema(`${plan.errors.length} jobs cannot be planned`, {
-        location: { file: request.manifestPath },
+        location: { file: path },
         details: plan.errors.map((e) => e.format()),
       });
     }
 
     // Sweeps need Optuna: fail before any container starts when it is not installed.
-    if (plan.sweeps.length > 0 && !request.dryRun) requireOptunaPython();
+    if (plan.sweeps.length > 0 && !dryRun) requireOptunaPython();
 
     const session = await manager.startPart("journal session", () => openControllerSession({
       stateRoot,
       layout: storeLayout(output, layoutKind),
       executors: registry,
-      capacity: registry.capacityFor(backends, { maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
-      pollIntervalMs: request.pollIntervalMs,
-      logLevel: request.logLevel,
-      onTransition: request.onTransition,
-      onError: request.onError,
+      capacity,
+      onTransition: hooks.onTransition,
+      onError: hooks.onError,
       failOnUnwritableJournal: true,
     }), (opened) => opened.close());
     const controller = session.controller;
-    request.onController?.(controller);
-    const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
-    if (!request.dryRun) await controller.releaseLeftovers();
+    hooks.onController?.(controller);
+    const skipCompleted = settings.execution.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
+    if (!dryRun) await controller.releaseLeftovers();
     const entries = await controller.applyPlan(plan.runs, { skipCompleted });
-    request.onPlan?.(entries);
-    if (request.dryRun) {
+    hooks.onPlan?.(entries);
+    if (dryRun) {
       return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true, sweeps: [] };
     }
     if (plan.sweeps.length > 0) {
@@ -143,10 +128,10 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
         sweeps: plan.sweeps,
         history: session.history,
         stateRoot,
-        parallel: request.maxConcurrent ?? availableParallelism(),
-        onTrialPlanned: request.onTrialPlanned,
+        parallel: maxConcurrent ?? availableParallelism(),
+        onTrialPlanned: hooks.onTrialPlanned,
         studies: studyTrackingHooks(session.tracking),
-        log: request.onSweepLog,
+        log: hooks.onSweepLog,
       });
       const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
       return { stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps };
