@@ -110,12 +110,12 @@ function timed(argv: string[], cwd: string): Measure {
 const journalSteps = new Map<Step, number[]>(STEPS.map((step) => [step, []]));
 let cpuByPart: Record<string, number> | undefined;
 
-function multiverseSide(dir: string, concurrency: number, env: Record<string, string> = {}): { cold: Measure; warm: Measure } {
+function multiverseSide(dir: string, concurrency: number, nodeArgs: string[] = []): { cold: Measure; warm: Measure } {
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, "m.yaml");
   const params = Object.entries(MODEL.params).map(([k, v]) => `      ${k}: ${v}`).join("\n");
   writeFileSync(manifest, `globals:\n  experiment_name: bench-snakemake\n  backend: local\n  validators: basic\ndatasets:\n  pbmc68k-reduced:\n    path: ${dataset}\n    batch_key: batch\n    label_key: cell_type\njobs:\n  - name: pca\n    dataset_slug: pbmc68k-reduced\n    model_name: pca\n    model_params:\n${params}\n    seeds: [${seeds.join(", ")}]\n`);
-  const run = (extra: string[]) => timed(["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), "node", join(root, "bin", "multiverse.js"), "run", "--manifest", manifest, "--output", join(dir, "out"), "--max-concurrent", String(concurrency), "--json", ...extra], dir);
+  const run = (extra: string[]) => timed(["node", ...nodeArgs, join(root, "bin", "multiverse.js"), "run", "--manifest", manifest, "--output", join(dir, "out"), "--max-concurrent", String(concurrency), "--json", ...extra], dir);
   const cold = run([]);
   for (const [step, seconds] of stepSeconds(readJournal(join(dir, "out")).records)) journalSteps.get(step)!.push(...seconds);
   const warm = run(["--skip-completed"]);
@@ -158,7 +158,13 @@ try {
       process.stderr.write(`rep ${rep + 1}/${args.reps} at concurrency ${c} done (load ${loadavg()[0]!.toFixed(1)})\n`);
     }
   }
-  if (args.profile) profileBreakdown(join(work, "profile"));
+  if (args.profile) {
+    try {
+      profileBreakdown(join(work, "profile"));
+    } catch (error) {
+      process.stderr.write(`compare-snakemake: the profiled run failed, no breakdown: ${(error as Error).message}\n`);
+    }
+  }
 } finally {
   if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
 }
@@ -166,7 +172,7 @@ try {
 /** One more cold multiverse run (one at a time, not timed) under --cpu-prof: its main thread's busy time by part. */
 function profileBreakdown(dir: string): void {
   const profiles = join(dir, "profiles");
-  multiverseSide(dir, 1, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` });
+  multiverseSide(dir, 1, ["--cpu-prof", `--cpu-prof-dir=${profiles}`]);
   // The first profile written is the cold run's (the warm run writes the second).
   const [first] = readdirSync(profiles).filter((f) => f.endsWith(".cpuprofile")).sort();
   const profile = JSON.parse(readFileSync(join(profiles, first!), "utf8")) as CpuProfile;
