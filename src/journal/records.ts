@@ -192,6 +192,28 @@ export interface BundleExportedRecord extends RecordBase {
   to: string;
 }
 
+/**
+ * The broker's ledger (seeds doc 001): a run's attempt was granted a reservation of the capacity when it was admitted,
+ * journaled in the same batch as the ADMIT transition; released in the batch of the transition that leaves the
+ * holding phases (ADMITTED, RUNNING, CANCEL_REQUESTED). After a crash the ledger is read, not guessed.
+ */
+export interface ReservationGrantedRecord extends RecordBase {
+  type: "RESERVATION_GRANTED";
+  runId: string;
+  attemptId?: string;
+  cpus: number;
+  memBytes: number;
+  gpus: number;
+}
+
+export interface ReservationReleasedRecord extends RecordBase {
+  type: "RESERVATION_RELEASED";
+  runId: string;
+  attemptId?: string;
+  /** The phase the run left the holding phases for. */
+  phase: RunPhase;
+}
+
 /** `multiverse migrate` brought the state root from one layout version to the next. */
 export interface StateMigratedRecord extends RecordBase {
   type: "STATE_MIGRATED";
@@ -216,7 +238,9 @@ export type JournalRecord =
   | SweepTrialToldRecord
   | GcCollectedRecord
   | BundleExportedRecord
-  | StateMigratedRecord;
+  | StateMigratedRecord
+  | ReservationGrantedRecord
+  | ReservationReleasedRecord;
 
 export type JournalRecordType = JournalRecord["type"];
 
