@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-./scripts/setup-demo.sh
+# The tests and benches are compiled with the CLI here (the demo alone compiles the CLI).
+MULTIVERSE_BUILD=all ./scripts/setup-demo.sh
 
 # chromium: the dashboard's browser test (driven by playwright-core, which downloads no browser).
 APT_PACKAGES=(docker.io mmdebstrap chromium)

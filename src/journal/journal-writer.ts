@@ -71,8 +71,13 @@ export class JournalWriter {
     }
   }
 
-  /** Called with every batch appended from now on; returns the unsubscribe function. */
-  subscribe(subscriber: JournalSubscriber): () => void {
+  /**
+   * Called with every batch appended from now on; returns the unsubscribe function. `history` (the journal as read
+   * when the session opened) is handed over first, so a projection is built by the same path that keeps it current;
+   * a failure there is the caller's, unlike a failure on a later append.
+   */
+  subscribe(subscriber: JournalSubscriber, history: readonly JournalRecord[] = []): () => void {
+    if (history.length > 0) subscriber(history);
     this.subscribers.push(subscriber);
     return () => {
       const at = this.subscribers.indexOf(subscriber);

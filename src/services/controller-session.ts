@@ -63,8 +63,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
     if (missing.length > 0) projection.apply(missing);
     const writer = new JournalWriter(journal, projection);
     const store = new RunStore();
-    store.observe(history.records);
-    writer.subscribe((records) => store.observe(records));
+    writer.subscribe((records) => store.observe(records), history.records);
     const executors = options.executors;
     const tracking = new TrackingProjector({
       append: (records) => writer.append(records),
@@ -72,8 +71,7 @@ export function openControllerSession(options: ControllerSessionOptions): Contro
       log: (run, attemptId, message) => orchestratorLog(options.layout.workspaceDir(attemptId), `[${run.name}] ${message}`),
       samplers: executors.executors.docker ? { docker: new DockerStatsSampler() } : {},
     });
-    tracking.observe(history.records);
-    writer.subscribe((records) => tracking.observe(records));
+    writer.subscribe((records) => tracking.observe(records), history.records);
     const controller = new RunController(
       {
         writer,

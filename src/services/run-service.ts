@@ -4,7 +4,8 @@
  */
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import type { Backend, DatasetResource, ModelResource, ValidatorLevel } from "../domain/resources.js";
+import type { Backend, DatasetResource, ModelResource } from "../domain/resources.js";
+import type { RunSettings } from "./run-settings.js";
 import type { RunPhase } from "../domain/run-states.js";
 import { Errors } from "../domain/errors.js";
 import type { Executor } from "../executors/executor.js";
@@ -28,23 +29,12 @@ import { buildCohort, plannedMemberOf, type PlannedMember } from "../evaluation/
 import { CohortRecorder } from "../evaluation/cohort-recorder.js";
 import { newLaunchId } from "../evaluation/launch-id.js";
 import type { EvaluateLaunchOutcome } from "../evaluation/run-evaluation.js";
-import { evaluateWithSession, type EvaluationChoice } from "./evaluation-service.js";
+import { evaluateWithSession } from "./evaluation-service.js";
 
-export interface RunRequest {
-  manifestPath: string;
-  output: string;
-  simple: boolean;
-  skipCompleted?: boolean;
-  strict?: boolean;
-  acceptDegraded?: boolean;
-  seed?: number;
-  validators?: ValidatorLevel;
-  backend?: Backend;
-  dryRun?: boolean;
-  maxConcurrent?: number;
-  pollIntervalMs?: number;
-  logLevel?: string;
-  modelRoots?: string[];
+export type { RunSettings };
+
+/** How `multiverse run` talks back to its caller while it works; none of them changes what is done. */
+export interface RunHooks {
   makeExecutor: (backend: Backend, stateRoot: string) => Executor;
   onPlan?: (entries: PlanEntry[]) => void;
   onTransition?: (run: RunRecord, from: RunPhase, to: RunPhase) => void;
@@ -57,8 +47,8 @@ export interface RunRequest {
   onNotice?: (notice: string) => void;
   /** The sweep drivers' progress lines (also in <state root>/optuna/sweeps.log). */
   onSweepLog?: (message: string) => void;
-  /** `--evaluate`: evaluate the launch's cohort once its runs need no more work. */
-  evaluate?: Omit<EvaluationChoice, "launch" | "benchmark">;
+  /** `--evaluate`: the evaluation's progress lines. */
+  onEvaluationProgress?: (message: string) => void;
 }
 
 export interface RunOutcome {
@@ -79,21 +69,27 @@ export function stateRootFor(output: string, simple: boolean): string {
   return simple ? join(resolve(output), ".multiverse") : resolve(output);
 }
 
-export async function runManifest(request: RunRequest): Promise<RunOutcome> {
-  const loaded = loadManifestFile(request.manifestPath, { simple: request.simple });
+export async function runManifest(settings: RunSettings, hooks: RunHooks): Promise<RunOutcome> {
+  const path = settings.manifest.path;
+  const simple = settings.manifest.simple;
+  const backend = settings.plan.backend;
+  const dryRun = settings.execution.dryRun;
+  const maxConcurrent = settings.execution.maxConcurrent;
+  const loaded = loadManifestFile(path, { simple });
   const benchmark = loaded.benchmark;
-  const layoutKind = request.simple || benchmark.spec.layout === "simple" ? "simple" : "store";
-  const output = resolve(request.output);
+  const layoutKind = simple || benchmark.spec.layout === "simple" ? "simple" : "store";
+  const output = resolve(settings.output);
   const stateRoot = stateRootFor(output, layoutKind === "simple");
   // The same kinds of parts as the controller's manager, without a source or an API: lock, then journal session.
   const manager = new Manager();
-  await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`), (lock) => lock.release());
+  await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${path}`), (lock) => lock.release());
   try {
-    const registry = new ExecutorRegistry({ stateRoot, create: request.makeExecutor });
-    const backends = registry.jobBackends(benchmark.spec, { override: request.backend });
+    const registry = new ExecutorRegistry({ stateRoot, create: hooks.makeExecutor });
+    const backends = registry.jobBackends(benchmark.spec, { override: backend });
     const executors = registry.forBackends(backends);
-    const defaultBackend = registry.resolveBackend({ override: request.backend, benchmark: benchmark.spec.backend });
-    if (request.backend) for (const job of benchmark.spec.jobs) job.backend = request.backend;
+    const defaultBackend = registry.resolveBackend({ override: backend, benchmark: benchmark.spec.backend });
+    const capacity = registry.capacityFor(backends, { maxConcurrent, hostRamGb: benchmark.spec.hostRamGb });
+    if (backend) for (const job of benchmark.spec.jobs) job.backend = backend;
 
     const catalog = await resolveCatalog({
       stateRoot,
@@ -102,48 +98,37 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
       manifestModels: loaded.models as ModelResource[],
       executors,
       defaultBackend,
-      modelRoots: request.modelRoots,
     }).catch((error: unknown) => Promise.reject(relocateDatasetError(error, loaded.datasetOrigins)));
-    const plan = planBenchmark(benchmark, catalog, {
-      seedOverride: request.seed,
-      strict: request.strict,
-      acceptDegraded: request.acceptDegraded,
-      validators: request.validators,
-      backend: request.backend,
-      file: request.manifestPath,
-      origins: loaded.origins,
-    });
-    for (const notice of plan.notices) request.onNotice?.(notice);
+    const plan = planBenchmark(benchmark, catalog, { ...settings.plan, file: path, origins: loaded.origins });
+    for (const notice of plan.notices) hooks.onNotice?.(notice);
     if (plan.errors.length > 0) {
       const [first, ...rest] = plan.errors;
       if (first && rest.length === 0) throw first;
       throw Errors.schema(`${plan.errors.length} jobs cannot be planned`, {
-        location: { file: request.manifestPath },
+        location: { file: path },
         details: plan.errors.map((e) => e.format()),
       });
     }
 
     // Sweeps need Optuna: fail before any container starts when it is not installed.
-    if (plan.sweeps.length > 0 && !request.dryRun) requireOptunaPython();
+    if (plan.sweeps.length > 0 && !dryRun) requireOptunaPython();
 
     const session = await manager.startPart("journal session", () => openControllerSession({
       stateRoot,
       layout: storeLayout(output, layoutKind),
       executors: registry,
-      capacity: registry.capacityFor(backends, { maxConcurrent: request.maxConcurrent, hostRamGb: benchmark.spec.hostRamGb }),
-      pollIntervalMs: request.pollIntervalMs,
-      logLevel: request.logLevel,
-      onTransition: request.onTransition,
-      onError: request.onError,
+      capacity,
+      onTransition: hooks.onTransition,
+      onError: hooks.onError,
       failOnUnwritableJournal: true,
     }), (opened) => opened.close());
     const controller = session.controller;
-    request.onController?.(controller);
-    const skipCompleted = request.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
-    if (!request.dryRun) await controller.releaseLeftovers();
+    hooks.onController?.(controller);
+    const skipCompleted = settings.execution.skipCompleted ?? benchmark.spec.skipCompleted ?? false;
+    if (!dryRun) await controller.releaseLeftovers();
     const entries = await controller.applyPlan(plan.runs, { skipCompleted });
-    request.onPlan?.(entries);
-    if (request.dryRun) {
+    hooks.onPlan?.(entries);
+    if (dryRun) {
       return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true, sweeps: [] };
     }
     // The launch's cohort: every planned member (skipped and resumed ones too), kept current from the journal.
@@ -153,15 +138,16 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
     });
     const launchId = newLaunchId();
     const cohort = await manager.startPart("launch cohort", () => {
-      const recorder = new CohortRecorder(stateRoot, benchmark, buildCohort({ launchId, createdAt: new Date().toISOString(), source: "run", benchmark, generation: null, manifest: resolve(request.manifestPath) }, membersOf(entries)));
+      const recorder = new CohortRecorder(stateRoot, benchmark, buildCohort({ launchId, createdAt: new Date().toISOString(), source: "run", benchmark, generation: null, manifest: resolve(settings.manifest.path) }, membersOf(entries)));
       recorder.follow(session.writer);
       return recorder;
     }, (recorder) => recorder.stop());
     const evaluate = async (outcome: RunOutcome): Promise<RunOutcome> => {
-      if (!request.evaluate) return outcome;
+      if (!settings.execution.evaluate) return outcome;
       const runs = new Map(session.store.all().map((r) => [r.runId, r]));
-      const backend = request.evaluate.backend ?? (defaultBackend === "docker" ? "docker" : "local");
-      return { ...outcome, evaluation: await evaluateWithSession(stateRoot, { writer: session.writer, runs }, launchId, { ...request.evaluate, backend }) };
+      const backend = defaultBackend === "docker" ? "docker" : "local";
+      const onProgress = hooks.onEvaluationProgress;
+      return { ...outcome, evaluation: await evaluateWithSession(stateRoot, { writer: session.writer, runs }, launchId, { backend, ...(onProgress ? { onProgress } : {}) }) };
     };
     if (plan.sweeps.length > 0) {
       const result = await runWithSweeps({
@@ -171,13 +157,13 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
         sweeps: plan.sweeps,
         history: session.history,
         stateRoot,
-        parallel: request.maxConcurrent ?? availableParallelism(),
+        parallel: maxConcurrent ?? availableParallelism(),
         onTrialPlanned: (planned) => {
           cohort.add(membersOf([planned.entry]));
-          request.onTrialPlanned?.(planned);
+          hooks.onTrialPlanned?.(planned);
         },
         studies: studyTrackingHooks(session.tracking),
-        log: request.onSweepLog,
+        log: hooks.onSweepLog,
       });
       const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
       return await evaluate({ stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps, launchId });

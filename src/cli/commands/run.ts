@@ -1,43 +1,22 @@
-import type { Backend, ValidatorLevel } from "../../domain/resources.js";
-import { Errors } from "../../domain/errors.js";
-import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
+import type { Backend } from "../../domain/resources.js";
+import { EXIT_OK, EXIT_RUN_FAILED, Errors } from "../../domain/errors.js";
 import type { Executor } from "../../executors/executor.js";
 import { runManifest, type RunOutcome } from "../../services/run-service.js";
 import type { SweepOutcome } from "../../sweeps/sweep-driver.js";
 import type { PlanEntry } from "../../../controllers/run/run-controller.js";
 import { createExecutor, envsRoot } from "../../executors/registry.js";
 import { missingEnvironmentsError, noteMissingEnvironments, type MissingEnvironment } from "./missing-environments.js";
+import { parseRunSettings, type RunCliOptions } from "./run-settings.js";
 import { Progress } from "../progress.js";
 import { json, table, type Io } from "../output.js";
 import { evaluationSummary } from "./evaluate.js";
 
-export interface RunCliOptions {
-  manifest?: string;
-  simple?: string | boolean;
-  output?: string;
-  out?: string;
-  skipCompleted?: boolean;
-  strict?: boolean;
-  acceptDegraded?: boolean;
-  seed?: number;
-  validators?: ValidatorLevel;
-  backend?: Backend;
-  json?: boolean;
-  dryRun?: boolean;
-  maxConcurrent?: number;
-  evaluate?: boolean;
-}
+export type { RunCliOptions };
 
 export async function runCommand(options: RunCliOptions, io: Io): Promise<number> {
-  const simple = options.simple !== undefined && options.simple !== false;
-  const manifest = typeof options.simple === "string" ? options.simple : options.manifest;
-  if (!manifest) throw Errors.usage("a manifest is required: --manifest <file> (or --simple <file>)");
-  if (typeof options.simple === "string" && options.manifest && options.manifest !== options.simple) {
-    throw Errors.usage("give the simple manifest once: either --simple <file> or --simple --manifest <file>");
-  }
-  const output = options.output ?? options.out;
-  if (!output) throw Errors.usage(simple ? "an output directory is required: --out <dir>" : "an output directory is required: --output <dir>");
-  const mode = options.json ? "quiet" : io.isTty ? "tty" : "lines";
+  const settings = parseRunSettings(options);
+  const asJson = options.json === true;
+  const mode = asJson ? "quiet" : io.isTty ? "tty" : "lines";
   const progress = new Progress(io, mode);
   const executors = new Map<Backend, Executor>();
   const missingEnvironments = new Map<string, MissingEnvironment>();
@@ -57,19 +36,8 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const outcome = await runManifest({
-      manifestPath: manifest,
-      output,
-      simple,
-      skipCompleted: options.skipCompleted,
-      strict: options.strict,
-      acceptDegraded: options.acceptDegraded,
-      seed: options.seed,
-      validators: options.validators,
-      backend: options.backend,
-      dryRun: options.dryRun,
-      maxConcurrent: options.maxConcurrent,
-      ...(options.evaluate && !options.dryRun ? { evaluate: io.isTty && !options.json ? { onProgress: (message: string) => io.err(message) } : {} } : {}),
+    const outcome = await runManifest(settings, {
+      ...(settings.execution.evaluate && io.isTty && !asJson ? { onEvaluationProgress: (message: string) => io.err(message) } : {}),
       makeExecutor: (backend, stateRoot) => {
         const existing = executors.get(backend);
         if (existing) return existing;
@@ -79,7 +47,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
         return created;
       },
       onPlan: (entries) => {
-        if (!options.json) io.err(preflight(entries));
+        if (!asJson) io.err(preflight(entries));
         progress.start(
           entries.filter((e) => e.disposition !== "skipped").map((e) => e.runId),
           () => "PENDING",
@@ -92,7 +60,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       },
       onNotice: (notice) => io.err(`multiverse: note: ${notice}`),
       onSweepLog: (message) => {
-        if (!options.json && !io.isTty) io.err(message);
+        if (!asJson && !io.isTty) io.err(message);
       },
       onController: (controller) => {
         // Every model's environment has been looked up by now, and no run is planned yet.
@@ -102,7 +70,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       },
     });
     progress.finish();
-    if (options.json) io.out(json(summaryJson(outcome)));
+    if (asJson) io.out(json(summaryJson(outcome)));
     else io.out(summaryTable(outcome) + (outcome.evaluation ? `\n\nEvaluation:\n${evaluationSummary(outcome.evaluation)}` : ""));
     if (outcome.evaluation?.status === "failed") {
       throw Errors.evaluationFailed(`evaluation of launch ${outcome.evaluation.launchId} failed: ${outcome.evaluation.error ?? "unknown error"}`, {
