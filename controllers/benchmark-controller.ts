@@ -6,7 +6,9 @@
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../src/domain/resources.js";
 import { isTerminal } from "../src/domain/run-states.js";
-import { sameOriginDocument } from "../src/domain/origin.js";
+import { describeOrigin, sameOriginDocument } from "../src/domain/origin.js";
+import { isMultiverseError } from "../src/domain/errors.js";
+import type { JobOrigin } from "../src/manifest/job-origins.js";
 import type { JournalRecord } from "../src/journal/records.js";
 import type { DesiredState, SourcedResource } from "../src/sources/resource-source.js";
 import type { PlannedRun } from "../reconcilers/plan.js";
@@ -22,7 +24,7 @@ import { ReconcileLoop, type ReconcileResult } from "./loop/reconcile-loop.js";
 
 export interface BenchmarkPlanner {
   /** Plans a Benchmark against the declared catalog; throws a MultiverseError when it cannot be planned. */
-  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }): Promise<{ runs: PlannedRun[]; sweeps: PlannedSweep[] }>;
+  plan(benchmark: BenchmarkResource, catalog: { datasets: DatasetResource[]; models: ModelResource[] }, origins?: readonly JobOrigin[]): Promise<{ runs: PlannedRun[]; sweeps: PlannedSweep[] }>;
 }
 
 export interface BenchmarkControllerDeps {
@@ -156,6 +158,7 @@ export class BenchmarkController {
         ...(sourced.generation !== undefined ? { generation: sourced.generation } : {}),
         jobs: benchmark.spec.jobs.length,
         stale: sourced.stale,
+        duplicates: this.desired.problems.filter((p) => p.duplicateOf?.kind === "Benchmark" && p.duplicateOf.name === name).map((p) => `${p.file ?? "?"}:${p.line ?? "?"}`),
         sourceProblems: this.desired.problems.filter((p) => p.origin ? sameOriginDocument(p.origin, sourced.origin) : p.file !== undefined && sourced.origin.kind === "file" && p.file === sourced.origin.file).map((p) => `${p.line !== undefined ? `line ${p.line}: ` : ""}${p.message}`),
       };
       plan = await this.planOf(sourced);
@@ -198,6 +201,8 @@ export class BenchmarkController {
 
   /** Milliseconds until an undeclared Benchmark counts as deleted, or undefined to reconcile it now. */
   private deletionPending(name: string, declared: boolean, known: KnownBenchmark | undefined): number | undefined {
+    // A source that names the resource a problem keeps out (a Kubernetes object that is refused) still has it: not deleted.
+    if (!declared && known && !known.deleted && this.desired.problems.some((p) => p.resource?.kind === "Benchmark" && p.resource.name === name)) return 60_000;
     if (declared || !known || known.deleted) {
       if (this.absentSince.delete(name) && declared && known && !known.deleted) this.deps.log?.(`benchmark ${name} is declared again within the grace: not deleted`);
       return undefined;
@@ -215,7 +220,8 @@ export class BenchmarkController {
   }
 
   private async planOf(sourced: SourcedResource): Promise<CachedPlan> {
-    const key = `${sourced.specHash}`;
+    // The origin is part of the key: an error names the line, and the same spec may have moved in its file.
+    const key = `${sourced.specHash}@${describeOrigin(sourced.origin)}`;
     const cached = this.plans.get(sourced.name);
     if (cached && cached.key === key) return cached;
     const catalog = {
@@ -224,15 +230,25 @@ export class BenchmarkController {
     };
     let entry: CachedPlan;
     try {
-      const { runs, sweeps } = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog);
+      const { runs, sweeps } = await this.deps.planner.plan(sourced.resource as BenchmarkResource, catalog, sourced.jobOrigins);
       if (sweeps.length > 0 && !this.deps.sweeps) throw new Error(`jobs ${sweeps.map((s) => s.jobName).join(", ")}: this controller does not run sweeps`);
       entry = { key, outcome: { ok: true, runIds: runs.map((r) => r.runId) }, runs, sweeps };
     } catch (error) {
-      entry = { key, outcome: { ok: false, message: (error as Error).message }, runs: [], sweeps: [] };
+      const located = isMultiverseError(error) ? { code: error.code, ...(error.location.field !== undefined ? { field: error.location.field } : {}) } : {};
+      entry = { key, outcome: { ok: false, message: locatedMessage(error), ...located }, runs: [], sweeps: [] };
     }
     this.plans.set(sourced.name, entry);
     return entry;
   }
+}
+
+/** A plan error as a condition message: where it is (file:line:column, field) first, as the CLI prints it. */
+function locatedMessage(error: unknown): string {
+  if (!isMultiverseError(error)) return (error as Error).message;
+  const { file, line, column, field } = error.location;
+  const where = file ? `${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ""}` : ""}${field ? ` ${field}` : ""}: ` : "";
+  const details = error.details.length > 0 ? ` (${error.details.join("; ")})` : "";
+  return `${where}${error.message}${details}`;
 }
 
 function phaseCounts(runs: readonly { runId: string; phase: string }[], wanted: readonly string[]): Record<string, number> {

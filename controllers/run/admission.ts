@@ -42,6 +42,11 @@ export class AdmissionLine {
     return effectiveMemLimit(record.spec, oomKills, this.capacity.memBytes);
   }
 
+  /** What the run's next (or current) attempt reserves: the ledger's grant. */
+  demandFor(record: RunRecord): { cpus: number; memBytes: number; gpus: number } {
+    return this.demand(record);
+  }
+
   private demand(record: RunRecord) {
     return demandOf({ ...record.spec, memLimitBytes: this.memLimit(record) });
   }

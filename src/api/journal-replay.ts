@@ -11,6 +11,8 @@ import { Errors } from "../domain/errors.js";
 import { decodeLine } from "../journal/codec.js";
 import type { JournalRecord } from "../journal/records.js";
 import { journalDir, listSegments, type Segment } from "../journal/segments.js";
+import { resolvedRecord } from "../journal/stored-paths.js";
+import { outputRootOf } from "../domain/output-root.js";
 
 const CHUNK_BYTES = 256 * 1024;
 /** encodeLine writes `seq` first: `{"seq":123,...`. */
@@ -47,6 +49,7 @@ async function segmentsAfter(segments: readonly Segment[], afterSeq: number): Pr
  * Appends that land while the replay runs may or may not be included; callers dedupe by seq.
  */
 export async function* replayJournal(stateRoot: string, afterSeq: number): AsyncGenerator<JournalRecord[]> {
+  const base = outputRootOf(stateRoot);
   const all = listSegments(journalDir(stateRoot));
   const segments = await segmentsAfter(all, afterSeq);
   for (const [i, segment] of segments.entries()) {
@@ -64,7 +67,7 @@ export async function* replayJournal(stateRoot: string, afterSeq: number): Async
         const seq = leadingSeq(line);
         if (seq !== undefined && seq <= afterSeq) continue;
         const decoded = decodeLine(line);
-        if (decoded.ok) batch.push(decoded.record);
+        if (decoded.ok) batch.push(resolvedRecord(base, decoded.record));
         else damaged = { line: lineNumber, reason: decoded.reason };
       }
       if (batch.length > 0) yield batch;

@@ -23,6 +23,7 @@ import { answerClientError, answerFrameworkError } from "./client-errors.js";
 import { checkQuery } from "./query-params.js";
 import { benchmarkRoutes } from "./routes/benchmarks.js";
 import { cancelRoutes } from "./routes/cancel.js";
+import { evaluationRoutes } from "./routes/evaluation.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
@@ -53,7 +54,7 @@ export interface ApiServer {
 }
 
 /** The route plugins, one per resource group, registered in this order. */
-const ROUTE_PLUGINS: readonly FastifyPluginAsync[] = [healthRoutes, benchmarkRoutes, runRoutes, logRoutes, eventRoutes, cancelRoutes, dashboardRoutes, openApiRoutes];
+const ROUTE_PLUGINS: readonly FastifyPluginAsync[] = [healthRoutes, benchmarkRoutes, evaluationRoutes, runRoutes, logRoutes, eventRoutes, cancelRoutes, dashboardRoutes, openApiRoutes];
 
 /** As long as a request line can be (Node's header limit), so a long id is a 400 naming its limit, never "no route". */
 const MAX_PARAM_LENGTH = maxHeaderSize;

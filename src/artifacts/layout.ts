@@ -30,7 +30,9 @@ export interface StoreLayout {
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
 export const FAILED_DIR_NAME = "_failed";
-export const SIMPLE_STATE_DIR_NAME = ".multiverse";
+import { SIMPLE_STATE_DIR_NAME } from "../domain/output-root.js";
+
+export { SIMPLE_STATE_DIR_NAME };
 
 function safeName(name: string, what: string): string {
   if (!SAFE_NAME.test(name) || name === "." || name === "..") {

@@ -7,7 +7,7 @@
 import { Argument, Command, Option } from "commander";
 import { defaultStateRoot } from "../state/state-root.js";
 import type { Io } from "./output.js";
-import { integerAtLeast, nonEmpty } from "./flags.js";
+import { integerAtLeast, nonEmpty, positiveNumber } from "./flags.js";
 import { LIST_FORMATS } from "./format.js";
 import { withStateRoot } from "./state-root-option.js";
 import { maybeWatch } from "./watch.js";
@@ -55,6 +55,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--max-concurrent <n>", "attempts running at once", integerAtLeast("--max-concurrent", 1))
     .option("--dry-run", "plan and journal the runs without launching anything")
     .option("--json", "print a machine-readable JSON summary on stdout")
+    .option("--evaluate", "then evaluate the launch's cohort with the scIB evaluator (like multiverse evaluate)")
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (options) => setExit(await (await import("./commands/run.js")).runCommand(options, io)));
 
@@ -99,8 +100,31 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--json", "machine-readable output")
     .action(async (kind: string, name: string, options) => setExit(await (await import("./commands/cancel.js")).cancelCommand(kind, name, options, io)));
 
-  withStateRoot(program.command("controller").description("run the reconciler until stopped: watch a directory of Benchmark/Dataset/Model documents and converge to it"))
-    .requiredOption("--watch <dir>", "directory of desired state (*.yaml; a git checkout works)", nonEmpty("--watch"))
+  withStateRoot(program.command("evaluate").description("evaluate a launch's cohort (scIB metrics, controls, plots) into <output>/.multiverse/launches/<id>/"))
+    .option("--launch <id>", "the launch (default: the latest)", nonEmpty("--launch"))
+    .option("--benchmark <name>", "the latest launch of this benchmark", nonEmpty("--benchmark"))
+    .addOption(new Option("--metrics <preset>", "metric preset (default: the launch's, else default)").choices(["default", "fast", "all"]))
+    .addOption(new Option("--backend <name>", "executor of the evaluator").choices(["local", "docker"]).default("local"))
+    .option("--json", "print a machine-readable JSON summary on stdout")
+    .action(async (options) => setExit(await (await import("./commands/evaluate.js")).evaluateCommand(options, io)));
+
+  withStateRoot(program.command("report").description("the leaderboard of an evaluated launch, per dataset (raw and min-max scaled scores, controls marked)"))
+    .option("--launch <id>", "the launch (default: the latest evaluated one)", nonEmpty("--launch"))
+    .addOption(new Option("-o, --output-format <format>", "output format").choices(["table", "json", "markdown"]).default("table"))
+    .action(async (options) => setExit((await import("./commands/report.js")).reportCommand(options, io)));
+
+  withStateRoot(program.command("controller").description("run the reconciler until stopped: watch a directory (or a Kubernetes cluster) of Benchmark/Dataset/Model resources and converge to it"))
+    .addOption(new Option("--source <kind>", "where desired state comes from: a watched directory, or custom resources on the Kubernetes API").choices(["files", "kubernetes"]).default("files"))
+    .option("--watch <dir>", "--source files: directory of desired state (*.yaml; a git checkout works)", nonEmpty("--watch"))
+    .option("--namespace <ns>", "--source kubernetes: the namespace to watch (default: the kubeconfig context's, in a pod its own)", nonEmpty("--namespace"))
+    .option("--all-namespaces", "--source kubernetes: watch every namespace")
+    .option("--kubeconfig <file>", "--source kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config, in a pod its service account)", nonEmpty("--kubeconfig"))
+    .option("--leader-elect", "hold a coordination.k8s.io Lease: only the holder reconciles (replicas of one Deployment)")
+    .option("--leader-elect-lease-name <name>", "the Lease (default multiverse-controller)", nonEmpty("--leader-elect-lease-name"))
+    .option("--leader-elect-namespace <ns>", "the Lease's namespace (default the watched namespace, else the context's)", nonEmpty("--leader-elect-namespace"))
+    .option("--leader-elect-lease-duration <s>", "seconds a follower waits before taking over an unrenewed lease (default 15)", positiveNumber("--leader-elect-lease-duration"))
+    .option("--leader-elect-renew-deadline <s>", "seconds the leader keeps trying to renew before it gives up (default 10)", positiveNumber("--leader-elect-renew-deadline"))
+    .option("--leader-elect-retry-period <s>", "seconds between tries (default 2)", positiveNumber("--leader-elect-retry-period"))
     .option("--listen <host:port>", "serve the status API (127.0.0.1 unless a token is given)", nonEmpty("--listen"))
     .option("--token <token>", "bearer token for mutating API calls (required off loopback; or $MULTIVERSE_API_TOKEN)", nonEmpty("--token"))
     .option("--token-file <file>", "read the bearer token from a file", nonEmpty("--token-file"))

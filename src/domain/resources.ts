@@ -186,7 +186,15 @@ export interface BenchmarkSpec {
   slurm?: SlurmSettings;
   /** MLflow projection settings (globals.mlflow_*). */
   tracking?: TrackingSettings;
+  /** Evaluate the runs of each generation with the scIB evaluator once they are all terminal (controller mode, run --evaluate). */
+  evaluation?: EvaluationSettings;
   jobs: BenchmarkJob[];
+}
+
+export interface EvaluationSettings {
+  enabled: boolean;
+  /** The evaluator's metric preset (default "default"). */
+  metrics?: "default" | "fast" | "all";
 }
 
 /** Where and how runs are projected to MLflow. Not part of a run's identity: tracking never changes a result. */

@@ -3,7 +3,7 @@
  * attempt's workspace read-write, at the contract paths. Each executor maps these to its own mechanism
  * (Docker bind mounts, bubblewrap binds, Apptainer --bind, PersistentVolumeClaim subPaths).
  */
-export type MountRole = "input" | "workspace";
+export type MountRole = "input" | "workspace" | "cache";
 
 export interface Mount {
   role: MountRole;
@@ -14,8 +14,8 @@ export interface Mount {
   readOnly: boolean;
 }
 
-/** The contract paths: the model reads /input/data.h5mu and writes to /output. */
-export const CONTRACT_PATHS: Readonly<Record<MountRole, string>> = { input: "/input/data.h5mu", workspace: "/output" };
+/** The contract paths: the model reads /input/data.h5mu and writes to /output. (A cache mount is the evaluator's persistent JAX cache.) */
+export const CONTRACT_PATHS: Readonly<Record<Exclude<MountRole, "cache">, string>> = { input: "/input/data.h5mu", workspace: "/output" };
 
 /** The two contract mounts of an attempt: the dataset read-only at /input/data.h5mu, the workspace at /output. */
 export function contractMounts(datasetPath: string, workspaceDir: string): Mount[] {

@@ -1,14 +1,16 @@
 /** The RunIndex class: one SQLite connection, the projection of journal records, and the queries. */
 import { mkdirSync } from "node:fs";
+import { outputRootOf } from "../domain/output-root.js";
+import { fromStoredPath, storedRecord } from "../journal/stored-paths.js";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Errors } from "../domain/errors.js";
-import { benchmarkRow, type AttemptRow, type BenchmarkRow, type RunFilter, type RunRow, type StoredBenchmarkRow, type SweepTrialRow, type TrackingProjectionRow, type TransitionRow } from "./rows.js";
+import { benchmarkRow, type ReservationEventRow, type AttemptRow, type BenchmarkRow, type RunFilter, type RunRow, type StoredBenchmarkRow, type SweepTrialRow, type TrackingProjectionRow, type TransitionRow } from "./rows.js";
 import type { JournalRecord } from "../journal/records.js";
 import { createProjector, type Projector } from "./projection.js";
-import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, BUNDLE_EXPORT_COLUMNS, ensureSchema, GC_COLLECTION_COLUMNS, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
+import { ATTEMPT_COLUMNS, BENCHMARK_COLUMNS, BUNDLE_EXPORT_COLUMNS, ensureSchema, GC_COLLECTION_COLUMNS, RESERVATION_EVENT_COLUMNS, INDEX_SCHEMA_VERSION, ROW_KEYS, RUN_COLUMNS, storedSchemaVersion, SWEEP_TRIAL_COLUMNS, TRACKING_PROJECTION_COLUMNS, TRANSITION_COLUMNS, type IndexTable } from "./schema.js";
 
-export type { AttemptRow, BenchmarkRow, RunCursor, RunFilter, RunRow, SweepTrialRow, TrackingProjectionRow, TransitionRow } from "./rows.js";
+export type { ReservationEventRow, AttemptRow, BenchmarkRow, RunCursor, RunFilter, RunRow, SweepTrialRow, TrackingProjectionRow, TransitionRow } from "./rows.js";
 
 export function indexPath(stateRoot: string): string {
   return join(stateRoot, "multiverse_state.db");
@@ -34,6 +36,9 @@ function prepareQueries(db: Db) {
     phaseCounts: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs WHERE benchmark = ? GROUP BY phase`),
     phaseTotals: db.prepare(`SELECT phase, COUNT(*) AS n FROM runs GROUP BY phase`),
     trackingOfRun: db.prepare(`SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections WHERE run_id = ? ORDER BY attempt_id`),
+    // The ledger's open reservations: the last event of each run is a grant.
+    heldReservations: db.prepare(`SELECT ${RESERVATION_EVENT_COLUMNS} FROM reservation_events AS g WHERE event = 'granted'
+      AND NOT EXISTS (SELECT 1 FROM reservation_events AS r WHERE r.run_id = g.run_id AND r.seq > g.seq) ORDER BY seq`),
     sweepTrialsOfRuns: db.prepare(`SELECT ${SWEEP_TRIAL_COLUMNS} FROM sweep_trials WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY study, trial_number`),
   };
 }
@@ -65,6 +70,7 @@ const DUMP_QUERIES: Record<IndexTable, string> = {
   tracking_projections: `SELECT ${TRACKING_PROJECTION_COLUMNS} FROM tracking_projections ORDER BY attempt_id`,
   gc_collections: `SELECT ${GC_COLLECTION_COLUMNS} FROM gc_collections ORDER BY seq`,
   bundle_exports: `SELECT ${BUNDLE_EXPORT_COLUMNS} FROM bundle_exports ORDER BY seq`,
+  reservation_events: `SELECT ${RESERVATION_EVENT_COLUMNS} FROM reservation_events ORDER BY seq`,
 };
 
 export class RunIndex {
@@ -73,7 +79,11 @@ export class RunIndex {
   private readonly projector: Projector | undefined;
   private lastSeq: number;
 
-  private constructor(private readonly db: Db, writable: boolean) {
+  /**
+   * `base`: the output root that stored paths are relative to (the state root's, for an index file in it), so a moved
+   * or copied state root's index stays right; rows come back with absolute paths.
+   */
+  private constructor(private readonly db: Db, writable: boolean, private readonly base: string | undefined) {
     if (writable) ensureSchema(db);
     this.queries = prepareQueries(db);
     this.projector = writable ? createProjector(db) : undefined;
@@ -89,7 +99,7 @@ export class RunIndex {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma("busy_timeout = 5000");
-      return new RunIndex(db, true);
+      return new RunIndex(db, true, outputRootOf(dirname(file)));
     } catch (error) {
       db.close();
       throw error;
@@ -105,15 +115,16 @@ export class RunIndex {
       if (version !== INDEX_SCHEMA_VERSION) {
         throw Errors.indexDrift(`index schema version ${version ?? "none"} is not ${INDEX_SCHEMA_VERSION}; run multiverse rebuild-index`, { location: { file } });
       }
-      return new RunIndex(db, false);
+      return new RunIndex(db, false, outputRootOf(dirname(file)));
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  static openInMemory(): RunIndex {
-    return new RunIndex(new Database(":memory:"), true);
+  /** `stateRoot`: store paths as an index file in that state root would (for drift checks against one). */
+  static openInMemory(stateRoot?: string): RunIndex {
+    return new RunIndex(new Database(":memory:"), true, stateRoot === undefined ? undefined : outputRootOf(stateRoot));
   }
 
   get lastAppliedSeq(): number {
@@ -138,7 +149,7 @@ export class RunIndex {
         if (record.seq !== seq + 1) {
           throw Errors.indexDrift(`index expected journal record ${seq + 1} but was given ${record.seq}; run multiverse rebuild-index`);
         }
-        project(record);
+        project(this.base === undefined ? record : storedRecord(this.base, record));
         seq = record.seq;
       }
       if (seq !== start) this.queries.setMeta.run("last_seq", String(seq));
@@ -171,14 +182,22 @@ export class RunIndex {
       statement = this.db.prepare(sql);
       this.listQueries.set(sql, statement);
     }
-    return statement.all(params) as RunRow[];
+    return (statement.all(params) as RunRow[]).map((row) => this.runRow(row));
+  }
+
+  private resolved(stored: string | null): string | null {
+    return stored === null || this.base === undefined ? stored : fromStoredPath(this.base, stored);
+  }
+
+  private runRow(row: RunRow): RunRow {
+    return { ...row, artifactDir: this.resolved(row.artifactDir), workspaceDir: this.resolved(row.workspaceDir) };
   }
 
   /** A run by exact id, exact name, or unique prefix of its id (or else of its name). */
   getRun(idOrPrefix: string): RunRow {
     const q = this.queries;
     const byId = q.runById.get(idOrPrefix) as RunRow | undefined;
-    if (byId) return byId;
+    if (byId) return this.runRow(byId);
     // Tried in order, each only when the one before found nothing.
     const candidates: (() => RunRow[])[] = idOrPrefix.length === 0 ? [] : [
       () => q.runsByName.all(idOrPrefix) as RunRow[],
@@ -187,7 +206,7 @@ export class RunIndex {
     ];
     for (const lookup of candidates) {
       const matches = lookup();
-      if (matches.length === 1) return matches[0]!;
+      if (matches.length === 1) return this.runRow(matches[0]!);
       if (matches.length > 1) {
         throw Errors.ambiguous(`"${idOrPrefix}" matches ${matches.length > 10 ? "more than 10" : matches.length} runs; give more of the run id`, {
           details: matches.slice(0, 10).map((m) => `${m.runId}  ${m.name}`),
@@ -197,6 +216,11 @@ export class RunIndex {
     throw Errors.notFound(`no run matches "${idOrPrefix}"`, { details: ["list runs with: multiverse get runs --output <state root>"] });
   }
 
+  /** The reservations the ledger says are held now (granted, not released since). */
+  heldReservations(): ReservationEventRow[] {
+    return this.queries.heldReservations.all() as ReservationEventRow[];
+  }
+
   /** The MLflow projection of each of the run's attempts. */
   trackingProjections(runId: string): TrackingProjectionRow[] {
     return this.queries.trackingOfRun.all(runId) as TrackingProjectionRow[];
@@ -204,7 +228,7 @@ export class RunIndex {
 
   attempts(runId: string): AttemptRow[] {
     const rows = this.queries.attempts.all(runId) as (Omit<AttemptRow, "oomKilled"> & { oomKilled: number | null })[];
-    return rows.map((r) => ({ ...r, oomKilled: r.oomKilled === 1 }));
+    return rows.map((r) => ({ ...r, workspaceDir: this.resolved(r.workspaceDir), oomKilled: r.oomKilled === 1 }));
   }
 
   transitions(runId: string): TransitionRow[] {

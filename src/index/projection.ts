@@ -58,11 +58,14 @@ export function createProjector(db: Database.Database): Projector {
         message = excluded.message, updated_at = excluded.updated_at`),
     gcCollected: db.prepare(`INSERT OR REPLACE INTO gc_collections (seq, kind, path, run_id, attempt_id, bytes, files, rule, collected_at)
       VALUES (@seq, @kind, @path, @runId, @attemptId, @bytes, @files, @rule, @ts)`),
-    // A collected workspace or bundle is no longer where the run's row points.
-    gcWorkspace: db.prepare(`UPDATE runs SET workspace_dir = NULL WHERE run_id = @runId AND substr(workspace_dir, -length(@suffix)) = @suffix`),
-    gcBundle: db.prepare(`UPDATE runs SET artifact_dir = NULL WHERE run_id = @runId AND substr(artifact_dir, -length(@suffix)) = @suffix`),
+    // A collected workspace or bundle is no longer where the run's row points (stored relative to the output root:
+    // the leading '/' makes "store/workspaces/a1" end with "/store/workspaces/a1" as an absolute path does).
+    gcWorkspace: db.prepare(`UPDATE runs SET workspace_dir = NULL WHERE run_id = @runId AND substr('/' || workspace_dir, -length(@suffix)) = @suffix`),
+    gcBundle: db.prepare(`UPDATE runs SET artifact_dir = NULL WHERE run_id = @runId AND substr('/' || artifact_dir, -length(@suffix)) = @suffix`),
     bundleExported: db.prepare(`INSERT OR REPLACE INTO bundle_exports (seq, run_id, attempt_id, artifact_dir, manifest_sha256, destination, exported_at)
       VALUES (@seq, @runId, @attemptId, @artifactDir, @manifestSha256, @to, @ts)`),
+    reservation: db.prepare(`INSERT OR REPLACE INTO reservation_events (seq, run_id, attempt_id, event, cpus, mem_bytes, gpus, phase, ts)
+      VALUES (@seq, @runId, @attemptId, @event, @cpus, @memBytes, @gpus, @phase, @ts)`),
     benchmarkStatus: db.prepare(`UPDATE benchmarks SET observed_generation = @observedGeneration, conditions = @conditions, run_ids = @runIds,
       updated_at = @ts WHERE name = @name`),
   };
@@ -210,7 +213,15 @@ export function createProjector(db: Database.Database): Projector {
       case "BUNDLE_EXPORTED":
         s.bundleExported.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId, artifactDir: record.artifactDir, manifestSha256: record.manifestSha256, to: record.to, ts: record.ts });
         return;
+      case "RESERVATION_GRANTED":
+        s.reservation.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId ?? null, event: "granted", cpus: record.cpus, memBytes: record.memBytes, gpus: record.gpus, phase: null, ts: record.ts });
+        return;
+      case "RESERVATION_RELEASED":
+        s.reservation.run({ seq: record.seq, runId: record.runId, attemptId: record.attemptId ?? null, event: "released", cpus: null, memBytes: null, gpus: null, phase: record.phase, ts: record.ts });
+        return;
       case "STATE_MIGRATED":
+      case "EVALUATION_STARTED":
+      case "EVALUATION_FINISHED":
         return;
       default:
         // A record type this version does not project (written by a newer version): nothing to show.

@@ -76,7 +76,7 @@ export interface VerifyResult {
 export function verifyIndex(stateRoot: string): VerifyResult {
   const file = indexPath(stateRoot);
   if (!existsSync(file)) return { inSync: false, drift: [`index file ${file} is missing`] };
-  const expected = RunIndex.openInMemory();
+  const expected = RunIndex.openInMemory(stateRoot);
   try {
     expected.apply(readJournal(stateRoot).records);
     let actual: RunIndex;

@@ -90,6 +90,20 @@ export interface TrackingProjectionRow {
   updatedAt: string;
 }
 
+/** One entry of the broker's ledger (RESERVATION_GRANTED / RESERVATION_RELEASED). */
+export interface ReservationEventRow {
+  seq: number;
+  runId: string;
+  attemptId: string | null;
+  event: "granted" | "released";
+  cpus: number | null;
+  memBytes: number | null;
+  gpus: number | null;
+  /** released: the phase the run left the holding phases for. */
+  phase: string | null;
+  ts: string;
+}
+
 export interface BenchmarkRow {
   name: string;
   generation: number;

@@ -4,10 +4,11 @@
  */
 import type Database from "better-sqlite3";
 
-export const INDEX_SCHEMA_VERSION = 7;
+/** 8: paths inside the output root are stored relative to it; the reservation ledger (reservation_events). */
+export const INDEX_SCHEMA_VERSION = 8;
 
 /** Projected tables, each with the column that identifies a row (for dumps and drift reports). */
-export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey", tracking_projections: "attemptId", gc_collections: "seq", bundle_exports: "seq" } as const;
+export const ROW_KEYS = { schema_version: "version", meta: "key", runs: "runId", attempts: "attemptId", transitions: "seq", benchmarks: "name", sweep_trials: "trialKey", tracking_projections: "attemptId", gc_collections: "seq", bundle_exports: "seq", reservation_events: "seq" } as const;
 export type IndexTable = keyof typeof ROW_KEYS;
 
 const DDL = `
@@ -146,6 +147,23 @@ CREATE TABLE bundle_exports (
 CREATE INDEX bundle_exports_run ON bundle_exports (run_id);
 `;
 
+/** Added by schema version 8 (an older index is reset and replayed: its paths are stored differently too). */
+const V8_DDL = `
+-- The broker's ledger: RESERVATION_GRANTED and RESERVATION_RELEASED, one row each.
+CREATE TABLE reservation_events (
+  seq INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  attempt_id TEXT,
+  event TEXT NOT NULL,
+  cpus REAL,
+  mem_bytes INTEGER,
+  gpus INTEGER,
+  phase TEXT,
+  ts TEXT NOT NULL
+);
+CREATE INDEX reservation_events_run ON reservation_events (run_id, seq);
+`;
+
 /** Column lists that give rows the shape of the exported row types. */
 export const RUN_COLUMNS = `run_id AS runId, name, benchmark, job_name AS jobName, dataset, model, model_version AS modelVersion, seed,
   params_hash AS paramsHash, params, image_reference AS imageReference, image_digest AS imageDigest, image_kind AS imageKind,
@@ -168,6 +186,8 @@ export const GC_COLLECTION_COLUMNS = `seq, kind, path, run_id AS runId, attempt_
 
 export const BUNDLE_EXPORT_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, artifact_dir AS artifactDir, manifest_sha256 AS manifestSha256,
   destination, exported_at AS exportedAt`;
+
+export const RESERVATION_EVENT_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, cpus, mem_bytes AS memBytes, gpus, phase, ts`;
 
 export const TRANSITION_COLUMNS = `seq, run_id AS runId, attempt_id AS attemptId, event, from_phase AS "from", to_phase AS "to", reason, message, ts`;
 
@@ -205,7 +225,7 @@ export function ensureSchema(db: Database.Database): void {
       const objects = db.prepare(`SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'`).all() as { type: string; name: string }[];
       for (const { type, name } of objects) db.exec(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replace(/"/g, '""')}"`);
     }
-    db.exec(DDL + V7_DDL);
+    db.exec(DDL + V7_DDL + V8_DDL);
     db.prepare(`INSERT INTO schema_version (version) VALUES (?)`).run(INDEX_SCHEMA_VERSION);
   })();
 }

@@ -8,6 +8,8 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, r
 import { dirname, join } from "node:path";
 import type { JournalRecord, NewJournalRecord } from "./records.js";
 import { encodeLine } from "./codec.js";
+import { outputRootOf } from "../domain/output-root.js";
+import { resolvedRecord, storedRecord } from "./stored-paths.js";
 import { checkSequence, fsyncPath, journalDir, listSegments, scanSegment, segmentBaseName, segmentFileName, type Segment } from "./segments.js";
 
 export { checksum, encodeLine } from "./codec.js";
@@ -39,7 +41,8 @@ interface ScanResult {
   tornTail?: TornTail;
 }
 
-function scanJournal(dir: string, keepRecords: boolean): ScanResult {
+/** `base`: the output root the records' paths are stored relative to (stored-paths.ts); records come back absolute. */
+function scanJournal(dir: string, keepRecords: boolean, base?: string): ScanResult {
   const segments = listSegments(dir);
   const records: JournalRecord[] = [];
   let lastSeq = 0;
@@ -49,7 +52,7 @@ function scanJournal(dir: string, keepRecords: boolean): ScanResult {
     const isLast = i === segments.length - 1;
     const scan = scanSegment(segment.file, isLast);
     lastSeq = checkSequence(scan.records, lastSeq, segment.file);
-    if (keepRecords) for (const record of scan.records) records.push(record);
+    if (keepRecords) for (const record of scan.records) records.push(base === undefined ? record : resolvedRecord(base, record));
     if (scan.torn) tornTail = { file: segment.file, offset: scan.torn.offset, reason: scan.torn.reason };
     if (isLast) last = { ...segment, goodBytes: scan.goodBytes, totalBytes: scan.totalBytes };
   });
@@ -58,7 +61,7 @@ function scanJournal(dir: string, keepRecords: boolean): ScanResult {
 
 /** All intact records in seq order. A missing journal directory reads as no records. */
 export function readJournal(stateRoot: string): JournalReadResult {
-  const { records, tornTail } = scanJournal(journalDir(stateRoot), true);
+  const { records, tornTail } = scanJournal(journalDir(stateRoot), true, outputRootOf(stateRoot));
   return tornTail ? { records, tornTail } : { records };
 }
 
@@ -73,6 +76,7 @@ export class Journal {
 
   private constructor(
     private readonly dir: string,
+    private readonly base: string,
     private readonly clock: () => Date,
     private readonly segmentBytes: number,
     state: { fd: number; segment: number; size: number; seq: number },
@@ -100,7 +104,7 @@ export class Journal {
     const segment = scan.last?.n ?? 1;
     const fd = openSync(join(dir, segmentFileName(segment)), "a");
     if (!scan.last) fsyncPath(dir);
-    return new Journal(dir, options.clock ?? (() => new Date()), options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, { fd, segment, size, seq: scan.lastSeq });
+    return new Journal(dir, outputRootOf(stateRoot), options.clock ?? (() => new Date()), options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, { fd, segment, size, seq: scan.lastSeq });
   }
 
   get lastSeq(): number {
@@ -122,7 +126,7 @@ export class Journal {
       // seq and ts come first in the line and cannot be overridden by stray fields of the input object.
       const full = Object.assign({ seq, ts }, record, { seq, ts }) as JournalRecord;
       written.push(full);
-      text += encodeLine(full);
+      text += encodeLine(storedRecord(this.base, full));
     }
     this.writeDurably(Buffer.from(text, "utf8"));
     this.seq = seq;

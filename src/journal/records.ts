@@ -192,6 +192,28 @@ export interface BundleExportedRecord extends RecordBase {
   to: string;
 }
 
+/**
+ * The broker's ledger (seeds doc 001): a run's attempt was granted a reservation of the capacity when it was admitted,
+ * journaled in the same batch as the ADMIT transition; released in the batch of the transition that leaves the
+ * holding phases (ADMITTED, RUNNING, CANCEL_REQUESTED). After a crash the ledger is read, not guessed.
+ */
+export interface ReservationGrantedRecord extends RecordBase {
+  type: "RESERVATION_GRANTED";
+  runId: string;
+  attemptId?: string;
+  cpus: number;
+  memBytes: number;
+  gpus: number;
+}
+
+export interface ReservationReleasedRecord extends RecordBase {
+  type: "RESERVATION_RELEASED";
+  runId: string;
+  attemptId?: string;
+  /** The phase the run left the holding phases for. */
+  phase: RunPhase;
+}
+
 /** `multiverse migrate` brought the state root from one layout version to the next. */
 export interface StateMigratedRecord extends RecordBase {
   type: "STATE_MIGRATED";
@@ -200,7 +222,37 @@ export interface StateMigratedRecord extends RecordBase {
   steps: string[];
 }
 
+/** A launch's evaluation began: its ready members were handed to the evaluator (src/evaluation). */
+export interface EvaluationStartedRecord extends RecordBase {
+  type: "EVALUATION_STARTED";
+  launchId: string;
+  evaluationId: string;
+  benchmark: string;
+  /** The Benchmark generation the launch planned (controller mode). */
+  generation?: number;
+  metrics: string;
+  backend: string;
+  evaluator: string;
+  members: number;
+  ready: number;
+}
+
+/** The evaluation ended: done (outputs moved into the launch dir) or failed (the evaluator could not run or crashed). */
+export interface EvaluationFinishedRecord extends RecordBase {
+  type: "EVALUATION_FINISHED";
+  launchId: string;
+  evaluationId: string;
+  benchmark: string;
+  generation?: number;
+  status: "done" | "failed";
+  message?: string;
+  /** Members by evaluation status (done, evaluation_failed, not_ready, ...). */
+  statuses: Record<string, number>;
+}
+
 export type JournalRecord =
+  | EvaluationStartedRecord
+  | EvaluationFinishedRecord
   | BenchmarkAppliedRecord
   | BenchmarkDeletedRecord
   | BenchmarkStatusRecord
@@ -216,7 +268,9 @@ export type JournalRecord =
   | SweepTrialToldRecord
   | GcCollectedRecord
   | BundleExportedRecord
-  | StateMigratedRecord;
+  | StateMigratedRecord
+  | ReservationGrantedRecord
+  | ReservationReleasedRecord;
 
 export type JournalRecordType = JournalRecord["type"];
 

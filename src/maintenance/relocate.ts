@@ -1,8 +1,8 @@
 /**
  * `multiverse migrate-state-dir --from A --to B [--apply]`: moves a whole state root (journal, index, store,
  * catalog) to a new place. A preview unless applied; under A's lock; a rename when A and B share a filesystem, else a
- * copy checked file count and bytes before A is removed. Records keep the absolute paths they were written with:
- * commands that open a bundle look it up under the new root by its directory name.
+ * copy checked file count and bytes before A is removed. Records and the index store paths relative to the root
+ * (layout 2), so nothing in them changes.
  */
 import { cpSync, existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";

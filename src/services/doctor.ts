@@ -6,6 +6,10 @@ import { accessSync, constants, existsSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandRunner } from "../executors/slurm/command-runner.js";
 import { verifyIndex } from "../index/run-index.js";
+import { readJournal } from "../journal/journal.js";
+import { MlflowClient } from "../tracking/mlflow-client.js";
+import { isNotFound } from "../tracking/mlflow-errors.js";
+import { ledgerVerdict, mlflowVerdict, type TrackingServerProbe } from "./doctor-state-checks.js";
 import { lockHolder } from "../state/state-root.js";
 import type { ResolvedStateRoot } from "../state/resolve-state-root.js";
 
@@ -29,6 +33,28 @@ export interface DoctorOptions {
   runner: CommandRunner;
   deepSlurm?: boolean;
   smokePartition?: string;
+  /** How the MLflow servers named by the journal are asked (default: the REST client). */
+  trackingProbe?: (trackingUri: string) => TrackingServerProbe;
+}
+
+function mlflowProbe(trackingUri: string): TrackingServerProbe {
+  let client: MlflowClient;
+  try {
+    client = new MlflowClient({ trackingUri, retries: 0, timeoutMs: 5000 });
+  } catch {
+    return { healthy: () => Promise.resolve(false), runTags: () => Promise.resolve(undefined) };
+  }
+  return {
+    healthy: () => client.health(3000),
+    runTags: async (id) => {
+      try {
+        return (await client.getRun(id)).tags;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+  };
 }
 
 async function version(runner: CommandRunner, command: string, args: string[]): Promise<string | undefined> {
@@ -61,6 +87,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         );
       } catch (error) {
         checks.push({ name: "journal and index", status: "blocked", detail: (error as Error).message });
+      }
+      try {
+        const records = readJournal(stateRoot).records;
+        checks.push(ledgerVerdict(records, lockHolder(stateRoot) !== undefined));
+        checks.push(await mlflowVerdict(records, options.trackingProbe ?? mlflowProbe));
+      } catch (error) {
+        checks.push({ name: "reservation ledger", status: "blocked", detail: `the journal cannot be read: ${(error as Error).message}` });
       }
     }
   }

@@ -27,12 +27,15 @@ export function locateLog(index: RunIndex, run: string, source: LogSource, attem
   return { runId: row.runId, name: row.name, workspace: chosen.workspaceDir, file };
 }
 
-/** Reads a growing file from where the last read stopped. */
+/** The most one read of a LogTail returns: a 500 MB model log is printed in pieces, never held whole. */
+export const LOG_CHUNK_BYTES = 1024 * 1024;
+
+/** Reads a growing file from where the last read stopped, at most `chunkBytes` at a time. */
 export class LogTail {
   private offset = 0;
-  constructor(readonly file: string) {}
+  constructor(readonly file: string, private readonly chunkBytes: number = LOG_CHUNK_BYTES) {}
 
-  /** What was appended since the last call (empty when nothing was, or the file does not exist yet). */
+  /** Up to chunkBytes of what was appended since the last call (empty when nothing was, or the file does not exist yet). */
   read(): Buffer {
     if (!existsSync(this.file)) return Buffer.alloc(0);
     const size = statSync(this.file).size;
@@ -40,7 +43,7 @@ export class LogTail {
     if (size === this.offset) return Buffer.alloc(0);
     const fd = openSync(this.file, "r");
     try {
-      const buffer = Buffer.alloc(size - this.offset);
+      const buffer = Buffer.alloc(Math.min(size - this.offset, this.chunkBytes));
       const read = readSync(fd, buffer, 0, buffer.length, this.offset);
       this.offset += read;
       return buffer.subarray(0, read);
@@ -48,4 +51,9 @@ export class LogTail {
       closeSync(fd);
     }
   }
+}
+
+/** Hands every piece appended since the last read to `write`, one chunk at a time. */
+export function drainLog(tail: LogTail, write: (chunk: Buffer) => void): void {
+  for (let chunk = tail.read(); chunk.length > 0; chunk = tail.read()) write(chunk);
 }

@@ -24,6 +24,11 @@ import { runWithSweeps } from "../../controllers/run-sweeps.js";
 import type { SweepOutcome } from "../sweeps/sweep-driver.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
 import type { TrialPlanned } from "../../controllers/trial-runner.js";
+import { buildCohort, plannedMemberOf, type PlannedMember } from "../evaluation/cohort.js";
+import { CohortRecorder } from "../evaluation/cohort-recorder.js";
+import { newLaunchId } from "../evaluation/launch-id.js";
+import type { EvaluateLaunchOutcome } from "../evaluation/run-evaluation.js";
+import { evaluateWithSession, type EvaluationChoice } from "./evaluation-service.js";
 
 export interface RunRequest {
   manifestPath: string;
@@ -52,6 +57,8 @@ export interface RunRequest {
   onNotice?: (notice: string) => void;
   /** The sweep drivers' progress lines (also in <state root>/optuna/sweeps.log). */
   onSweepLog?: (message: string) => void;
+  /** `--evaluate`: evaluate the launch's cohort once its runs need no more work. */
+  evaluate?: Omit<EvaluationChoice, "launch" | "benchmark">;
 }
 
 export interface RunOutcome {
@@ -62,6 +69,10 @@ export interface RunOutcome {
   dryRun: boolean;
   /** One per sweep job: its study and trials (empty in a dry run). */
   sweeps: SweepOutcome[];
+  /** The launch's id (its cohort is under <output>/.multiverse/launches/<id>/); absent for a dry run. */
+  launchId?: string;
+  /** --evaluate: the evaluation's outcome. */
+  evaluation?: EvaluateLaunchOutcome;
 }
 
 export function stateRootFor(output: string, simple: boolean): string {
@@ -135,6 +146,23 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
     if (request.dryRun) {
       return { stateRoot, entries, runs: entries.map((e) => controller.get(e.runId)).filter((r): r is RunRecord => !!r), allSucceeded: true, dryRun: true, sweeps: [] };
     }
+    // The launch's cohort: every planned member (skipped and resumed ones too), kept current from the journal.
+    const membersOf = (planned: readonly PlanEntry[]): PlannedMember[] => planned.flatMap((e) => {
+      const record = controller.get(e.runId);
+      return record ? [plannedMemberOf(e, record)] : [];
+    });
+    const launchId = newLaunchId();
+    const cohort = await manager.startPart("launch cohort", () => {
+      const recorder = new CohortRecorder(stateRoot, benchmark, buildCohort({ launchId, createdAt: new Date().toISOString(), source: "run", benchmark, generation: null, manifest: resolve(request.manifestPath) }, membersOf(entries)));
+      recorder.follow(session.writer);
+      return recorder;
+    }, (recorder) => recorder.stop());
+    const evaluate = async (outcome: RunOutcome): Promise<RunOutcome> => {
+      if (!request.evaluate) return outcome;
+      const runs = new Map(session.store.all().map((r) => [r.runId, r]));
+      const backend = request.evaluate.backend ?? (defaultBackend === "docker" ? "docker" : "local");
+      return { ...outcome, evaluation: await evaluateWithSession(stateRoot, { writer: session.writer, runs }, launchId, { ...request.evaluate, backend }) };
+    };
     if (plan.sweeps.length > 0) {
       const result = await runWithSweeps({
         controller,
@@ -144,15 +172,18 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
         history: session.history,
         stateRoot,
         parallel: request.maxConcurrent ?? availableParallelism(),
-        onTrialPlanned: request.onTrialPlanned,
+        onTrialPlanned: (planned) => {
+          cohort.add(membersOf([planned.entry]));
+          request.onTrialPlanned?.(planned);
+        },
         studies: studyTrackingHooks(session.tracking),
         log: request.onSweepLog,
       });
       const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);
-      return { stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps };
+      return await evaluate({ stateRoot, entries: [...entries, ...result.trialEntries], runs: result.runs, allSucceeded, dryRun: false, sweeps: result.sweeps, launchId });
     }
     const runs = await controller.runUntilSettled(entries.map((e) => e.runId));
-    return { stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [] };
+    return await evaluate({ stateRoot, entries, runs, allSucceeded: runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS"), dryRun: false, sweeps: [], launchId });
   } finally {
     await manager.stop();
   }

@@ -16,6 +16,7 @@ import { isResourceDocuments, loadManifestText, manifestDocuments, resourceFromD
 import { checkManifestSize, manifestLimits } from "../manifest/limits.js";
 import { decodeManifestBytes } from "../manifest/manifest-bytes.js";
 import type { LoadedDocument } from "../manifest/yaml-documents.js";
+import type { JobOrigin } from "../manifest/job-origins.js";
 import type { FileSourcedResource, FileSourceProblem } from "./resource-source.js";
 
 export interface LoadedFile {
@@ -41,8 +42,10 @@ export function problemOf(error: unknown, file: string, line?: number): FileSour
   return problem;
 }
 
-export function sourcedResource(kind: FileSourcedResource["kind"], resource: FileSourcedResource["resource"], file: string, line: number): FileSourcedResource {
-  return { kind, name: resource.metadata.name, resource, origin: fileOrigin(file, line), file, line, specHash: hashCanonical(resource.spec), stale: false };
+export function sourcedResource(kind: FileSourcedResource["kind"], resource: FileSourcedResource["resource"], file: string, line: number, jobOrigins?: readonly JobOrigin[]): FileSourcedResource {
+  const sourced: FileSourcedResource = { kind, name: resource.metadata.name, resource, origin: fileOrigin(file, line), file, line, specHash: hashCanonical(resource.spec), stale: false };
+  if (jobOrigins) sourced.jobOrigins = jobOrigins;
+  return sourced;
 }
 
 /**
@@ -87,7 +90,7 @@ function fromSeedManifest(text: string, file: string, line: number): LoadedFile 
     const loaded = loadManifestText(text, file);
     return {
       resources: [
-        sourcedResource("Benchmark", loaded.benchmark, file, line),
+        sourcedResource("Benchmark", loaded.benchmark, file, line, loaded.origins),
         ...loaded.datasets.map((d) => sourcedResource("Dataset", d, file, line)),
         ...loaded.models.map((m) => sourcedResource("Model", m, file, line)),
       ],
@@ -118,7 +121,7 @@ function fromResourceDocuments(documents: LoadedDocument[], file: string): Loade
         });
       }
       seen.set(key, doc.line);
-      resources.push(sourcedResource(converted.kind, converted.resource, file, doc.line));
+      resources.push(sourcedResource(converted.kind, converted.resource, file, doc.line, converted.kind === "Benchmark" ? converted.origins : undefined));
     } catch (error) {
       problems.push(problemOf(error, file, doc.line));
     }

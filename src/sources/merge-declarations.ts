@@ -2,7 +2,9 @@
  * The desired state of a tree from what each file declares (pure). Files count in path order: when two files
  * declare the same kind/name, the first wins and the other gets a problem naming both. Two identical inline
  * Datasets or Models (same spec, as two seed manifests on the same data produce) are one declaration, not a
- * conflict; two Benchmarks of one name are always a conflict, since deleting one file would not stop it.
+ * conflict; two Benchmarks of one name are always a conflict, since deleting one file would not stop it. A conflict
+ * is never silent on either side: the problem sits at the ignored declaration and names the one acted on, and
+ * carries `duplicateOf`, so the Benchmark acted on reports it in its own status too.
  */
 import { Errors } from "../domain/errors.js";
 import { problemOf } from "./load-documents.js";
@@ -34,8 +36,9 @@ export function mergeDeclarations(files: readonly FileDeclarations[], treeProble
       if (resource.kind !== "Benchmark" && resource.specHash === owner.specHash) continue;
       const error = Errors.duplicate(`${key} is already declared in ${owner.file}:${owner.line}; this declaration is ignored`, {
         location: { file: resource.file, line: resource.line, field: "metadata.name" },
+        details: [`the one in ${owner.file}:${owner.line} is acted on until one of the two is removed or renamed`],
       });
-      problems.push(problemOf(error, resource.file));
+      problems.push({ ...problemOf(error, resource.file), duplicateOf: { kind: resource.kind, name: resource.name, file: owner.file, line: owner.line } });
     }
   }
   return { resources, problems: problems.sort(byPlace) };

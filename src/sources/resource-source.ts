@@ -4,6 +4,7 @@
  * A source is level-triggered: each change hands over the whole current state, never a diff.
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../domain/resources.js";
+import type { JobOrigin } from "../manifest/job-origins.js";
 import type { FileOrigin, ResourceOrigin } from "../domain/origin.js";
 
 export type SourcedKind = "Dataset" | "Model" | "Benchmark";
@@ -19,6 +20,8 @@ export interface SourcedResource {
   /** File sources: the declaring file and its document's line (the file origin's, for the file source's readers). */
   file?: string;
   line?: number;
+  /** File sources, Benchmarks: where each job's fields are, so plan-time errors point into the Benchmark's file. */
+  jobOrigins?: readonly JobOrigin[];
   /** Canonical hash of the resource's spec: a change of spec is a new generation. */
   specHash: string;
   /**
@@ -41,6 +44,13 @@ export interface SourceProblem {
   /** The error code (Errors.* codes, e.g. MV_YAML_SYNTAX, MV_SCHEMA). */
   code: string;
   message: string;
+  /**
+   * The resource the problem keeps out, when the source knows it (a Kubernetes object is one resource): it still
+   * exists, so it is never taken for deleted.
+   */
+  resource?: { kind: SourcedKind; name: string };
+  /** A second declaration of a resource: which one, and where the declaration acted on is (it reports the conflict too). */
+  duplicateOf?: { kind: SourcedKind; name: string; file: string; line: number };
 }
 
 /** A problem of the file source: the file is always known. */

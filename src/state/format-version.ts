@@ -10,7 +10,8 @@ import { INDEX_SCHEMA_VERSION } from "../index/schema.js";
 import { JOURNAL_FORMAT_VERSION } from "../journal/records.js";
 import { MANIFEST_SCHEMA_VERSION } from "../artifacts/manifest.js";
 
-export const STATE_LAYOUT_VERSION = 1;
+/** 2: paths inside the output root are recorded relative to it (journal and index). */
+export const STATE_LAYOUT_VERSION = 2;
 export const VERSION_FILE = "VERSION";
 
 export interface StateVersion {
@@ -63,6 +64,7 @@ export interface MigrationStep {
 /** What each layout step does (src/state/migrate.ts performs them). Bundles are never among the things a step rewrites. */
 export const MIGRATION_STEPS: readonly MigrationStep[] = [
   { from: 0, to: 1, description: "record format versions in VERSION; rebuild the index at schema 7 (gc and export tables)" },
+  { from: 1, to: 2, description: "rewrite the journal's absolute paths of the output root relative to it (a moved or copied root keeps its own bundles); rebuild the index" },
 ];
 
 /** Pure: the steps from `from` to `to`, or undefined when a step is missing. */

@@ -1,6 +1,7 @@
 /**
  * `multiverse migrate`: brings a state root's layout up to this tool's version, step by step, under the lock.
- * Steps rewrite only the state root's own files (VERSION, the index); promoted bundles are never touched.
+ * Steps rewrite only the state root's own files (VERSION, the index, the journal's recorded paths); promoted bundles
+ * are never touched.
  * Journaled as STATE_MIGRATED; VERSION is written last, so an interrupted migration runs again from the start.
  */
 import { existsSync } from "node:fs";
@@ -9,6 +10,7 @@ import { Errors } from "../domain/errors.js";
 import { rebuildIndex } from "../index/rebuild.js";
 import { Journal } from "../journal/journal.js";
 import { currentStateVersion, planMigration, STATE_LAYOUT_VERSION, type MigrationStep } from "./format-version.js";
+import { relativizeJournalPaths } from "./relative-paths-step.js";
 import { acquireStateLock } from "./state-root.js";
 import { storedLayoutVersion, writeStateVersion } from "./version-file.js";
 
@@ -22,6 +24,10 @@ export interface MigrationReport {
 
 const PERFORM: Readonly<Record<number, (stateRoot: string) => void>> = {
   0: (stateRoot) => {
+    rebuildIndex(stateRoot);
+  },
+  1: (stateRoot) => {
+    relativizeJournalPaths(stateRoot);
     rebuildIndex(stateRoot);
   },
 };

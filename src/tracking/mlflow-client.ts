@@ -5,6 +5,7 @@
  * 5xx, 429) are retried with exponential backoff; every failure is typed (mlflow-errors.ts).
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { putFile } from "./file-upload.js";
 import { chunkLogBatch, type LogBatch } from "./log-batch-chunks.js";
 import { MlflowApiError, MlflowProtocolError, MlflowUnreachableError, isAlreadyExists, isNotFound } from "./mlflow-errors.js";
 import type { MlflowArtifactFile, MlflowExperiment, MlflowMetric, MlflowRun, MlflowRunInfo, MlflowRunStatus, MlflowTag } from "./mlflow-types.js";
@@ -29,6 +30,8 @@ interface CallOptions {
   query?: Record<string, string | number | undefined>;
   body?: Json;
   rawBody?: Uint8Array;
+  /** A file sent as the body, streamed from disk (again on a retry), never held whole. */
+  bodyFile?: string;
   /** Whether repeating a request whose answer was lost is harmless. */
   idempotent: boolean;
   timeoutMs?: number;
@@ -190,6 +193,17 @@ export class MlflowClient {
    * Uploads one file into the run's artifact directory through the server's artifact proxy
    * (`PUT /api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`).
    */
+  /** Uploads a file streamed from disk: memory stays bounded whatever its size. */
+  async uploadArtifactFile(run: MlflowRunInfo, artifactPath: string, file: string): Promise<void> {
+    const path = proxyRequestPath(run.artifactUri, artifactPath);
+    await this.request(`mlflow-artifacts/artifacts/${path}`, `${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${path}`, {
+      method: "PUT",
+      bodyFile: file,
+      idempotent: true,
+      timeoutMs: this.timeoutMs * 10,
+    });
+  }
+
   async uploadArtifact(run: MlflowRunInfo, artifactPath: string, content: Uint8Array): Promise<void> {
     const path = proxyRequestPath(run.artifactUri, artifactPath);
     await this.request(`mlflow-artifacts/artifacts/${path}`, `${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${path}`, {
@@ -266,7 +280,9 @@ export class MlflowClient {
     }
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { method: options.method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs) });
+      response = options.bodyFile
+        ? await putFile(url, options.bodyFile, { "Content-Type": "application/octet-stream" }, options.timeoutMs ?? this.timeoutMs)
+        : await this.fetchImpl(url, { method: options.method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs) });
     } catch (error) {
       throw new MlflowUnreachableError(endpoint, this.trackingUri, describeFetchFailure(error), { cause: error });
     }
@@ -312,11 +328,12 @@ function proxyRequestPath(artifactUri: string, artifactPath: string): string {
 }
 
 function describeFetchFailure(error: unknown): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return "timed out";
-  const code = e?.cause?.code;
+  // fetch wraps the socket's error as its cause; node:http (file uploads) throws it as it is.
+  const code = e?.cause?.code ?? e?.code;
   if (code === "ECONNREFUSED") return `refused (${code})`;
-  if (code) return `${code}: ${e.cause?.message ?? ""}`.trim();
+  if (code) return `${code}: ${e.cause?.message ?? e.message ?? ""}`.trim();
   return e?.cause?.message ?? e?.message ?? String(error);
 }
 

@@ -146,7 +146,7 @@ export async function projectBundle(client: MlflowClient, bundleDir: string, opt
     const file = join(bundleDir, path);
     if (!existsSync(file)) continue;
     if (statSync(file).size > options.maxArtifactBytes && !path.startsWith("artifact_manifest")) continue;
-    await client.uploadArtifact(opened.run.info, path, readFileSync(file));
+    await client.uploadArtifactFile(opened.run.info, path, file);
   }
   await client.setTerminated(runId, "FINISHED", Number.isFinite(producedAt) ? producedAt : Date.now());
   await client.setTag(runId, TAGS.projection, "synced");
@@ -216,7 +216,7 @@ export async function projectFailure(client: MlflowClient, experimentName: strin
   if (failure.evidenceDir) {
     for (const name of EVIDENCE_FILES) {
       const file = join(failure.evidenceDir, name);
-      if (existsSync(file) && statSync(file).isFile() && statSync(file).size <= failure.maxArtifactBytes) await client.uploadArtifact(opened.run.info, `evidence/${name}`, readFileSync(file));
+      if (existsSync(file) && statSync(file).isFile() && statSync(file).size <= failure.maxArtifactBytes) await client.uploadArtifactFile(opened.run.info, `evidence/${name}`, file);
     }
   }
   await client.setTerminated(runId, failure.phase === "CANCELLED" ? "KILLED" : "FAILED", endTime);

@@ -9,10 +9,13 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+import { STATE_LAYOUT_VERSION } from "../../src/state/format-version.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { cliSync } from "../helpers/cli.js";
 
 const FIXTURE = join(repoRoot(), "test/fixtures/state-root-v1");
+/** This version's layout (migrate-state-dir moves a current root; an older one is migrated first). */
+const CURRENT_FIXTURE = join(repoRoot(), `test/fixtures/state-root-v${STATE_LAYOUT_VERSION}`);
 
 describe("migrate and migrate-state-dir on the fixture", () => {
   let work: string;
@@ -35,12 +38,12 @@ describe("migrate and migrate-state-dir on the fixture", () => {
     assert.match(refused.stderr, new RegExp(`multiverse migrate --state-root ${root}`));
     const preview = cliSync(["migrate", "--state-root", root, "--dry-run"]);
     assert.equal(preview.code, 0, preview.stderr);
-    assert.match(preview.stdout, /would migrate .* from layout version 0 to 1/);
+    assert.match(preview.stdout, new RegExp(`would migrate .* from layout version 0 to ${STATE_LAYOUT_VERSION}`));
     assert.equal(existsSync(join(root, "VERSION")), false);
     assert.equal(cliSync(["migrate", "--state-root", root]).code, 0);
     const again = cliSync(["migrate", "--state-root", root]);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /already migrated \(layout version 1\)[^\n]*\[MV_ALREADY_MIGRATED\]/);
+    assert.match(again.stderr, new RegExp(`already migrated \\(layout version ${STATE_LAYOUT_VERSION}\\)[^\\n]*\\[MV_ALREADY_MIGRATED\\]`));
     const runs = cliSync(["get", "runs", "--state-root", root]);
     assert.equal(runs.code, 0, runs.stderr);
     assert.match(runs.stdout, /ok-s0-339cc3a8 .*ARTIFACT_SUCCESS/);
@@ -51,7 +54,7 @@ describe("migrate and migrate-state-dir on the fixture", () => {
   test("migrate-state-dir previews, then moves; the moved root is read and exported at its new place", () => {
     const from = join(work, "a");
     const to = join(work, "b");
-    cpSync(FIXTURE, from, { recursive: true });
+    cpSync(CURRENT_FIXTURE, from, { recursive: true });
     const preview = cliSync(["migrate-state-dir", "--from", from, "--to", to]);
     assert.equal(preview.code, 0, preview.stderr);
     assert.match(preview.stdout, /would move .* preview: pass --apply/);

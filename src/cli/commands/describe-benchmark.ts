@@ -7,6 +7,19 @@ import { table, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { benchmarkViews, readSourceStatus } from "./get-resources.js";
 import { openIndexFor } from "./get-runs.js";
+import { loadReport } from "../../evaluation/launch-report.js";
+import { formatReport } from "../../evaluation/report-format.js";
+import { summarizeReport, type EvaluationSummary } from "../../evaluation/evaluation-summary.js";
+
+/** The benchmark's latest evaluated launch, when it has one. */
+function latestEvaluation(stateRoot: string, name: string): { launchId: string; summary: EvaluationSummary; table: string } | undefined {
+  try {
+    const { launchId, report } = loadReport(stateRoot, { benchmark: name });
+    return { launchId, summary: summarizeReport(report), table: formatReport(report, "table") };
+  } catch {
+    return undefined;
+  }
+}
 
 export function describeBenchmarkCommand(name: string, options: StateRootOptions & { outputFormat?: OutputFormat }, io: Io): number {
   const stateRoot = resolveStateRoot(options);
@@ -27,7 +40,8 @@ export function describeBenchmarkCommand(name: string, options: StateRootOptions
         return { ts: r.ts, type: "Status", message: ready ? `${ready.status === "True" ? "Ready" : "NotReady"} (${ready.reason}): ${ready.message}` : "status updated" };
       });
     const problems = (readSourceStatus(stateRoot)?.problems ?? []).filter((p) => p.file === view.file);
-    const out = structured(options.outputFormat, { benchmark: view, runs, events, sourceProblems: problems });
+    const evaluation = latestEvaluation(stateRoot, name);
+    const out = structured(options.outputFormat, { benchmark: view, runs, events, sourceProblems: problems, evaluation: evaluation ? { launchId: evaluation.launchId, summary: evaluation.summary } : null });
     if (out !== undefined) {
       io.out(out);
       return EXIT_OK;
@@ -48,6 +62,7 @@ export function describeBenchmarkCommand(name: string, options: StateRootOptions
     }
     lines.push("", "Runs:", table(["RUN ID", "NAME", "PHASE", "REASON", "ARTIFACTS"], runs.map((r) => [r.runId.slice(0, 12), r.name, r.phase, r.reason, r.artifactDir])));
     lines.push("", "Events:", table(["TIME", "TYPE", "MESSAGE"], events.slice(-20).map((e) => [e.ts, e.type, e.message])));
+    if (evaluation) lines.push("", `Evaluation (launch ${evaluation.launchId}; multiverse report --launch ${evaluation.launchId}):`, evaluation.table);
     io.out(lines.join("\n"));
     return EXIT_OK;
   } finally {

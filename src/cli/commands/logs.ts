@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isTerminal, RUN_PHASES, type RunPhase } from "../../domain/run-states.js";
 import type { Io } from "../output.js";
-import { LOG_FILES, LogTail, locateLog, type LogLocation, type LogSource } from "../../services/run-logs.js";
+import { drainLog, LOG_FILES, LogTail, locateLog, type LogLocation, type LogSource } from "../../services/run-logs.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { openIndexFor } from "./get-runs.js";
 
@@ -30,10 +30,8 @@ export async function logsCommand(run: string, options: LogsOptions, io: Io): Pr
     index.close();
   }
   const tail = new LogTail(location.file);
-  const drain = () => {
-    const chunk = tail.read();
-    if (chunk.length > 0) process.stdout.write(chunk);
-  };
+  // process.stdout writes synchronously to files and pipes (Linux), so one chunk at a time is all that is held.
+  const drain = () => drainLog(tail, (chunk) => process.stdout.write(chunk));
   drain();
   if (!options.follow) {
     if (!existsSync(location.file)) io.err(`${LOG_FILES[kind]} does not exist (yet) in ${location.workspace}`);

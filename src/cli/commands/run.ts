@@ -9,6 +9,7 @@ import { createExecutor, envsRoot } from "../../executors/registry.js";
 import { missingEnvironmentsError, noteMissingEnvironments, type MissingEnvironment } from "./missing-environments.js";
 import { Progress } from "../progress.js";
 import { json, table, type Io } from "../output.js";
+import { evaluationSummary } from "./evaluate.js";
 
 export interface RunCliOptions {
   manifest?: string;
@@ -24,6 +25,7 @@ export interface RunCliOptions {
   json?: boolean;
   dryRun?: boolean;
   maxConcurrent?: number;
+  evaluate?: boolean;
 }
 
 export async function runCommand(options: RunCliOptions, io: Io): Promise<number> {
@@ -67,6 +69,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       backend: options.backend,
       dryRun: options.dryRun,
       maxConcurrent: options.maxConcurrent,
+      ...(options.evaluate && !options.dryRun ? { evaluate: io.isTty && !options.json ? { onProgress: (message: string) => io.err(message) } : {} } : {}),
       makeExecutor: (backend, stateRoot) => {
         const existing = executors.get(backend);
         if (existing) return existing;
@@ -100,7 +103,12 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
     });
     progress.finish();
     if (options.json) io.out(json(summaryJson(outcome)));
-    else io.out(summaryTable(outcome));
+    else io.out(summaryTable(outcome) + (outcome.evaluation ? `\n\nEvaluation:\n${evaluationSummary(outcome.evaluation)}` : ""));
+    if (outcome.evaluation?.status === "failed") {
+      throw Errors.evaluationFailed(`evaluation of launch ${outcome.evaluation.launchId} failed: ${outcome.evaluation.error ?? "unknown error"}`, {
+        details: [`every ready member is evaluation_failed; the evaluator's log: ${outcome.evaluation.launchDir}/evaluator.log`],
+      });
+    }
     return outcome.allSucceeded ? EXIT_OK : EXIT_RUN_FAILED;
   } finally {
     process.off("SIGINT", onSignal);
@@ -146,7 +154,7 @@ function summaryRows(outcome: RunOutcome) {
 }
 
 function summaryJson(outcome: RunOutcome) {
-  return { stateRoot: outcome.stateRoot, dryRun: outcome.dryRun, allSucceeded: outcome.allSucceeded, runs: summaryRows(outcome), sweeps: outcome.sweeps };
+  return { stateRoot: outcome.stateRoot, dryRun: outcome.dryRun, allSucceeded: outcome.allSucceeded, launchId: outcome.launchId ?? null, runs: summaryRows(outcome), sweeps: outcome.sweeps, ...(outcome.evaluation ? { evaluation: outcome.evaluation } : {}) };
 }
 
 function summaryTable(outcome: RunOutcome): string {

@@ -77,7 +77,7 @@ describe("bash completion", () => {
   });
 
   test("commands and subcommands", () => {
-    assert.deepEqual(complete("re"), ["rebuild-index", "recover", "register-dataset", "register-model"]);
+    assert.deepEqual(complete("re"), ["rebuild-index", "recover", "register-dataset", "register-model", "report"]);
     assert.deepEqual(complete("get", "r"), ["runs"]);
     assert.deepEqual(complete("get", ""), ["benchmarks", "datasets", "help", "models", "runs"]);
     assert.deepEqual(complete("models", "s"), ["setup"]);

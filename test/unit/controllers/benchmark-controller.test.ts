@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { BenchmarkController } from "../../../controllers/benchmark-controller.js";
 import { readJournal } from "../../../src/journal/journal.js";
 import { loadResourceDocuments } from "../../../src/sources/load-documents.js";
-import type { DesiredState } from "../../../src/sources/resource-source.js";
+import type { DesiredState, FileSourcedResource } from "../../../src/sources/resource-source.js";
+import { mergeDeclarations } from "../../../src/sources/merge-declarations.js";
 import { JournalStatusSink } from "../../../src/status/journal-status-sink.js";
 import { StatusSinks, type BenchmarkStatusUpdate, type StatusSink } from "../../../src/status/status-sink.js";
 import type { ControllerSession } from "../../../src/services/controller-session.js";
@@ -87,6 +88,20 @@ describe("Benchmark controller on the FakeExecutor", () => {
     assert.deepEqual([last.name, last.observedGeneration, last.phaseCounts], ["demo", 1, { ARTIFACT_SUCCESS: 1 }]);
     assert.equal(last.origin?.kind, "file");
     assert.equal(records(w, "BENCHMARK_STATUS"), sink.updates.length, "the journal sink journaled every status");
+  });
+
+  test("declared in two files: the one acted on says so in its status, naming the ignored file and line", async () => {
+    const { sink, w, b } = await start(60_000);
+    const first = declaring(w, 1);
+    const other = loadResourceDocuments(`# a comment\n${["apiVersion: multiverse.io/v1alpha1", "kind: Benchmark", "metadata: {name: demo}", "spec: {experimentName: demo, jobs: [{name: job, dataset: tiny, model: pca, seeds: [5]}]}", ""].join("\n")}`, `${w.stateRoot}/../z/other.yaml`);
+    const merged = mergeDeclarations([
+      { file: first.resources[0]!.file!, resources: first.resources as FileSourcedResource[], problems: [], stale: false },
+      { file: other.resources[0]!.file, resources: other.resources, problems: other.problems, stale: false },
+    ]);
+    b.setDesired({ revision: 1, ...merged });
+    const source = await eventually("SourceValid False", () => sink.updates.flatMap((u) => u.conditions).find((c) => c.type === "SourceValid" && c.status === "False"));
+    assert.equal(source.reason, "DuplicateDeclaration");
+    assert.match(source.message, new RegExp(`also in ${other.resources[0]!.file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2 \\(ignored\\)`));
   });
 
   test("no longer declared: nothing happens during the grace, and a Benchmark back in time is not deleted", async () => {

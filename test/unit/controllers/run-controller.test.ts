@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { verifyBundle } from "../../../src/artifacts/verify.js";
 import { readJournal } from "../../../src/journal/journal.js";
 import { verifyIndex } from "../../../src/index/rebuild.js";
+import { indexPath, RunIndex } from "../../../src/index/database.js";
+import type { JournalRecord } from "../../../src/journal/records.js";
 import { FakeExecutor } from "../../../src/executors/fake/fake-executor.js";
 import type { ControllerSession } from "../../../src/services/controller-session.js";
 import { eventually, fakeWorld, openFakeSession, plannedRun, type FakeWorld } from "../../helpers/fake-controller.js";
@@ -28,7 +30,11 @@ describe("Run controller on the FakeExecutor", () => {
     sessions.push(session);
     return session;
   };
-  const types = (w: FakeWorld) => readJournal(w.stateRoot).records.map((r) => (r.type === "RUN_TRANSITION" ? `${r.from}->${r.to}` : r.type));
+  const show = (r: JournalRecord) => (r.type === "RUN_TRANSITION" ? `${r.from}->${r.to}` : r.type);
+  // The broker's ledger records ride in the batch of the transition that grants or releases: asserted on their own.
+  const isLedger = (r: JournalRecord) => r.type === "RESERVATION_GRANTED" || r.type === "RESERVATION_RELEASED";
+  const types = (w: FakeWorld) => readJournal(w.stateRoot).records.filter((r) => !isLedger(r)).map(show);
+  const withLedger = (w: FakeWorld) => readJournal(w.stateRoot).records.map(show);
 
   test("a run that honours the contract is validated and promoted into a verified bundle", async () => {
     world = await fakeWorld("ctl-ok");
@@ -52,6 +58,18 @@ describe("Run controller on the FakeExecutor", () => {
     ]);
     assert.deepEqual(world.fake.releases, [record!.snapshot.context.attemptId], "the engine's leftovers are released after the exit is journaled");
     assert.equal(verifyIndex(world.stateRoot).inSync, true);
+    const ledger = withLedger(world);
+    assert.equal(ledger[ledger.indexOf("PENDING->ADMITTED") + 1], "RESERVATION_GRANTED", "granted with the admission");
+    assert.equal(ledger[ledger.indexOf("RUNNING->TRAINING_SUCCEEDED") + 1], "RESERVATION_RELEASED", "released when the attempt stopped holding capacity");
+    assert.equal(ledger.filter((t) => t.startsWith("RESERVATION_")).length, 2);
+    const granted = readJournal(world.stateRoot).records.find((r) => r.type === "RESERVATION_GRANTED");
+    assert.ok(granted?.type === "RESERVATION_GRANTED" && granted.attemptId === record!.snapshot.context.attemptId && granted.cpus > 0);
+    const index = RunIndex.open(indexPath(world.stateRoot));
+    try {
+      assert.deepEqual(index.heldReservations(), [], "the ledger holds nothing once the run is done");
+    } finally {
+      index.close();
+    }
   });
 
   test("an infrastructure failure is retried under the same logical run; a method failure is recorded", async () => {

@@ -22,6 +22,14 @@ describe("mergeDeclarations", () => {
     assert.match(problem!.message, /Benchmark\/dup is already declared in \/w\/a\.yaml:1; this declaration is ignored/);
   });
 
+  test("the ignored declaration's problem names the one acted on and carries it, so that one reports the conflict too", () => {
+    const merged = mergeDeclarations([declared("/w/b.yaml", `${dataset("x")}---\n${bench("dup", "[5]")}`), declared("/w/a.yaml", bench("dup"))]);
+    const [problem] = merged.problems;
+    assert.deepEqual(problem!.duplicateOf, { kind: "Benchmark", name: "dup", file: "/w/a.yaml", line: 1 });
+    assert.deepEqual([problem!.file, problem!.line], ["/w/b.yaml", 6]);
+    assert.match(problem!.message, /the one in \/w\/a\.yaml:1 is acted on until one of the two is removed or renamed/);
+  });
+
   test("two identical Benchmarks are still a conflict (deleting one file would not stop it)", () => {
     const merged = mergeDeclarations([declared("/w/a.yaml", bench("same")), declared("/w/b.yaml", bench("same"))]);
     assert.equal(merged.problems[0]?.code, "MV_DUPLICATE");

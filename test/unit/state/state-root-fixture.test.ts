@@ -18,11 +18,14 @@ import { migrateStateRoot } from "../../../src/state/migrate.js";
 import { checkStateVersion, readStateVersion } from "../../../src/state/version-file.js";
 import { repoRoot } from "../../../src/util/paths.js";
 
-const FIXTURE = join(repoRoot(), "test/fixtures/state-root-v1");
+/** Every layout's fixture, oldest first; the last is this version's (a format change adds one and a migration). */
+const FIXTURES = ["state-root-v1", "state-root-v2"].map((name) => join(repoRoot(), "test/fixtures", name));
+const FIXTURE_V1 = FIXTURES[0]!;
+const CURRENT = FIXTURES.at(-1)!;
 
-function copy(): string {
+function copy(fixture: string = CURRENT): string {
   const root = join(mkdtempSync(join(tmpdir(), "mv-fixture-")), "state");
-  cpSync(FIXTURE, root, { recursive: true });
+  cpSync(fixture, root, { recursive: true });
   return root;
 }
 
@@ -45,9 +48,13 @@ function code(fn: () => unknown): string {
   return "no error";
 }
 
-describe("the layout-1 state root fixture", () => {
-  test("this version reads it as it is, or has a migration from its version", () => {
-    const root = copy();
+describe("the state root fixtures", () => {
+  test("the newest fixture is this version's layout", () => {
+    assert.equal(readStateVersion(CURRENT)?.layout, STATE_LAYOUT_VERSION);
+  });
+
+  for (const fixture of FIXTURES) test(`this version reads ${fixture.split("/").at(-1)} as it is, or has a migration from its version`, () => {
+    const root = copy(fixture);
     const stored = readStateVersion(root);
     assert.ok(stored);
     if (stored.layout !== STATE_LAYOUT_VERSION) {
@@ -70,10 +77,10 @@ describe("the layout-1 state root fixture", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  test("its bundle verifies with this version's verifier", async () => {
-    const [bundle] = readdirSync(join(FIXTURE, "store/artifacts"));
+  for (const fixture of FIXTURES) test(`the bundle of ${fixture.split("/").at(-1)} verifies with this version's verifier`, async () => {
+    const [bundle] = readdirSync(join(fixture, "store/artifacts"));
     assert.ok(bundle);
-    const verification = await verifyBundle(join(FIXTURE, "store/artifacts", bundle));
+    const verification = await verifyBundle(join(fixture, "store/artifacts", bundle));
     assert.deepEqual(verification.problems, []);
   });
 
@@ -84,7 +91,7 @@ describe("the layout-1 state root fixture", () => {
   });
 
   test("the version-less (layout 0) form is refused until migrated, migrates once, and keeps its bundle byte for byte", () => {
-    const root = copy();
+    const root = copy(FIXTURE_V1);
     rmSync(join(root, "VERSION"));
     const before = bundleHashes(root);
     assert.equal(code(() => checkStateVersion(root, { write: false })), "MV_STATE_NEEDS_MIGRATION");
@@ -109,5 +116,46 @@ describe("the layout-1 state root fixture", () => {
     assert.equal(code(() => checkStateVersion(root, { write: false })), "MV_STATE_TOO_NEW");
     assert.equal(code(() => migrateStateRoot(root, { dryRun: true })), "MV_STATE_TOO_NEW");
     rmSync(root, { recursive: true, force: true });
+  });
+
+  test("the layout-1 fixture, written at another path, is refused until migrated; then its journal and index name its own bundle", () => {
+    const root = copy(FIXTURE_V1);
+    const before = bundleHashes(root);
+    const journalFile = join(root, "journal/segment-000001.jsonl");
+    assert.match(readFileSync(journalFile, "utf8"), /\/tmp\/ops-play\/fx\/store\//, "the fixture holds the absolute paths of where it was written");
+    assert.equal(code(() => checkStateVersion(root, { write: false })), "MV_STATE_NEEDS_MIGRATION");
+    const done = migrateStateRoot(root, { dryRun: false });
+    assert.deepEqual([done.from, done.to], [1, STATE_LAYOUT_VERSION]);
+    assert.doesNotMatch(readFileSync(journalFile, "utf8"), /ops-play\/fx/, "no path of the place it was written at is left (the dataset, outside it, keeps its path)");
+    const bundle = join(root, "store/artifacts/339cc3a82bf8-87ee05-a1");
+    const records = readJournal(root).records;
+    assert.deepEqual(records.filter((r) => r.type === "PROMOTED").map((r) => r.type === "PROMOTED" && r.artifactDir), [bundle]);
+    assert.deepEqual(records.filter((r) => r.type === "LAUNCH_INTENT").map((r) => r.type === "LAUNCH_INTENT" && r.workspaceDir), [join(root, "store/workspaces/339cc3a82bf8-87ee05-a1")]);
+    assert.deepEqual(verifyIndex(root), { inSync: true, drift: [] });
+    const index = RunIndex.open(indexPath(root));
+    try {
+      assert.deepEqual(index.listRuns().map((r) => r.artifactDir), [bundle]);
+    } finally {
+      index.close();
+    }
+    assert.deepEqual(bundleHashes(root), before);
+    assert.equal(code(() => migrateStateRoot(root, { dryRun: false })), "MV_ALREADY_MIGRATED");
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test("a migrated root moved elsewhere reads its bundle at the new place, index included", () => {
+    const first = copy(FIXTURE_V1);
+    migrateStateRoot(first, { dryRun: false });
+    const moved = join(mkdtempSync(join(tmpdir(), "mv-fixture-moved-")), "elsewhere");
+    cpSync(first, moved, { recursive: true });
+    rmSync(first, { recursive: true, force: true });
+    assert.deepEqual(verifyIndex(moved), { inSync: true, drift: [] }, "the copied index file is still right");
+    const index = RunIndex.open(indexPath(moved));
+    try {
+      assert.deepEqual(index.listRuns().map((r) => r.artifactDir), [join(moved, "store/artifacts/339cc3a82bf8-87ee05-a1")]);
+    } finally {
+      index.close();
+    }
+    rmSync(moved, { recursive: true, force: true });
   });
 });
