@@ -69,7 +69,7 @@ def dataset_entry(slug: str, path: Path, members: list[dict], batch_key: str | N
             "members": members, "not_ready": not_ready or []}
 
 
-def run_evaluator(config_document: dict, output: Path, jax_cache: Path | None, timeout: float = 1800) -> subprocess.CompletedProcess:
+def run_evaluator(config_document: dict, output: Path, jax_cache: Path | None, timeout: float = float(os.environ.get("MV_TEST_EVAL_TIMEOUT", 3600))) -> subprocess.CompletedProcess:
     output.mkdir(parents=True, exist_ok=True)
     path = output / "eval_config.json"
     path.write_text(json.dumps(config_document))

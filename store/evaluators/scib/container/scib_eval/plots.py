@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-MAX_UMAP_CELLS = 5000
+# below umap-learn's 4096-cell threshold: exact neighbours, no pynndescent compile in the plot
+MAX_UMAP_CELLS = 4000
 GREY = (0.85, 0.85, 0.85, 1.0)
 
 
