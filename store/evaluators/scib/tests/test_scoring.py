@@ -83,3 +83,15 @@ def test_min_max_scaling_over_rows_and_constant_metrics_scale_to_zero():
 
 def test_ranking_by_total_with_ties_broken_by_id_and_null_totals_last():
     assert rank_ids({"b": 0.5, "a": 0.5, "c": 0.9, "e": None, "d": None}) == ["c", "a", "b", "d", "e"]
+
+
+def test_numerically_constant_latent_dimensions_are_found_and_only_those():
+    from scib_eval.dataset import varying_dimensions
+
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(50, 5)).astype(np.float32)
+    matrix[:, 1] = 3.0                                   # a pruned factor: exactly constant
+    matrix[:, 3] = 1e-14 * rng.normal(size=50)           # numerically constant (float noise)
+    matrix[:, 4] *= 1e-3                                 # small but real spread: kept
+    assert varying_dimensions(matrix).tolist() == [True, False, True, False, True]
+    assert not varying_dimensions(np.ones((10, 3), dtype=np.float32)).any()

@@ -92,6 +92,16 @@ def _member_status(results: list[MetricResult]) -> tuple[str, str | None]:
     return "done", None
 
 
+# A latent dimension whose spread is below this fraction of the widest one's is numerically constant (float32).
+CONSTANT_DIMENSION = 1e-6
+
+
+def varying_dimensions(matrix: np.ndarray) -> np.ndarray:
+    """The mask of the latent dimensions that are not numerically constant."""
+    spread = matrix.std(axis=0)
+    return spread > CONSTANT_DIMENSION * float(spread.max())
+
+
 def evaluate_dataset(dataset: Dataset, metrics: list[MetricSpec], seed: int, n_jobs: int) -> DatasetOutcome:
     try:
         with h5py.File(dataset.path, "r") as f:
@@ -121,7 +131,18 @@ def evaluate_dataset(dataset: Dataset, metrics: list[MetricSpec], seed: int, n_j
                                          round(time.monotonic() - started, 3), peak_rss_bytes()))
             continue
         assert loaded.matrix is not None
-        embeddings[member.member_id] = loaded.matrix
+        varying = varying_dimensions(loaded.matrix)
+        if not varying.any():
+            reason = "every latent dimension is constant: the embedding separates no cells"
+            members.append(MemberOutcome(member, "evaluation_failed", reason, list(loaded.matrix.shape), _not_run(metrics, "failed", reason),
+                                         round(time.monotonic() - started, 3), peak_rss_bytes()))
+            continue
+        if not varying.all():
+            # A constant dimension (a model's pruned factor) changes no distance; PCR comparison is 0/0 with it.
+            warnings.append(f"{member.member_id}: {int((~varying).sum())} of {varying.size} latent dimensions are constant "
+                            f"(standard deviation below {CONSTANT_DIMENSION:g} of the largest) and are left out of the scores: "
+                            "they change no distance")
+        embeddings[member.member_id] = loaded.matrix[:, varying]
         members.append(MemberOutcome(member, "running", None, list(loaded.matrix.shape), [], 0.0, 0))
 
     unintegrated: np.ndarray | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 from .config import EvalConfig, Member
 from .dataset import DatasetOutcome, MemberOutcome
-from .metrics import MetricResult, MetricSpec
+from .metrics import NEIGHBOURS, MetricResult, MetricSpec
 from .scoring import WEIGHTS, Row, Scores, rank_ids, raw_values, rounded, scaled_values, scores_of
 
 SCHEMA_VERSION = 1
@@ -116,6 +116,7 @@ def dataset_section(outcome: DatasetOutcome, metrics: list[MetricSpec]) -> tuple
         "keys": outcome.keys.as_json() if outcome.keys else None,
         "metric_names": [m.name for m in metrics],
         "metrics_info": [{"name": m.name, "label": m.label, "category": m.category} for m in metrics],
+        "neighbours": NEIGHBOURS,
         "tables": tables,
         "ranking": ranking_ids,
         "ranking_detail": [{"rank": n + 1, "id": i,

@@ -94,6 +94,25 @@ def _flags(functions: set[str], names: tuple[str, ...]) -> dict[str, bool]:
     return {name: name in functions for name in names}
 
 
+def exact_neighbors(n_jobs: int) -> Any:
+    """scib-metrics' neighbour hook with sklearn's exact kNN (self included, as pynndescent returns it). Exact
+    neighbours make the scores deterministic whatever the thread count, and skip pynndescent's numba compilation,
+    which no cache keeps across processes and which dominated an evaluation's time."""
+    from scib_metrics.nearest_neighbors import NeighborsResults
+    from sklearn.neighbors import NearestNeighbors
+
+    def compute(data: np.ndarray, n_neighbors: int) -> Any:
+        matrix = np.asarray(data, dtype=np.float32)
+        k = min(n_neighbors, matrix.shape[0])
+        distances, indices = NearestNeighbors(n_neighbors=k, algorithm="brute", n_jobs=n_jobs).fit(matrix).kneighbors(matrix)
+        return NeighborsResults(indices=indices.astype(np.int64), distances=distances.astype(np.float32))
+
+    return compute
+
+
+NEIGHBOURS = "sklearn.neighbors.NearestNeighbors (exact, brute force) through Benchmarker.prepare(neighbor_computer=...)"
+
+
 def run_benchmarker(embedding: np.ndarray, pre_integrated: np.ndarray | None, keys: KeyVerdict,
                     metrics: list[MetricSpec], n_jobs: int) -> list[MetricResult]:
     """Every metric of `metrics` for one embedding: not_applicable ones are not run; the applicable ones run in
@@ -130,6 +149,7 @@ def run_benchmarker(embedding: np.ndarray, pre_integrated: np.ndarray | None, ke
                              bio_conservation_metrics=BioConservation(**bio) if any(bio.values()) else None,
                              batch_correction_metrics=BatchCorrection(**batch) if any(batch.values()) else None,
                              pre_integrated_embedding_obsm_key="pre", n_jobs=n_jobs, progress_bar=False)
+            bm.prepare(neighbor_computer=exact_neighbors(n_jobs))
             bm.benchmark()
             table: Any = bm.get_results(min_max_scale=False, clean_names=False)
             for metric in runnable:
