@@ -24,8 +24,19 @@ Exit codes:
   1  at least one run failed or was cancelled (rebuild-index --verify: drift found)
   2  bad input: manifest, flags, files; nothing was launched`;
 
-/** The backends this version can run (the manifest schema also names kubernetes, which has no executor yet). */
-export const CLI_BACKENDS = ["docker", "local", "slurm"] as const;
+/** The backends this version can run. */
+export const CLI_BACKENDS = ["docker", "local", "slurm", "kubernetes"] as const;
+
+/** The kubernetes backend's flags (each overrides its MULTIVERSE_K8S_* variable; see executors/kubernetes/settings.ts). */
+function withKubernetesFlags(command: Command): Command {
+  return command
+    .option("--kube-namespace <ns>", "kubernetes backend: the namespace of the attempts' Jobs (default $MULTIVERSE_K8S_NAMESPACE or default)", nonEmpty("--kube-namespace"))
+    .option("--kubeconfig <file>", "kubernetes backend: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)", nonEmpty("--kubeconfig"))
+    .option("--kube-state-claim <claim[:path]>", "kubernetes backend: the PersistentVolumeClaim holding the state root, mounted here at path (default: the state root)", nonEmpty("--kube-state-claim"))
+    .option("--kube-dataset-claim <claim:path>", "kubernetes backend: a read-only claim holding datasets, mounted here at path (repeatable)", (value: string, previous: string[] | undefined) => [...(previous ?? []), nonEmpty("--kube-dataset-claim")(value)])
+    .addOption(new Option("--kube-image-pull-policy <policy>", "kubernetes backend: the pods' imagePullPolicy (Never for images imported into the nodes)").choices(["Always", "IfNotPresent", "Never"]))
+    .option("--kube-run-as-user <uid>", "kubernetes backend: run the model as this non-root user (the image's user by default)", integerAtLeast("--kube-run-as-user", 1));
+}
 
 export type SetExit = (code: number) => void;
 
@@ -38,8 +49,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
 
-  program
-    .command("run")
+  withKubernetesFlags(program.command("run"))
     .description("apply a run manifest and reconcile until every run is terminal")
     .option("--manifest <file>", "run_manifest.yaml (or a simple manifest with --simple)", nonEmpty("--manifest"))
     .option("--simple [file]", "simple mode: every value inline in the manifest, bundles at <out>/<job-name>/")
@@ -99,7 +109,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--json", "machine-readable output")
     .action(async (kind: string, name: string, options) => setExit(await (await import("./commands/cancel.js")).cancelCommand(kind, name, options, io)));
 
-  withStateRoot(program.command("controller").description("run the reconciler until stopped: watch a directory of Benchmark/Dataset/Model documents and converge to it"))
+  withStateRoot(withKubernetesFlags(program.command("controller")).description("run the reconciler until stopped: watch a directory of Benchmark/Dataset/Model documents and converge to it"))
     .requiredOption("--watch <dir>", "directory of desired state (*.yaml; a git checkout works)", nonEmpty("--watch"))
     .option("--listen <host:port>", "serve the status API (127.0.0.1 unless a token is given)", nonEmpty("--listen"))
     .option("--token <token>", "bearer token for mutating API calls (required off loopback; or $MULTIVERSE_API_TOKEN)", nonEmpty("--token"))

@@ -78,7 +78,7 @@ export async function runManifest(request: RunRequest): Promise<RunOutcome> {
   const manager = new Manager();
   await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${request.manifestPath}`), (lock) => lock.release());
   try {
-    const registry = new ExecutorRegistry({ stateRoot, create: request.makeExecutor });
+    const registry = await manager.startPart("executors", () => new ExecutorRegistry({ stateRoot, create: request.makeExecutor }), (made) => made.close());
     const backends = registry.jobBackends(benchmark.spec, { override: request.backend });
     const executors = registry.forBackends(backends);
     const defaultBackend = registry.resolveBackend({ override: request.backend, benchmark: benchmark.spec.backend });

@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { EXIT_OK } from "../../domain/errors.js";
 import type { Backend } from "../../domain/resources.js";
 import { createExecutor } from "../../executors/registry.js";
+import { kubernetesSettings, type KubernetesFlags } from "../../executors/kubernetes/settings.js";
 import { FileSource } from "../../sources/file-source.js";
 import { createApiServer } from "../../api/server.js";
 import { startController } from "../../services/controller-service.js";
@@ -16,7 +17,7 @@ import { controllerSettings, probeListen, type ControllerFlags } from "./control
 
 export { parseListen } from "./controller-flags.js";
 
-export interface ControllerOptions extends StateRootOptions, ControllerFlags {
+export interface ControllerOptions extends StateRootOptions, ControllerFlags, KubernetesFlags {
   maxConcurrent?: number;
   pollIntervalMs?: number;
   debounceMs?: number;
@@ -31,13 +32,14 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
   const { watchDir, listen, token } = controllerSettings(options);
   if (listen) await probeListen(listen);
   const stateRoot = resolveStateRoot(options);
+  if (options.backend === "kubernetes") kubernetesSettings(options, process.env, stateRoot);
   mkdirSync(watchDir, { recursive: true });
   const log = (line: string) => io.err(options.jsonLog ? JSON.stringify({ ts: new Date().toISOString(), msg: line }) : `${new Date().toISOString()} ${line}`);
   const controller = await startController({
     stateRoot,
     watchDir,
     source: new FileSource({ directory: watchDir, debounceMs: options.debounceMs, usePolling: options.poll }),
-    makeExecutor: (backend, root) => createExecutor(backend, { stateRoot: root }),
+    makeExecutor: (backend, root) => createExecutor(backend, { stateRoot: root, kubernetes: options }),
     defaultBackend: options.backend,
     maxConcurrent: options.maxConcurrent,
     pollIntervalMs: options.pollIntervalMs,

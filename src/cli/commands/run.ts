@@ -6,11 +6,12 @@ import { runManifest, type RunOutcome } from "../../services/run-service.js";
 import type { SweepOutcome } from "../../sweeps/sweep-driver.js";
 import type { PlanEntry } from "../../../controllers/run/run-controller.js";
 import { createExecutor, envsRoot } from "../../executors/registry.js";
+import { kubernetesSettings, type KubernetesFlags } from "../../executors/kubernetes/settings.js";
 import { missingEnvironmentsError, noteMissingEnvironments, type MissingEnvironment } from "./missing-environments.js";
 import { Progress } from "../progress.js";
 import { json, table, type Io } from "../output.js";
 
-export interface RunCliOptions {
+export interface RunCliOptions extends KubernetesFlags {
   manifest?: string;
   simple?: string | boolean;
   output?: string;
@@ -35,6 +36,8 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
   }
   const output = options.output ?? options.out;
   if (!output) throw Errors.usage(simple ? "an output directory is required: --out <dir>" : "an output directory is required: --output <dir>");
+  // The kubernetes flags are checked before anything is locked or launched.
+  if (options.backend === "kubernetes") kubernetesSettings(options, process.env, output);
   const mode = options.json ? "quiet" : io.isTty ? "tty" : "lines";
   const progress = new Progress(io, mode);
   const executors = new Map<Backend, Executor>();
@@ -70,7 +73,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       makeExecutor: (backend, stateRoot) => {
         const existing = executors.get(backend);
         if (existing) return existing;
-        const created = createExecutor(backend, { stateRoot });
+        const created = createExecutor(backend, { stateRoot, kubernetes: options });
         if (backend === "local") noteMissingEnvironments(created, missingEnvironments);
         executors.set(backend, created);
         return created;
