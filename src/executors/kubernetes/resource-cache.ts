@@ -165,7 +165,6 @@ export class ResourceCache<T extends KubernetesObject> {
       if (duringList || !this.resourceVersion) void this.relist();
       else void this.resumeOrRelist();
     }, delay);
-    this.timer.unref();
   }
 
   /** A watch that failed resumes from its resourceVersion; the server answers 410 if that is too old, and the cache lists again. */
