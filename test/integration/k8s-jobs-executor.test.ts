@@ -67,7 +67,7 @@ describe("Kubernetes Job executor on the test cluster", { skip }, () => {
     assert.equal(done.oomKilled, true, JSON.stringify(done));
     assert.equal(done.exitCode, 137);
     const resources = jobOf(req.attemptId).spec?.template.spec?.containers[0]?.resources;
-    assert.deepEqual(resources, { requests: { memory: "64Mi" }, limits: { memory: "64Mi" } });
+    assert.deepEqual(resources, { requests: { memory: "67108864" }, limits: { memory: "67108864" } });
   });
 
   test("an image the node does not have is image_missing", async () => {

@@ -60,6 +60,23 @@ function jobCondition(job: V1Job | undefined, type: string): { reason?: string; 
   return job?.status?.conditions?.find((condition) => condition.type === type && condition.status === "True");
 }
 
+/** Whether the Job controller has given its verdict (the conditions it sets when the Job is over or about to be). */
+function jobFinished(job: V1Job | undefined): boolean {
+  return ["Complete", "Failed", "FailureTarget", "SuccessCriteriaMet"].some((type) => jobCondition(job, type) !== undefined);
+}
+
+/**
+ * A pod deleted by someone while its container ran: its deletion was asked (deletionTimestamp less the grace period)
+ * before the container ended. A pod deleted after its container had ended (a TTL) is not.
+ */
+function killedByDeletion(pod: V1Pod | undefined, finishedAt: Date | undefined): boolean {
+  const deletion = pod?.metadata?.deletionTimestamp;
+  if (!deletion) return false;
+  if (!finishedAt) return false;
+  const asked = new Date(deletion).getTime() - (pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
+  return new Date(finishedAt).getTime() >= asked - 1000;
+}
+
 export function observationOf(view: AttemptView): AttemptObservation {
   const base = { attemptId: view.attemptId, ...(view.labels ? { labels: view.labels } : {}) };
   const status = containerStatus(view.pod);
@@ -77,7 +94,9 @@ export function observationOf(view: AttemptView): AttemptObservation {
   });
 
   const failed = jobCondition(view.job, "Failed");
-  if (failed?.reason === "DeadlineExceeded") {
+  // The Job controller marks FailureTarget first, then stops the pod, then marks Failed: either says why.
+  const verdict = failed ?? jobCondition(view.job, "FailureTarget");
+  if (verdict?.reason === "DeadlineExceeded") {
     return exited({ reason: "timeout", message: `Kubernetes stopped the Job at its activeDeadlineSeconds (${view.job?.spec?.activeDeadlineSeconds ?? "?"} s)` });
   }
   const disruption = view.pod?.status?.conditions?.find((condition) => condition.type === "DisruptionTarget" && condition.status === "True");
@@ -87,7 +106,14 @@ export function observationOf(view: AttemptView): AttemptObservation {
   const podFailure = podReason ? POD_FAILURE_REASONS[podReason] : undefined;
   if (podFailure && !view.cancelled) return exited({ reason: podFailure, message: `the pod failed (${podReason}${view.pod?.status?.message ? `: ${view.pod.status.message}` : ""}); retried under the same logical run` });
 
-  if (terminated) return exited();
+  if (!view.cancelled && killedByDeletion(view.pod, terminated?.finishedAt)) {
+    return exited({ reason: "lost", message: "the pod was deleted outside multiverse while its container ran" });
+  }
+  if (terminated) {
+    // The container's end is seen before the Job's verdict (a deadline, a deletion): wait for the Job controller.
+    if (!view.cancelled && !view.jobDeleted && !jobFinished(view.job)) return { ...base, ...timing, state: "running" };
+    return exited();
+  }
 
   const waiting = status?.state?.waiting;
   if (waiting?.reason && IMAGE_MISSING_REASONS.has(waiting.reason)) {

@@ -35,7 +35,10 @@ describe("outcome classification", () => {
 
   test("the container's exit code, with OOMKilled as oomKilled", () => {
     assert.deepEqual(observationOf(view({ pod: terminated(0), job: job([{ type: "Complete" }]) })), { attemptId: "a1", state: "exited", exitCode: 0, oomKilled: false, startedAt: started.toISOString(), finishedAt: finished.toISOString() });
-    assert.equal(observationOf(view({ pod: terminated(3) })).exitCode, 3);
+    const failedJob = job([{ type: "Failed", reason: "BackoffLimitExceeded" }]);
+    assert.equal(observationOf(view({ pod: terminated(3), job: failedJob })).exitCode, 3);
+    assert.equal(observationOf(view({ pod: terminated(3) })).state, "running", "the container ended, the Job has no verdict yet: wait for it");
+    assert.equal(observationOf(view({ pod: terminated(3), jobDeleted: true })).exitCode, 3, "no Job to wait for");
     const oom = observationOf(view({ pod: terminated(137, "OOMKilled"), job: job([{ type: "Failed", reason: "BackoffLimitExceeded" }]) }));
     assert.equal(oom.oomKilled, true);
     assert.equal(oom.exitCode, 137);
@@ -51,6 +54,21 @@ describe("outcome classification", () => {
     }
     assert.equal(observationOf(view({ pod: waiting("CreateContainerConfigError") })).failure?.reason, "launch_error");
     assert.equal(observationOf(view({ pod: waiting("ContainerCreating") })).state, "created", "an ordinary wait is not a failure");
+  });
+
+  test("a pod deleted while its container ran is lost; one deleted after it ended (a TTL) keeps its exit code", () => {
+    const killed = terminated(143);
+    killed.metadata = { ...killed.metadata, deletionTimestamp: new Date(started.getTime() + 31_000), deletionGracePeriodSeconds: 30 };
+    assert.equal(observationOf(view({ pod: killed, job: job([{ type: "FailureTarget", reason: "PodFailurePolicy" }]) })).failure?.reason, "lost");
+    const expired = terminated(0);
+    expired.metadata = { ...expired.metadata, deletionTimestamp: new Date(finished.getTime() + 600_000), deletionGracePeriodSeconds: 30 };
+    const kept = observationOf(view({ pod: expired, job: job([{ type: "Complete" }]) }));
+    assert.equal(kept.exitCode, 0);
+    assert.equal(kept.failure, undefined);
+  });
+
+  test("the Job's deadline is a timeout as soon as the Job controller marks it (FailureTarget), before the pod ends", () => {
+    assert.equal(observationOf(view({ job: job([{ type: "FailureTarget", reason: "DeadlineExceeded" }], 5), pod: pod({ phase: "Running" }) })).failure?.reason, "timeout");
   });
 
   test("the Job's deadline is a timeout even though the container was killed", () => {
@@ -85,7 +103,7 @@ describe("outcome classification", () => {
     assert.equal(gone.state, "exited");
     assert.equal(gone.exitCode, null);
     assert.equal(gone.failure, undefined, "the controller knows it cancelled: no failure of its own");
-    assert.equal(observationOf(view({ pod: terminated(143), cancelled: true })).exitCode, 143);
+    assert.equal(observationOf(view({ pod: terminated(143), cancelled: true })).exitCode, 143, "a cancelled attempt does not wait for the Job's verdict");
     const evictedWhileCancelling = pod({ phase: "Failed", conditions: [{ type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI" }] });
     assert.equal(observationOf(view({ pod: evictedWhileCancelling, cancelled: true })).failure, undefined);
   });
