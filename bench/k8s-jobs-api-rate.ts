@@ -5,12 +5,15 @@
  * second; the figure is the requests per minute during that window, which must not grow with N (observe() reads the
  * list+watch cache).
  *
- * BENCH_K8S_NODE=kwok puts the pods on the kwok-simulated node kwok-node-0 (cluster-up.sh WITH_KWOK=1; its pods
- * never run a container) for hundreds of attempts; =real (default) runs real sleeping contract-test pods on the
- * kubelet (at most ~45: the node's maxPods is 50).
+ * BENCH_K8S_NODE=kwok starts kwok (~/.cache/multiverse-k8s/bin/kwok, with the pod-ready and pod-delete stages of its
+ * module's kustomize/stage and no pod-complete stage, so its pods stay Running) for a fake node of its own, and puts
+ * the pods there (a node selector and a toleration): hundreds of attempts in flight, no container runs. =real
+ * (default) runs real sleeping contract-test pods on the kubelet (at most ~45: the node's maxPods is 50).
  * BENCH_K8S_SIZES (default "50,200" with kwok, "5,20" real), BENCH_K8S_WINDOW_S (default 60), BENCH_K8S_NAMESPACE.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import type { V1Job } from "@kubernetes/client-node";
 import type { LaunchRequest } from "../src/executors/executor.js";
@@ -19,20 +22,44 @@ import { KubernetesJobExecutor } from "../src/executors/kubernetes/kubernetes-ex
 import { ClientNodeJobApi, type JobApi } from "../src/executors/kubernetes/kube-api.js";
 import { loadKubeConfig } from "../src/executors/kubernetes/kubeconfig.js";
 import { CONTRACT_TEST_IMAGE } from "../test/helpers/docker.js";
-import { ensureNamespaceWithClaim, importImage, testKubeconfig, TEST_CLAIM_DIR } from "../test/helpers/k8s-jobs-cluster.js";
+import { ensureNamespaceWithClaim, importImage, kubectl, testKubeconfig, TEST_CLAIM_DIR } from "../test/helpers/k8s-jobs-cluster.js";
 
 const NODE = process.env.BENCH_K8S_NODE === "kwok" ? "kwok" : "real";
 const SIZES = (process.env.BENCH_K8S_SIZES ?? (NODE === "kwok" ? "50,200" : "5,20")).split(",").map(Number);
 const WINDOW_S = Number(process.env.BENCH_K8S_WINDOW_S ?? 60);
 const NAMESPACE = process.env.BENCH_K8S_NAMESPACE ?? "k8s-jobs-bench";
 
+const K8S_ROOT = join(homedir(), ".cache", "multiverse-k8s");
+const KWOK_NODE = "k8s-jobs-kwok-0";
+const KWOK_NODE_LABEL = "multiverse.io/k8s-jobs-kwok";
+
+/** Our own kwok for our own fake node (selected by our annotation, so no other kwok manages it). */
+async function startKwok(work: string): Promise<ChildProcess> {
+  const stages = join(K8S_ROOT, "gomodcache", "sigs.k8s.io", "kwok@v0.8.0", "kustomize", "stage");
+  const files = ["node/fast/node-initialize", "node/heartbeat-with-lease/node-heartbeat-with-lease", "pod/fast/pod-ready", "pod/fast/pod-delete"].map((f) => join(stages, `${f}.yaml`));
+  const missing = [join(K8S_ROOT, "bin", "kwok"), ...files].find((f) => !existsSync(f));
+  if (missing) throw new Error(`kwok is not built (${missing} is missing): see /work/shared/k8s/README.md`);
+  const config = join(work, "kwok-stages.yaml");
+  writeFileSync(config, files.map((f) => `---\n${readFileSync(f, "utf8")}`).join("\n"));
+  const kwok = spawn(join(K8S_ROOT, "bin", "kwok"), [`--kubeconfig=${testKubeconfig()}`, `--config=${config}`, "--manage-all-nodes=false", `--manage-nodes-with-annotation-selector=${KWOK_NODE_LABEL}=fake`, "--cidr=10.246.0.0/24", "--node-ip=127.0.0.1", "--server-address=127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  kwok.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const node = { apiVersion: "v1", kind: "Node", metadata: { name: KWOK_NODE, annotations: { [KWOK_NODE_LABEL]: "fake", "node.alpha.kubernetes.io/ttl": "0" }, labels: { [KWOK_NODE_LABEL]: "true", "kubernetes.io/hostname": KWOK_NODE } }, spec: { taints: [{ key: KWOK_NODE_LABEL, value: "fake", effect: "NoSchedule" }] }, status: { allocatable: { cpu: "256", memory: "1Ti", pods: "1000" }, capacity: { cpu: "256", memory: "1Ti", pods: "1000" } } };
+  const applied = kubectl(["apply", "-f", "-"], JSON.stringify(node));
+  if (applied.code !== 0) throw new Error(applied.stderr);
+  await until(`${KWOK_NODE} Ready`, async () => kwok.exitCode === null && kubectl(["get", "node", KWOK_NODE, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]).stdout.trim() === "True", 120_000).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; kwok: ${stderr}`);
+  });
+  return kwok;
+}
+
 /** The executor's own API, with the pods placed on the kwok node when asked (a toleration and a node selector). */
 class PlacedJobApi extends ClientNodeJobApi {
   override createJob(job: V1Job): Promise<V1Job> {
     const pod = job.spec?.template.spec;
     if (NODE === "kwok" && pod) {
-      pod.nodeSelector = { type: "kwok" };
-      pod.tolerations = [{ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }];
+      pod.nodeSelector = { [KWOK_NODE_LABEL]: "true" };
+      pod.tolerations = [{ key: KWOK_NODE_LABEL, operator: "Exists", effect: "NoSchedule" }];
     }
     return super.createJob(job);
   }
@@ -108,10 +135,16 @@ const claim = ensureNamespaceWithClaim(NAMESPACE);
 if (NODE === "real") importImage(CONTRACT_TEST_IMAGE);
 mkdirSync(TEST_CLAIM_DIR, { recursive: true });
 const root = mkdtempSync(join(TEST_CLAIM_DIR, "mv-bench-k8s-"));
+let kwok: ChildProcess | undefined;
 try {
+  if (NODE === "kwok") kwok = await startKwok(root);
   const { writeH5mu } = await import("../src/h5/index.js");
   await writeH5mu(join(root, "data.h5mu"), { nObs: 10, modalities: { rna: { nVars: 5 } }, seed: 1 });
   for (const size of SIZES) await measure(size, root, claim);
 } finally {
+  if (kwok) {
+    kubectl(["delete", "node", KWOK_NODE, "--wait=false"]);
+    kwok.kill("SIGTERM");
+  }
   rmSync(root, { recursive: true, force: true });
 }

@@ -180,7 +180,7 @@ export class KubernetesJobExecutor implements Executor {
     if (this.released.has(attemptId)) return { attemptId, state: "missing" };
     const tracked = this.attempts.get(attemptId);
     if (!tracked?.job) {
-      if (this.expected.has(attemptId)) return { attemptId, state: "created" };
+      if (this.expected.has(attemptId)) return { attemptId, state: "running" }; // its Job exists (409): submitted
       if (!tracked?.pod) return { attemptId, state: "missing" };
     }
     return observationOf({

@@ -81,7 +81,9 @@ export function observationOf(view: AttemptView): AttemptObservation {
   const base = { attemptId: view.attemptId, ...(view.labels ? { labels: view.labels } : {}) };
   const status = containerStatus(view.pod);
   const terminated = status?.state?.terminated;
-  const startedAt = iso(terminated?.startedAt ?? status?.state?.running?.startedAt ?? view.pod?.status?.startTime);
+  // The Job's creation, not the container's start: stable from the first observation on (a pending pod has no
+  // container yet), and where activeDeadlineSeconds counts from too.
+  const startedAt = iso(view.job?.metadata?.creationTimestamp ?? terminated?.startedAt ?? status?.state?.running?.startedAt);
   const timing = { ...(startedAt ? { startedAt } : {}), ...(iso(terminated?.finishedAt) ? { finishedAt: iso(terminated?.finishedAt) } : {}) };
   const exited = (failure?: { reason: FailureReason; message: string }, error?: string): AttemptObservation => ({
     ...base,
@@ -134,7 +136,8 @@ export function observationOf(view: AttemptView): AttemptObservation {
   if (failed) return exited({ reason: "lost", message: `the Job failed without a container exit (${failed.reason ?? "Failed"}${failed.message ? `: ${failed.message}` : ""})` });
   if (jobCondition(view.job, "Complete")) return { ...base, ...timing, state: "exited", exitCode: 0, oomKilled: false };
 
-  if (status?.state?.running || view.pod?.status?.phase === "Running") return { ...base, ...timing, state: "running" };
+  // A Job whose pod waits (to be scheduled, for its image, for its volumes) is submitted, as a queued Slurm job is:
+  // running to the controller, which would otherwise launch it again and again.
   const unschedulable = view.pod?.status?.conditions?.find((condition) => condition.type === "PodScheduled" && condition.status === "False");
-  return { ...base, ...timing, state: "created", ...(unschedulable?.message ? { error: `not scheduled yet: ${unschedulable.message}` } : {}) };
+  return { ...base, ...timing, state: "running", ...(unschedulable?.message ? { error: `not scheduled yet: ${unschedulable.message}` } : {}) };
 }

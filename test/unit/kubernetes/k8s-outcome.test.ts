@@ -24,13 +24,16 @@ function view(overrides: Partial<AttemptView>): AttemptView {
 }
 
 describe("outcome classification", () => {
-  test("no pod yet is created; a pending pod is created with the scheduler's reason; a running container is running", () => {
-    assert.equal(observationOf(view({})).state, "created");
+  test("a Job without a pod, or with a pending one, is submitted (running, with the scheduler's reason); a running container is running", () => {
+    assert.equal(observationOf(view({})).state, "running", "never created: the controller would launch it again and again");
     const unscheduled = observationOf(view({ pod: pod({ phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/1 nodes have enough memory" }] }) }));
-    assert.equal(unscheduled.state, "created");
+    assert.equal(unscheduled.state, "running");
     assert.match(unscheduled.error ?? "", /not scheduled yet: 0\/1 nodes have enough memory/);
     const running = observationOf(view({ pod: pod({ phase: "Running", containerStatuses: [{ name: "model", image: "i", imageID: "", ready: true, restartCount: 0, state: { running: { startedAt: started } } }] }) }));
     assert.deepEqual(running, { attemptId: "a1", state: "running", startedAt: started.toISOString() });
+    const created = new Date("2025-12-31T23:59:58Z");
+    const withJob = observationOf(view({ job: { ...job(), metadata: { name: "mv-a1", creationTimestamp: created } }, pod: terminated(0) }));
+    assert.equal(withJob.startedAt, created.toISOString(), "startedAt is the Job's creation: the same in every observation");
   });
 
   test("the container's exit code, with OOMKilled as oomKilled", () => {
@@ -53,7 +56,7 @@ describe("outcome classification", () => {
       assert.match(o.failure?.message ?? "", new RegExp(`ghost:0 \\(${reason}: m\\)`));
     }
     assert.equal(observationOf(view({ pod: waiting("CreateContainerConfigError") })).failure?.reason, "launch_error");
-    assert.equal(observationOf(view({ pod: waiting("ContainerCreating") })).state, "created", "an ordinary wait is not a failure");
+    assert.equal(observationOf(view({ pod: waiting("ContainerCreating") })).state, "running", "an ordinary wait is not a failure");
   });
 
   test("a pod deleted while its container ran is lost; one deleted after it ended (a TTL) keeps its exit code", () => {
