@@ -143,6 +143,8 @@ try {
   for (const size of SIZES) await measure(size, root, claim);
 } finally {
   if (kwok) {
+    // kwok finishes the deletion of its pods (the pod-delete stage): wait for that before it stops.
+    await until("the kwok pods gone", async () => kubectl(["-n", NAMESPACE, "get", "pods", "-o", "name"]).stdout.trim() === "", 120_000).catch(() => undefined);
     kubectl(["delete", "node", KWOK_NODE, "--wait=false"]);
     kwok.kill("SIGTERM");
   }
