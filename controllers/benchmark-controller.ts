@@ -6,6 +6,7 @@
  */
 import type { BenchmarkResource, DatasetResource, ModelResource } from "../src/domain/resources.js";
 import { isTerminal } from "../src/domain/run-states.js";
+import { isMultiverseError } from "../src/domain/errors.js";
 import { sameOriginDocument } from "../src/domain/origin.js";
 import type { JournalRecord } from "../src/journal/records.js";
 import type { DesiredState, SourcedResource } from "../src/sources/resource-source.js";
@@ -198,6 +199,8 @@ export class BenchmarkController {
 
   /** Milliseconds until an undeclared Benchmark counts as deleted, or undefined to reconcile it now. */
   private deletionPending(name: string, declared: boolean, known: KnownBenchmark | undefined): number | undefined {
+    // A source that names the resource a problem keeps out (a Kubernetes object that is refused) still has it: not deleted.
+    if (!declared && known && !known.deleted && this.desired.problems.some((p) => p.resource?.kind === "Benchmark" && p.resource.name === name)) return 60_000;
     if (declared || !known || known.deleted) {
       if (this.absentSince.delete(name) && declared && known && !known.deleted) this.deps.log?.(`benchmark ${name} is declared again within the grace: not deleted`);
       return undefined;
@@ -228,7 +231,8 @@ export class BenchmarkController {
       if (sweeps.length > 0 && !this.deps.sweeps) throw new Error(`jobs ${sweeps.map((s) => s.jobName).join(", ")}: this controller does not run sweeps`);
       entry = { key, outcome: { ok: true, runIds: runs.map((r) => r.runId) }, runs, sweeps };
     } catch (error) {
-      entry = { key, outcome: { ok: false, message: (error as Error).message }, runs: [], sweeps: [] };
+      const located = isMultiverseError(error) ? { code: error.code, ...(error.location.field !== undefined ? { field: error.location.field } : {}) } : {};
+      entry = { key, outcome: { ok: false, message: (error as Error).message, ...located }, runs: [], sweeps: [] };
     }
     this.plans.set(sourced.name, entry);
     return entry;

@@ -30,7 +30,11 @@ export interface KnownBenchmark {
   runIds: string[];
 }
 
-export type PlanOutcome = { ok: true; runIds: string[] } | { ok: false; message: string };
+/** A plan that failed says why; `code` and `field` (a path like spec.jobs[0].params.n_latent) when the spec is at fault. */
+export type PlanOutcome = { ok: true; runIds: string[] } | { ok: false; message: string; code?: string; field?: string };
+
+/** Plan failures that are the declaration's own mistake (not the machine's: an image missing, a dataset unreadable). */
+export const INVALID_SPEC_CODES: readonly string[] = ["MV_SCHEMA", "MV_UNKNOWN_DATASET", "MV_UNKNOWN_MODEL", "MV_HYPERPARAMETERS", "MV_MODALITIES"];
 
 export interface BenchmarkInput {
   name: string;
@@ -97,9 +101,14 @@ export function reconcileBenchmark(input: BenchmarkInput): BenchmarkDecision {
 type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
 
 function declaredConditions(declared: DeclaredBenchmark, plan: PlanOutcome, planned: readonly RunPhase[], cancelling: number, sweeps: number, sweepErrors: readonly string[]): ConditionDraft[] {
+  // A Kubernetes object the API server accepted but that names what does not exist or breaks a model's schema is
+  // refused by multiverse's validation: SourceValid says so with the field (a file's broken spec is its own problem).
+  const invalid = !plan.ok && declared.origin.kind === "kubernetes" && plan.code !== undefined && INVALID_SPEC_CODES.includes(plan.code);
   const source: ConditionDraft = declared.stale
     ? { type: "SourceValid", status: "False", reason: "SourceError", message: `${declared.origin.kind === "file" ? declared.origin.file : describeOrigin(declared.origin)} is broken; acting on its last good version: ${declared.sourceProblems.join("; ") || "unreadable"}` }
-    : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${describeOrigin(declared.origin)}` };
+    : invalid && !plan.ok
+      ? { type: "SourceValid", status: "False", reason: "InvalidSpec", message: `${plan.field ? `${plan.field}: ` : ""}${plan.message}` }
+      : { type: "SourceValid", status: "True", reason: "Parsed", message: `declared in ${describeOrigin(declared.origin)}` };
   if (!plan.ok) {
     return [
       source,

@@ -1,13 +1,24 @@
 #!/usr/bin/env node
-// Runs the compiled node:test suites. Usage: run-tests.mjs [unit|integration|all] [filter]
-// Unit suites live under dist/test/unit, suites that need real engines under dist/test/integration.
+// Runs the compiled node:test suites. Usage: run-tests.mjs [unit|integration|kubernetes|all] [filter]
+// Unit suites live under dist/test/unit, suites that need real engines under dist/test/integration; the kubernetes
+// suite is the part of the integration suite that needs the Kubernetes test cluster (scripts/start-k8s.sh).
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const scope = process.argv[2] ?? "all";
 const filter = process.argv[3];
-const roots = scope === "all" ? ["dist/test/unit", "dist/test/integration"] : [`dist/test/${scope}`];
+const SUITES = {
+  unit: ["dist/test/unit"],
+  integration: ["dist/test/integration"],
+  kubernetes: ["dist/test/integration/kubernetes"],
+  all: ["dist/test/unit", "dist/test/integration"],
+};
+const roots = SUITES[scope];
+if (!roots) {
+  console.error(`unknown suite ${scope}: one of ${Object.keys(SUITES).join(", ")}`);
+  process.exit(2);
+}
 
 function collect(dir) {
   let out = [];

@@ -23,6 +23,14 @@ fi
 
 ./scripts/start-dockerd.sh
 ./scripts/build-images.sh
+# The single-node Kubernetes test cluster (scripts/run-tests.mjs kubernetes): built once from the Go module proxy
+# (about 20 minutes cold, cached under ~/.cache/multiverse-k8s), started, and given the images its pods run.
+k8s_started=$SECONDS
+./scripts/setup-k8s.sh
+./scripts/start-k8s.sh
+./scripts/build-controller-image.sh
+./scripts/k8s-import-image.sh multiverse-pca:1.0.0 multiverse-mofa:1.0.0 multiverse-contract-test:dev multiverse-controller:0.1.0
+echo "kubernetes test cluster ready in $((SECONDS - k8s_started)) s"
 # A single-node Slurm cluster (slurm-wlm + munge) for the Slurm executor's tests.
 ./scripts/start-slurm.sh
 # Pinned MLflow (the tracking server the projection tests start) and Optuna (the sweep bridge), each in its own venv.

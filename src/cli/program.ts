@@ -7,7 +7,7 @@
 import { Argument, Command, Option } from "commander";
 import { defaultStateRoot } from "../state/state-root.js";
 import type { Io } from "./output.js";
-import { integerAtLeast, nonEmpty } from "./flags.js";
+import { integerAtLeast, nonEmpty, positiveNumber } from "./flags.js";
 import { LIST_FORMATS } from "./format.js";
 import { withStateRoot } from "./state-root-option.js";
 import { maybeWatch } from "./watch.js";
@@ -28,10 +28,11 @@ Exit codes:
 export const CLI_BACKENDS = ["docker", "local", "slurm", "kubernetes"] as const;
 
 /** The kubernetes backend's flags (each overrides its MULTIVERSE_K8S_* variable; see executors/kubernetes/settings.ts). */
-function withKubernetesFlags(command: Command): Command {
+function withKubernetesFlags(command: Command, include: { kubeconfig: boolean } = { kubeconfig: true }): Command {
+  command.option("--kube-namespace <ns>", "kubernetes backend: the namespace of the attempts' Jobs (default $MULTIVERSE_K8S_NAMESPACE or default)", nonEmpty("--kube-namespace"));
+  // `multiverse controller` has --kubeconfig already (its source's): the Jobs go to the same cluster.
+  if (include.kubeconfig) command.option("--kubeconfig <file>", "kubernetes backend: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)", nonEmpty("--kubeconfig"));
   return command
-    .option("--kube-namespace <ns>", "kubernetes backend: the namespace of the attempts' Jobs (default $MULTIVERSE_K8S_NAMESPACE or default)", nonEmpty("--kube-namespace"))
-    .option("--kubeconfig <file>", "kubernetes backend: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)", nonEmpty("--kubeconfig"))
     .option("--kube-state-claim <claim[:path]>", "kubernetes backend: the PersistentVolumeClaim holding the state root, mounted here at path (default: the state root)", nonEmpty("--kube-state-claim"))
     .option("--kube-dataset-claim <claim:path>", "kubernetes backend: a read-only claim holding datasets, mounted here at path (repeatable)", (value: string, previous: string[] | undefined) => [...(previous ?? []), nonEmpty("--kube-dataset-claim")(value)])
     .addOption(new Option("--kube-image-pull-policy <policy>", "kubernetes backend: the pods' imagePullPolicy (Never for images imported into the nodes)").choices(["Always", "IfNotPresent", "Never"]))
@@ -109,8 +110,18 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--json", "machine-readable output")
     .action(async (kind: string, name: string, options) => setExit(await (await import("./commands/cancel.js")).cancelCommand(kind, name, options, io)));
 
-  withStateRoot(withKubernetesFlags(program.command("controller")).description("run the reconciler until stopped: watch a directory of Benchmark/Dataset/Model documents and converge to it"))
-    .requiredOption("--watch <dir>", "directory of desired state (*.yaml; a git checkout works)", nonEmpty("--watch"))
+  withStateRoot(withKubernetesFlags(program.command("controller"), { kubeconfig: false }).description("run the reconciler until stopped: watch a directory (or a Kubernetes cluster) of Benchmark/Dataset/Model resources and converge to it"))
+    .addOption(new Option("--source <kind>", "where desired state comes from: a watched directory, or custom resources on the Kubernetes API").choices(["files", "kubernetes"]).default("files"))
+    .option("--watch <dir>", "--source files: directory of desired state (*.yaml; a git checkout works)", nonEmpty("--watch"))
+    .option("--namespace <ns>", "--source kubernetes: the namespace to watch (default: the kubeconfig context's, in a pod its own)", nonEmpty("--namespace"))
+    .option("--all-namespaces", "--source kubernetes: watch every namespace")
+    .option("--kubeconfig <file>", "--source kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config, in a pod its service account)", nonEmpty("--kubeconfig"))
+    .option("--leader-elect", "hold a coordination.k8s.io Lease: only the holder reconciles (replicas of one Deployment)")
+    .option("--leader-elect-lease-name <name>", "the Lease (default multiverse-controller)", nonEmpty("--leader-elect-lease-name"))
+    .option("--leader-elect-namespace <ns>", "the Lease's namespace (default the watched namespace, else the context's)", nonEmpty("--leader-elect-namespace"))
+    .option("--leader-elect-lease-duration <s>", "seconds a follower waits before taking over an unrenewed lease (default 15)", positiveNumber("--leader-elect-lease-duration"))
+    .option("--leader-elect-renew-deadline <s>", "seconds the leader keeps trying to renew before it gives up (default 10)", positiveNumber("--leader-elect-renew-deadline"))
+    .option("--leader-elect-retry-period <s>", "seconds between tries (default 2)", positiveNumber("--leader-elect-retry-period"))
     .option("--listen <host:port>", "serve the status API (127.0.0.1 unless a token is given)", nonEmpty("--listen"))
     .option("--token <token>", "bearer token for mutating API calls (required off loopback; or $MULTIVERSE_API_TOKEN)", nonEmpty("--token"))
     .option("--token-file <file>", "read the bearer token from a file", nonEmpty("--token-file"))

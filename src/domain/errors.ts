@@ -108,6 +108,12 @@ export const Errors = {
   stateTooNew: declare("MV_STATE_TOO_NEW", { exit: EXIT_BAD_INPUT, http: 409 }),
   /** `multiverse migrate` on a state root that is already at the current version. */
   alreadyMigrated: declare("MV_ALREADY_MIGRATED", { exit: EXIT_BAD_INPUT, http: 409 }),
+  /** `--source kubernetes`: no API server answers at the kubeconfig's address (or it refuses the credentials). */
+  kubernetesUnreachable: declare("MV_KUBERNETES_UNREACHABLE", { exit: EXIT_BAD_INPUT, http: 503 }),
+  /** `--source kubernetes`: the API server does not serve the multiverse.io custom resources (crds/ not applied). */
+  crdsMissing: declare("MV_CRDS_MISSING", { exit: EXIT_BAD_INPUT, http: 503 }),
+  /** Leader election: the Lease was lost; the process stops reconciling and exits so that it is restarted. */
+  leadershipLost: declare("MV_LEADERSHIP_LOST", { exit: EXIT_RUN_FAILED, http: 503 }),
   /** Not a user mistake: a bug, reported without its stack to API clients. */
   internal: declare("MV_INTERNAL", { exit: EXIT_INTERNAL, http: 500 }),
 } as const;

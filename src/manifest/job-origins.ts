@@ -25,6 +25,20 @@ export function jobOrigin(doc: LoadedDocument, job: (string | number)[], fields:
   };
 }
 
+/**
+ * Job origins for a Benchmark that has no file (a Kubernetes object): errors name the field's path
+ * (spec.jobs[0].params.n_latent), as the API server's own validation does.
+ */
+export function fieldPathOrigins(jobCount: number): JobOrigin[] {
+  const fields: Partial<Record<JobField, string>> = { name: "name", dataset: "dataset", datasetPath: "dataset", model: "model", image: "model", params: "params", imageSif: "imageSif", memLimit: "memLimit" };
+  return Array.from({ length: jobCount }, (_, index) => ({
+    at(field: JobField, sub: (string | number)[] = []): ErrorLocation {
+      const key = field === "job" ? undefined : fields[field];
+      return { field: formatPath(["spec", "jobs", index, ...(key !== undefined ? [key] : []), ...sub]) };
+    },
+  }));
+}
+
 export interface DatasetOrigin {
   slug: string;
   /** The resolved file, as errors about it name it. */

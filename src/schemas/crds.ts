@@ -4,7 +4,7 @@
  * fails when they drift from this function's output.
  */
 import { stringify } from "yaml";
-import { SPEC_SCHEMAS, conditionsSchema, runStatusSchema, type JsonSchema } from "./resources.js";
+import { SPEC_SCHEMAS, benchmarkStatusSchema, conditionsSchema, runStatusSchema, type JsonSchema } from "./resources.js";
 
 const GROUP = "multiverse.io";
 const VERSION = "v1alpha1";
@@ -54,11 +54,14 @@ interface Column {
   priority?: number;
 }
 
-/** What controllers report for Datasets, Models and Benchmarks: conditions plus whatever the controller adds. */
-const genericStatus: JsonSchema = {
+/**
+ * What controllers report for Datasets and Models: conditions (SourceValid, Ready), plus whatever a controller adds
+ * (kept, not pruned).
+ */
+const sourceStatus: JsonSchema = {
   type: "object",
   "x-kubernetes-preserve-unknown-fields": true,
-  properties: { observedGeneration: { type: "integer" }, conditions: conditionsSchema },
+  properties: { observedGeneration: { type: "integer", minimum: 0 }, conditions: conditionsSchema },
 };
 
 const ready: Column = { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
@@ -68,22 +71,39 @@ const KINDS: { kind: keyof typeof SPEC_SCHEMAS; plural: string; shortNames: stri
     kind: "Dataset",
     plural: "datasets",
     shortNames: ["mvds"],
-    columns: [ready, { name: "Cells", type: "integer", jsonPath: ".spec.nObs" }, { name: "Path", type: "string", jsonPath: ".spec.path", priority: 1 }],
-    status: genericStatus,
+    columns: [
+      ready,
+      { name: "Cells", type: "integer", jsonPath: ".spec.nObs" },
+      { name: "Modalities", type: "string", jsonPath: ".spec.modalities" },
+      { name: "Path", type: "string", jsonPath: ".spec.path", priority: 1 },
+    ],
+    status: sourceStatus,
   },
   {
     kind: "Model",
     plural: "models",
     shortNames: ["mvmodel"],
-    columns: [ready, { name: "Version", type: "string", jsonPath: ".spec.version" }, { name: "Image", type: "string", jsonPath: ".spec.runtime.image" }],
-    status: genericStatus,
+    columns: [
+      ready,
+      { name: "Version", type: "string", jsonPath: ".spec.version" },
+      { name: "Image", type: "string", jsonPath: ".spec.runtime.image" },
+      { name: "GPU", type: "boolean", jsonPath: ".spec.resources.gpu", priority: 1 },
+    ],
+    status: sourceStatus,
   },
   {
     kind: "Benchmark",
     plural: "benchmarks",
     shortNames: ["mvbench"],
-    columns: [ready, { name: "Experiment", type: "string", jsonPath: ".spec.experimentName" }],
-    status: genericStatus,
+    columns: [
+      ready,
+      { name: "Runs", type: "integer", jsonPath: ".status.runs.total" },
+      { name: "Succeeded", type: "integer", jsonPath: ".status.runs.succeeded" },
+      { name: "Failed", type: "integer", jsonPath: ".status.runs.failed" },
+      { name: "Running", type: "integer", jsonPath: ".status.runs.running", priority: 1 },
+      { name: "Experiment", type: "string", jsonPath: ".spec.experimentName", priority: 1 },
+    ],
+    status: benchmarkStatusSchema,
   },
   {
     kind: "Run",
@@ -92,14 +112,30 @@ const KINDS: { kind: keyof typeof SPEC_SCHEMAS; plural: string; shortNames: stri
     columns: [
       { name: "Phase", type: "string", jsonPath: ".status.phase" },
       { name: "Reason", type: "string", jsonPath: ".status.reason" },
+      { name: "Attempt", type: "integer", jsonPath: ".status.attempt" },
       { name: "Model", type: "string", jsonPath: ".spec.model" },
       { name: "Dataset", type: "string", jsonPath: ".spec.dataset" },
-      { name: "Seed", type: "integer", jsonPath: ".spec.seed" },
-      { name: "Attempt", type: "integer", jsonPath: ".status.attempt", priority: 1 },
+      { name: "Seed", type: "integer", jsonPath: ".spec.seed", priority: 1 },
+      { name: "Bundle", type: "string", jsonPath: ".status.bundlePath", priority: 1 },
     ],
     status: runStatusSchema,
   },
 ];
+
+/**
+ * A status schema for the API server: structural, and its conditions a list map keyed by type, so that server-side
+ * apply merges conditions by type (and a field manager owns each condition, not the whole list).
+ */
+function structuralStatus(status: JsonSchema): unknown {
+  const out = toStructural(status) as { properties: Record<string, unknown>; "x-kubernetes-preserve-unknown-fields"?: boolean };
+  if (status["x-kubernetes-preserve-unknown-fields"] === true) out["x-kubernetes-preserve-unknown-fields"] = true;
+  out.properties.conditions = {
+    ...(toStructural(conditionsSchema) as Record<string, unknown>),
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+  };
+  return out;
+}
 
 export function renderCrds(): Record<string, string> {
   const files: Record<string, string> = {};
@@ -112,7 +148,7 @@ export function renderCrds(): Record<string, string> {
         kind: { type: "string" },
         metadata: { type: "object" },
         spec: toStructural(SPEC_SCHEMAS[kind]),
-        status: toStructural(status),
+        status: structuralStatus(status),
       },
     };
     const crd = {

@@ -212,9 +212,36 @@ export const runStatusSchema: JsonSchema = {
     message: { type: "string" },
     attempt: { type: "integer", minimum: 0 },
     attemptId: { type: "string" },
+    /** The promoted bundle's directory (absent until promotion). */
+    bundlePath: { type: "string" },
+    /** sha256 of the bundle's manifest.json, as the journal recorded it at promotion. */
+    manifestSha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+    logicalRunId: { type: "string" },
+    observedGeneration: { type: "integer", minimum: 0 },
     artifactDir: { type: "string" },
     workspaceDir: { type: "string" },
     conditions: conditionsSchema,
+  },
+};
+
+/** How many of a Benchmark's planned runs are in each phase group (a Benchmark's status.runs). */
+export const runCountsSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: Object.fromEntries(
+    ["total", "pending", "running", "succeeded", "failed", "cancelled", "skipped"].map((name) => [name, { type: "integer", minimum: 0 }]),
+  ),
+};
+
+/** A Benchmark's status: conditions, run counts, and a free-form summary (best runs, metric digests). */
+export const benchmarkStatusSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    observedGeneration: { type: "integer", minimum: 0 },
+    conditions: conditionsSchema,
+    runs: runCountsSchema,
+    summary: { type: "object" },
   },
 };
 

@@ -7,6 +7,7 @@ import { requireOptunaPython } from "../sweeps/optuna-bridge.js";
 import { planBenchmark } from "../../reconcilers/plan.js";
 import type { BenchmarkPlanner } from "../../controllers/benchmark-controller.js";
 import { resolveCatalog } from "./resolve-catalog.js";
+import { fieldPathOrigins } from "../manifest/job-origins.js";
 
 export function benchmarkPlanner(context: { stateRoot: string; defaultBackend: Backend; executorFor: (backend: Backend) => Executor; modelRoots?: string[] }): BenchmarkPlanner {
   return {
@@ -32,7 +33,8 @@ async function planFor(
     defaultBackend,
     modelRoots: context.modelRoots,
   });
-  const plan = planBenchmark(benchmark, catalog, {});
+  // Errors name the job's field (spec.jobs[i]...): a Kubernetes object's status shows where its spec is wrong.
+  const plan = planBenchmark(benchmark, catalog, { origins: fieldPathOrigins(benchmark.spec.jobs.length) });
   if (plan.errors.length > 0) {
     if (plan.errors.length === 1) throw plan.errors[0];
     throw Errors.schema(`${plan.errors.length} jobs cannot be planned: ${plan.errors.map((e) => e.message).join("; ")}`);

@@ -7,6 +7,7 @@
 import { rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Backend } from "../domain/resources.js";
+import { describeOrigin } from "../domain/origin.js";
 import { isTerminal } from "../domain/run-states.js";
 import type { Executor } from "../executors/executor.js";
 import type { JournalRecord } from "../journal/records.js";
@@ -17,7 +18,7 @@ import type { DesiredState, ResourceSource } from "../sources/resource-source.js
 import { JournalStatusSink } from "../status/journal-status-sink.js";
 import { StatusSinks, type StatusSink } from "../status/status-sink.js";
 import { BenchmarkController } from "../../controllers/benchmark-controller.js";
-import { Manager } from "../../controllers/manager.js";
+import { Manager, type ManagedPart } from "../../controllers/manager.js";
 import { SweepSupervisor } from "../../controllers/sweep-supervisor.js";
 import { studyTrackingHooks } from "../sweeps/study-subject.js";
 import { ExecutorRegistry, resolveBackend } from "../executors/registry.js";
@@ -29,6 +30,19 @@ import { openControllerSession, type ControllerSession } from "./controller-sess
 export { controllerInfoPath, readControllerInfo, requestsDir, type CancelRequest, type ControllerInfo } from "./controller-info.js";
 
 export const DEFAULT_DELETION_GRACE_MS = 10_000;
+
+/** What parts made from outside (a Kubernetes projection, finalizers) may see of a running controller. */
+export interface ControllerContext {
+  /** The journal as it was when the session opened. */
+  history: readonly JournalRecord[];
+  /** Every record appended from now on. */
+  subscribe(listener: (records: readonly JournalRecord[]) => void): void;
+  /** Runs of the Benchmark that are not terminal (any generation). */
+  unfinishedRuns(benchmark: string): number;
+  /** True when the journal has the Benchmark deleted, or never had it. */
+  benchmarkDeleted(benchmark: string): boolean;
+  log: (line: string) => void;
+}
 
 export interface ControllerServiceOptions {
   stateRoot: string;
@@ -49,6 +63,8 @@ export interface ControllerServiceOptions {
   resyncMs?: number;
   /** Status sinks besides the journal and index (e.g. a custom resource's /status). */
   statusSinks?: StatusSink[];
+  /** Parts started after the controllers and before the source (and stopped before them). */
+  extensions?: { name: string; make: (context: ControllerContext) => ManagedPart }[];
   /** Starts the status API once the controller is ready to answer; returns its address. */
   startApi?: (port: ControllerPort) => Promise<{ address: string; close(): Promise<void> }>;
   log: (line: string) => void;
@@ -171,6 +187,24 @@ export async function startController(options: ControllerServiceOptions): Promis
     },
     stop: () => benchmarks?.stop(),
   });
+  for (const extension of options.extensions ?? []) {
+    let part: ManagedPart | undefined;
+    manager.add({
+      name: extension.name,
+      start: async () => {
+        const { controller, writer, history } = opened();
+        part = extension.make({
+          history,
+          subscribe: (listener) => void writer.subscribe(listener),
+          unfinishedRuns: (benchmark) => controller.all().filter((r) => r.spec.benchmark === benchmark && !isTerminal(r.snapshot.value)).length,
+          benchmarkDeleted: (benchmark) => benchmarks?.knownBenchmark(benchmark)?.deleted ?? true,
+          log,
+        });
+        await part.start();
+      },
+      stop: () => part?.stop?.(),
+    });
+  }
   manager.add({
     name: "resource source",
     start: () =>
@@ -178,7 +212,7 @@ export async function startController(options: ControllerServiceOptions): Promis
         const counts = { Benchmark: 0, Dataset: 0, Model: 0 };
         for (const resource of state.resources) counts[resource.kind] += 1;
         log(`source revision ${state.revision}: ${counts.Benchmark} benchmarks, ${counts.Dataset} datasets, ${counts.Model} models${state.problems.length ? `, ${state.problems.length} problems` : ""}`);
-        for (const problem of state.problems) log(`source problem: ${problem.file ?? "?"}${problem.line ? `:${problem.line}` : ""}: ${problem.field ? `${problem.field}: ` : ""}${problem.message} [${problem.code}]`);
+        for (const problem of state.problems) log(`source problem: ${problem.origin ? describeOrigin(problem.origin) : (problem.file ?? "?")}${problem.line ? `:${problem.line}` : ""}: ${problem.field ? `${problem.field}: ` : ""}${problem.message} [${problem.code}]`);
         writeSourceStatus(stateRoot, state);
         benchmarks?.setDesired(state);
       }),

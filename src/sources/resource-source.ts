@@ -41,6 +41,11 @@ export interface SourceProblem {
   /** The error code (Errors.* codes, e.g. MV_YAML_SYNTAX, MV_SCHEMA). */
   code: string;
   message: string;
+  /**
+   * The resource the problem keeps out, when the source knows it (a Kubernetes object is one resource): it still
+   * exists, so it is never taken for deleted.
+   */
+  resource?: { kind: SourcedKind; name: string };
 }
 
 /** A problem of the file source: the file is always known. */

@@ -7,12 +7,17 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { testKubeconfigPath } from "./k8s-cluster.js";
 
 const K8S_ROOT = process.env.MULTIVERSE_K8S_ROOT ?? join(homedir(), ".cache", "multiverse-k8s");
 
-/** The admin kubeconfig of the test cluster (the one place that knows where it is). */
+/**
+ * The admin kubeconfig of the test cluster (the one place that knows where it is): the project's (start-k8s.sh,
+ * see k8s-cluster.ts), else the shared reference cluster's (cluster-up.sh writes pki/admin.kubeconfig).
+ */
 export function testKubeconfig(): string {
-  return process.env.MULTIVERSE_TEST_KUBECONFIG ?? join(K8S_ROOT, "pki", "admin.kubeconfig");
+  const project = testKubeconfigPath();
+  return existsSync(project) ? project : join(K8S_ROOT, "pki", "admin.kubeconfig");
 }
 
 const KUBECTL = join(K8S_ROOT, "bin", "kubectl");

@@ -15,14 +15,15 @@ export interface ListenAddress {
 }
 
 export interface ControllerFlags {
-  watch: string;
+  /** The file source's directory; absent with --source kubernetes. */
+  watch?: string;
   listen?: string;
   token?: string;
   tokenFile?: string;
 }
 
 export interface ControllerSettings {
-  watchDir: string;
+  watchDir?: string;
   listen?: ListenAddress;
   token?: string;
 }
@@ -51,14 +52,14 @@ function readToken(file: string): string {
 /** Reads only the token file and the watched directory's status; writes nothing. */
 export function controllerSettings(flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerSettings {
   if (flags.token !== undefined && flags.tokenFile !== undefined) throw Errors.usage("give the token once: --token or --token-file, not both");
-  const watchDir = resolve(flags.watch);
-  if (existsSync(watchDir) && !statSync(watchDir).isDirectory()) throw Errors.usage(`--watch ${watchDir} is not a directory`);
+  const watchDir = flags.watch !== undefined ? resolve(flags.watch) : undefined;
+  if (watchDir !== undefined && existsSync(watchDir) && !statSync(watchDir).isDirectory()) throw Errors.usage(`--watch ${watchDir} is not a directory`);
   const listen = flags.listen !== undefined ? parseListen(flags.listen) : undefined;
   const fromEnv = env.MULTIVERSE_API_TOKEN?.trim() || undefined;
   const token = flags.tokenFile !== undefined ? readToken(flags.tokenFile) : (flags.token ?? fromEnv);
   // The API's own rules (a token off loopback, a token a client can send), checked now rather than at bind time.
   if (listen) checkListenOptions({ host: listen.host, token });
-  return { watchDir, ...(listen ? { listen } : {}), ...(token ? { token } : {}) };
+  return { ...(watchDir !== undefined ? { watchDir } : {}), ...(listen ? { listen } : {}), ...(token ? { token } : {}) };
 }
 
 /**

@@ -1,23 +1,30 @@
 /**
- * `multiverse controller --watch DIR --state-root ROOT [--listen HOST:PORT]`: runs until SIGINT/SIGTERM.
- * Logs one line per event on stderr (JSON lines with --json-log). Stopping leaves attempts running; the next
- * start adopts them.
+ * `multiverse controller --watch DIR | --source kubernetes [--namespace NS | --all-namespaces] --state-root ROOT
+ * [--leader-elect] [--listen HOST:PORT]`: runs until SIGINT/SIGTERM. Logs one line per event on stderr (JSON lines
+ * with --json-log). Stopping leaves attempts running; the next start adopts them. With --leader-elect the
+ * controller starts only once it holds the Lease, and exits non-zero when it loses it (its Deployment restarts it
+ * as a follower), like controller-runtime.
  */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { EXIT_OK } from "../../domain/errors.js";
+import { hostname } from "node:os";
+import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import type { Backend } from "../../domain/resources.js";
 import { createExecutor } from "../../executors/registry.js";
 import { kubernetesSettings, type KubernetesFlags } from "../../executors/kubernetes/settings.js";
+import { ClientLeaseApi, LeaseElector } from "../../leader/lease-elector.js";
 import { FileSource } from "../../sources/file-source.js";
 import { createApiServer } from "../../api/server.js";
-import { startController } from "../../services/controller-service.js";
+import { startController, type ControllerServiceOptions } from "../../services/controller-service.js";
+import { contextNamespace, kubernetesParts } from "../../services/kubernetes-controller.js";
 import type { Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { controllerSettings, probeListen, type ControllerFlags } from "./controller-flags.js";
+import { sourceSettings, type SourceFlags } from "./controller-source-flags.js";
 
 export { parseListen } from "./controller-flags.js";
 
-export interface ControllerOptions extends StateRootOptions, ControllerFlags, KubernetesFlags {
+export interface ControllerOptions extends StateRootOptions, ControllerFlags, SourceFlags, KubernetesFlags {
   maxConcurrent?: number;
   pollIntervalMs?: number;
   debounceMs?: number;
@@ -27,23 +34,58 @@ export interface ControllerOptions extends StateRootOptions, ControllerFlags, Ku
   backend?: Backend;
 }
 
+/** How long a controller that lost its lease may take to stop before it exits anyway. */
+const LOST_LEASE_STOP_MS = 3000;
+
 export async function controllerCommand(options: ControllerOptions, io: Io): Promise<number> {
   // Every flag is checked before the state root is locked or anything is launched.
+  const { source: sourceSetting, leader } = sourceSettings(options);
   const { watchDir, listen, token } = controllerSettings(options);
   if (listen) await probeListen(listen);
   const stateRoot = resolveStateRoot(options);
   if (options.backend === "kubernetes") kubernetesSettings(options, process.env, stateRoot);
-  mkdirSync(watchDir, { recursive: true });
   const log = (line: string) => io.err(options.jsonLog ? JSON.stringify({ ts: new Date().toISOString(), msg: line }) : `${new Date().toISOString()} ${line}`);
+  let sourceOptions: Pick<ControllerServiceOptions, "source" | "watchDir" | "statusSinks" | "extensions" | "deletionGraceMs">;
+  let elector: LeaseElector | undefined;
+  if (sourceSetting.kind === "files") {
+    mkdirSync(watchDir!, { recursive: true });
+    sourceOptions = { watchDir: watchDir!, source: new FileSource({ directory: watchDir!, debounceMs: options.debounceMs, usePolling: options.poll }) };
+  } else {
+    const parts = await kubernetesParts(sourceSetting, log);
+    log(`source: kubernetes ${parts.api.server}, ${parts.namespace !== undefined ? `namespace ${parts.namespace}` : "all namespaces"}`);
+    sourceOptions = parts.options;
+    if (leader) {
+      elector = new LeaseElector({
+        api: new ClientLeaseApi(parts.config),
+        namespace: leader.namespace ?? parts.namespace ?? contextNamespace(parts.config),
+        name: leader.leaseName,
+        identity: `${hostname()}_${randomUUID()}`,
+        leaseDurationMs: leader.leaseDurationMs,
+        renewDeadlineMs: leader.renewDeadlineMs,
+        retryPeriodMs: leader.retryPeriodMs,
+        log,
+      });
+      const waiting = elector;
+      const giveUp = (signal: string) => {
+        log(`${signal} while waiting for the lease: exiting`);
+        void waiting.release().then(() => process.exit(EXIT_OK));
+      };
+      process.once("SIGINT", giveUp);
+      process.once("SIGTERM", giveUp);
+      if (!(await elector.acquire())) return EXIT_OK;
+      process.removeListener("SIGINT", giveUp);
+      process.removeListener("SIGTERM", giveUp);
+    }
+  }
+  const deletionGrace = options.deletionGraceSeconds !== undefined ? { deletionGraceMs: options.deletionGraceSeconds * 1000 } : {};
   const controller = await startController({
     stateRoot,
-    watchDir,
-    source: new FileSource({ directory: watchDir, debounceMs: options.debounceMs, usePolling: options.poll }),
+    ...sourceOptions,
+    ...deletionGrace,
     makeExecutor: (backend, root) => createExecutor(backend, { stateRoot: root, kubernetes: options }),
     defaultBackend: options.backend,
     maxConcurrent: options.maxConcurrent,
     pollIntervalMs: options.pollIntervalMs,
-    ...(options.deletionGraceSeconds !== undefined ? { deletionGraceMs: options.deletionGraceSeconds * 1000 } : {}),
     log,
     startApi: listen
       ? async (port) => {
@@ -52,6 +94,12 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
         }
       : undefined,
   });
+  elector?.hold((reason) => {
+    log(`leader election lost: ${reason}; stopping reconciliation and exiting`);
+    const exit = () => process.exit(EXIT_RUN_FAILED);
+    setTimeout(exit, LOST_LEASE_STOP_MS).unref();
+    void controller.stop().finally(exit);
+  });
   const onSignal = (signal: string) => {
     log(`${signal}: stopping`);
     void controller.stop();
@@ -59,6 +107,7 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
   await controller.stopped;
+  await elector?.release();
   // Stop means exit. Engine watches (Docker's container.wait, a long poll) would otherwise keep the process alive
   // until the containers exit; the attempts keep running and are adopted by the next start.
   process.exit(EXIT_OK);

@@ -160,3 +160,25 @@ describe("mergeConditions", () => {
     assert.equal(flipped[0]!.observedGeneration, 2);
   });
 });
+
+describe("reconcileBenchmark: a Kubernetes object multiverse's validation refuses", () => {
+  const kubernetes = { kind: "kubernetes" as const, namespace: "ns", name: "b", uid: "u1", resourceVersion: "9", generation: 3 };
+  test("a plan failing on the spec (hyperparameters, unknown dataset, modalities) is SourceValid=False with the field path", () => {
+    for (const code of ["MV_HYPERPARAMETERS", "MV_UNKNOWN_DATASET", "MV_MODALITIES", "MV_UNKNOWN_MODEL", "MV_SCHEMA"]) {
+      const d = reconcileBenchmark({ name: "b", declared: declared({ origin: kubernetes, generation: 3 }), plan: { ok: false, message: "n_latent: expected integer", code, field: "spec.jobs[0].params.n_latent" }, runs: [], now: NOW });
+      const source = condition(d.conditions, "SourceValid")!;
+      assert.equal(source.status, "False", code);
+      assert.equal(source.reason, "InvalidSpec");
+      assert.equal(source.message, "spec.jobs[0].params.n_latent: n_latent: expected integer");
+      assert.equal(condition(d.conditions, "Planned")!.reason, "PlanFailed");
+      assert.deepEqual(d.cancelRunIds, []);
+    }
+  });
+
+  test("a plan failing on the machine (an image missing) leaves SourceValid True; files keep SourceValid True", () => {
+    const machine = reconcileBenchmark({ name: "b", declared: declared({ origin: kubernetes, generation: 3 }), plan: { ok: false, message: "no image", code: "MV_ENGINE_UNAVAILABLE" }, runs: [], now: NOW });
+    assert.equal(condition(machine.conditions, "SourceValid")!.status, "True");
+    const file = reconcileBenchmark({ name: "b", declared: declared(), plan: { ok: false, message: "bad", code: "MV_HYPERPARAMETERS", field: "spec.jobs[0].params.x" }, runs: [], now: NOW });
+    assert.equal(condition(file.conditions, "SourceValid")!.status, "True");
+  });
+});

@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "../../src/util/paths.js";
-import { cli, parseJson } from "../helpers/cli.js";
-import { requireDockerOrSkip } from "../helpers/docker.js";
-import { ensureNamespaceWithClaim, importImage, kubectl, requireK8sOrSkip, testKubeconfig, TEST_CLAIM_DIR } from "../helpers/k8s-jobs-cluster.js";
-import { TEST_HANG_GUARD_MS } from "../helpers/wait.js";
+import { repoRoot } from "../../../src/util/paths.js";
+import { cli, parseJson } from "../../helpers/cli.js";
+import { requireDockerOrSkip } from "../../helpers/docker.js";
+import { ensureNamespaceWithClaim, importImage, kubectl, requireK8sOrSkip, testKubeconfig, TEST_CLAIM_DIR } from "../../helpers/k8s-jobs-cluster.js";
+import { TEST_HANG_GUARD_MS } from "../../helpers/wait.js";
 
 const IMAGE = "multiverse-pca:1.0.0";
 const NAMESPACE = "k8s-jobs-e2e";

@@ -3,10 +3,10 @@
  * containerd, the contract image imported into it), with the suite's dataset and workspaces under a hostPath
  * PersistentVolume's directory, reached by the pods through its claim.
  */
-import { CONTRACT_TEST_IMAGE } from "../helpers/docker.js";
-import { ensureNamespaceWithClaim, importImage, requireK8sOrSkip, testKubeconfig, TEST_CLAIM_DIR } from "../helpers/k8s-jobs-cluster.js";
-import { KubernetesJobExecutor } from "../../src/executors/kubernetes/kubernetes-executor.js";
-import { executorContractSuite } from "../contracts/executor-contract.js";
+import { CONTRACT_TEST_IMAGE } from "../../helpers/docker.js";
+import { ensureNamespaceWithClaim, importImage, requireK8sOrSkip, testKubeconfig, TEST_CLAIM_DIR } from "../../helpers/k8s-jobs-cluster.js";
+import { KubernetesJobExecutor } from "../../../src/executors/kubernetes/kubernetes-executor.js";
+import { executorContractSuite } from "../../contracts/executor-contract.js";
 
 const NAMESPACE = "k8s-jobs-contract";
 const skip = requireK8sOrSkip([CONTRACT_TEST_IMAGE]);
