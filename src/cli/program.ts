@@ -24,8 +24,20 @@ Exit codes:
   1  at least one run failed or was cancelled (rebuild-index --verify: drift found)
   2  bad input: manifest, flags, files; nothing was launched`;
 
-/** The backends this version can run (the manifest schema also names kubernetes, which has no executor yet). */
-export const CLI_BACKENDS = ["docker", "local", "slurm"] as const;
+/** The backends this version can run. */
+export const CLI_BACKENDS = ["docker", "local", "slurm", "kubernetes"] as const;
+
+/** The kubernetes backend's flags (each overrides its MULTIVERSE_K8S_* variable; see executors/kubernetes/settings.ts). */
+function withKubernetesFlags(command: Command, include: { kubeconfig: boolean } = { kubeconfig: true }): Command {
+  command.option("--kube-namespace <ns>", "kubernetes backend: the namespace of the attempts' Jobs (default $MULTIVERSE_K8S_NAMESPACE or default)", nonEmpty("--kube-namespace"));
+  // `multiverse controller` has --kubeconfig already (its source's): the Jobs go to the same cluster.
+  if (include.kubeconfig) command.option("--kubeconfig <file>", "kubernetes backend: the kubeconfig (default $KUBECONFIG, ~/.kube/config, or in-cluster)", nonEmpty("--kubeconfig"));
+  return command
+    .option("--kube-state-claim <claim[:path]>", "kubernetes backend: the PersistentVolumeClaim holding the state root, mounted here at path (default: the state root)", nonEmpty("--kube-state-claim"))
+    .option("--kube-dataset-claim <claim:path>", "kubernetes backend: a read-only claim holding datasets, mounted here at path (repeatable)", (value: string, previous: string[] | undefined) => [...(previous ?? []), nonEmpty("--kube-dataset-claim")(value)])
+    .addOption(new Option("--kube-image-pull-policy <policy>", "kubernetes backend: the pods' imagePullPolicy (Never for images imported into the nodes)").choices(["Always", "IfNotPresent", "Never"]))
+    .option("--kube-run-as-user <uid>", "kubernetes backend: run the model as this non-root user (the image's user by default)", integerAtLeast("--kube-run-as-user", 1));
+}
 
 export type SetExit = (code: number) => void;
 
@@ -38,8 +50,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
 
-  program
-    .command("run")
+  withKubernetesFlags(program.command("run"))
     .description("apply a run manifest and reconcile until every run is terminal")
     .option("--manifest <file>", "run_manifest.yaml (or a simple manifest with --simple)", nonEmpty("--manifest"))
     .option("--simple [file]", "simple mode: every value inline in the manifest, bundles at <out>/<job-name>/")
@@ -113,7 +124,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .addOption(new Option("-o, --output-format <format>", "output format").choices(["table", "json", "markdown"]).default("table"))
     .action(async (options) => setExit((await import("./commands/report.js")).reportCommand(options, io)));
 
-  withStateRoot(program.command("controller").description("run the reconciler until stopped: watch a directory (or a Kubernetes cluster) of Benchmark/Dataset/Model resources and converge to it"))
+  withStateRoot(withKubernetesFlags(program.command("controller"), { kubeconfig: false }).description("run the reconciler until stopped: watch a directory (or a Kubernetes cluster) of Benchmark/Dataset/Model resources and converge to it"))
     .addOption(new Option("--source <kind>", "where desired state comes from: a watched directory, or custom resources on the Kubernetes API").choices(["files", "kubernetes"]).default("files"))
     .option("--watch <dir>", "--source files: directory of desired state (*.yaml; a git checkout works)", nonEmpty("--watch"))
     .option("--namespace <ns>", "--source kubernetes: the namespace to watch (default: the kubeconfig context's, in a pod its own)", nonEmpty("--namespace"))

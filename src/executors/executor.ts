@@ -112,6 +112,8 @@ export interface Executor {
    * in flight. ExecutorRegistry.capacityFor combines them for a set of backends.
    */
   capacity(limits?: CapacityLimits): Capacity;
+  /** Optional: stop the engine watches this executor keeps open (a Kubernetes watch), so that the process may exit. */
+  close?(): Promise<void>;
 }
 
 export const LABELS = {

@@ -15,6 +15,9 @@ import { LocalExecutor } from "./local/local-executor.js";
 import { SlurmExecutor } from "./slurm/slurm-executor.js";
 import { processRunner } from "./slurm/command-runner.js";
 import type { ContainerRuntime } from "./slurm/container-command.js";
+import { KubernetesJobExecutor } from "./kubernetes/kubernetes-executor.js";
+import { kubernetesSettings, type KubernetesFlags } from "./kubernetes/settings.js";
+import { ownerIdOf } from "../state/state-root.js";
 
 export { DEFAULT_BACKEND, jobBackends, resolveBackend, type BackendChoice } from "./backend-resolution.js";
 
@@ -22,7 +25,13 @@ export function envsRoot(): string {
   return process.env.MULTIVERSE_ENVS_DIR ?? join(defaultStateRoot(), "envs");
 }
 
-export function createExecutor(backend: Backend, context: { stateRoot: string }): Executor {
+export interface ExecutorContext {
+  stateRoot: string;
+  /** `--kube-*` flags (over MULTIVERSE_K8S_* variables) for the kubernetes backend. */
+  kubernetes?: KubernetesFlags;
+}
+
+export function createExecutor(backend: Backend, context: ExecutorContext): Executor {
   switch (backend) {
     case "docker":
       return new DockerExecutor({ socketPath: process.env.MULTIVERSE_DOCKER_SOCKET });
@@ -51,8 +60,17 @@ export function createExecutor(backend: Backend, context: { stateRoot: string })
         ...(docker ? { resolveDockerImage: (reference: string) => docker.resolveImage(reference) } : {}),
       });
     }
+    case "kubernetes": {
+      const docker = new DockerExecutor({ socketPath: process.env.MULTIVERSE_DOCKER_SOCKET });
+      return new KubernetesJobExecutor({
+        settings: kubernetesSettings(context.kubernetes ?? {}, process.env, context.stateRoot),
+        owner: () => ownerIdOf(context.stateRoot),
+        // Images built on this host: the same identity a Docker-run attempt records (see image-identity.ts).
+        resolveLocalImage: (reference) => docker.resolveImage(reference),
+      });
+    }
     default:
-      throw Errors.usage(`backend "${backend}" is not available in this version; supported: docker, local, slurm`);
+      throw Errors.usage(`backend "${backend}" is not available in this version; supported: docker, local, slurm, kubernetes`);
   }
 }
 
@@ -79,6 +97,11 @@ export class ExecutorRegistry {
   /** The executors created so far (those whose engines may hold attempts, e.g. leftovers to release). */
   created(): Executor[] {
     return Object.values(this.executors).filter((executor): executor is Executor => executor !== undefined);
+  }
+
+  /** Stops the watches of the executors created so far (those that keep any). */
+  async close(): Promise<void> {
+    await Promise.all(this.created().map((executor) => executor.close?.()));
   }
 
   /** The executors of a set of backends, created now (e.g. to resolve images before planning). */

@@ -84,7 +84,7 @@ export async function runManifest(settings: RunSettings, hooks: RunHooks): Promi
   const manager = new Manager();
   await manager.startPart("state root lock", () => acquireStateLock(stateRoot, `multiverse run ${path}`), (lock) => lock.release());
   try {
-    const registry = new ExecutorRegistry({ stateRoot, create: hooks.makeExecutor });
+    const registry = await manager.startPart("executors", () => new ExecutorRegistry({ stateRoot, create: hooks.makeExecutor }), (made) => made.close());
     const backends = registry.jobBackends(benchmark.spec, { override: backend });
     const executors = registry.forBackends(backends);
     const defaultBackend = registry.resolveBackend({ override: backend, benchmark: benchmark.spec.backend });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LABELS, type AttemptObservation, type Executor, type LaunchRequest } from "../../src/executors/executor.js";
 import { contractMounts, requireMount } from "../../src/executors/mounts.js";
@@ -35,11 +35,22 @@ export interface ContractOptions {
   skips?: Partial<Record<ContractCheck, string>>;
   /** Executor-specific request fields (the local executor needs the model's entrypoint and directory). */
   extra?: Partial<LaunchRequest>;
+  /**
+   * Where the suite's dataset and workspaces go (a temporary directory of the system's by default): an engine that
+   * reaches host paths only through its volumes (Kubernetes: a PersistentVolumeClaim) needs them under one.
+   */
+  workDir?: string;
 }
 
 /** The host path of a request's workspace (its workspace mount's source). */
 export function workspaceOf(request: LaunchRequest): string {
   return requireMount(request.mounts, "workspace").source;
+}
+
+function tempDirUnder(parent: string, prefix: string): { dir: string; cleanup: () => void } {
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, `mv-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export async function waitFor(executor: Executor, attemptId: string, until: (o: AttemptObservation) => boolean, timeoutMs = 60_000): Promise<AttemptObservation> {
@@ -77,12 +88,13 @@ export function executorContractSuite(name: string, makeExecutor: () => Promise<
 
     before(async () => {
       executor = await makeExecutor();
-      ({ dir, cleanup } = tempDir(`executor-${name}`));
+      ({ dir, cleanup } = options.workDir ? tempDirUnder(options.workDir, `executor-${name}`) : tempDir(`executor-${name}`));
       dataset = join(dir, "data.h5mu");
       await writeH5mu(dataset, { nObs, modalities: { rna: { nVars: 6 } }, seed: 1 });
     });
     after(async () => {
       for (const attemptId of launched) await executor.release(attemptId).catch(() => undefined);
+      await executor.close?.();
       cleanup();
     });
 

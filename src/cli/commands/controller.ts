@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import type { Backend } from "../../domain/resources.js";
 import { createExecutor } from "../../executors/registry.js";
+import { kubernetesSettings, type KubernetesFlags } from "../../executors/kubernetes/settings.js";
 import { ClientLeaseApi, LeaseElector } from "../../leader/lease-elector.js";
 import { FileSource } from "../../sources/file-source.js";
 import { createApiServer } from "../../api/server.js";
@@ -23,7 +24,7 @@ import { sourceSettings, type SourceFlags } from "./controller-source-flags.js";
 
 export { parseListen } from "./controller-flags.js";
 
-export interface ControllerOptions extends StateRootOptions, ControllerFlags, SourceFlags {
+export interface ControllerOptions extends StateRootOptions, ControllerFlags, SourceFlags, KubernetesFlags {
   maxConcurrent?: number;
   pollIntervalMs?: number;
   debounceMs?: number;
@@ -42,6 +43,7 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
   const { watchDir, listen, token } = controllerSettings(options);
   if (listen) await probeListen(listen);
   const stateRoot = resolveStateRoot(options);
+  if (options.backend === "kubernetes") kubernetesSettings(options, process.env, stateRoot);
   const log = (line: string) => io.err(options.jsonLog ? JSON.stringify({ ts: new Date().toISOString(), msg: line }) : `${new Date().toISOString()} ${line}`);
   let sourceOptions: Pick<ControllerServiceOptions, "source" | "watchDir" | "statusSinks" | "extensions" | "deletionGraceMs">;
   let elector: LeaseElector | undefined;
@@ -80,7 +82,7 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     stateRoot,
     ...sourceOptions,
     ...deletionGrace,
-    makeExecutor: (backend, root) => createExecutor(backend, { stateRoot: root }),
+    makeExecutor: (backend, root) => createExecutor(backend, { stateRoot: root, kubernetes: options }),
     defaultBackend: options.backend,
     maxConcurrent: options.maxConcurrent,
     pollIntervalMs: options.pollIntervalMs,

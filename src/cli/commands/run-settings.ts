@@ -2,8 +2,9 @@
 import type { Backend, ValidatorLevel } from "../../domain/resources.js";
 import { Errors } from "../../domain/errors.js";
 import type { RunSettings } from "../../services/run-settings.js";
+import type { KubernetesFlags } from "../../executors/kubernetes/settings.js";
 
-export interface RunCliOptions {
+export interface RunCliOptions extends KubernetesFlags {
   manifest?: string;
   simple?: string | boolean;
   output?: string;

@@ -5,6 +5,7 @@ import { runManifest, type RunOutcome } from "../../services/run-service.js";
 import type { SweepOutcome } from "../../sweeps/sweep-driver.js";
 import type { PlanEntry } from "../../../controllers/run/run-controller.js";
 import { createExecutor, envsRoot } from "../../executors/registry.js";
+import { kubernetesSettings } from "../../executors/kubernetes/settings.js";
 import { missingEnvironmentsError, noteMissingEnvironments, type MissingEnvironment } from "./missing-environments.js";
 import { parseRunSettings, type RunCliOptions } from "./run-settings.js";
 import { Progress } from "../progress.js";
@@ -15,6 +16,8 @@ export type { RunCliOptions };
 
 export async function runCommand(options: RunCliOptions, io: Io): Promise<number> {
   const settings = parseRunSettings(options);
+  // The kubernetes flags are checked before anything is locked or launched.
+  if (options.backend === "kubernetes") kubernetesSettings(options, process.env, settings.output);
   const asJson = options.json === true;
   const mode = asJson ? "quiet" : io.isTty ? "tty" : "lines";
   const progress = new Progress(io, mode);
@@ -41,7 +44,7 @@ export async function runCommand(options: RunCliOptions, io: Io): Promise<number
       makeExecutor: (backend, stateRoot) => {
         const existing = executors.get(backend);
         if (existing) return existing;
-        const created = createExecutor(backend, { stateRoot });
+        const created = createExecutor(backend, { stateRoot, kubernetes: options });
         if (backend === "local") noteMissingEnvironments(created, missingEnvironments);
         executors.set(backend, created);
         return created;

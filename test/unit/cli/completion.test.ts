@@ -90,7 +90,7 @@ describe("bash completion", () => {
     assert.deepEqual(complete("get", "runs", "-o", ""), ["json", "table", "wide", "yaml"]);
     assert.deepEqual(complete("get", "runs", "--output-format", "w"), ["wide"]);
     assert.deepEqual(complete("describe", "run", "abc", "-o", ""), ["json", "text"]);
-    assert.deepEqual(complete("run", "--backend", ""), ["docker", "local", "slurm"]);
+    assert.deepEqual(complete("run", "--backend", ""), ["docker", "kubernetes", "local", "slurm"]);
     assert.deepEqual(complete("run", "--validators", "s"), ["strict"]);
     assert.deepEqual(complete("run", "--dry-"), ["--dry-run"]);
   });
