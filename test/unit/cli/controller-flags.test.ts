@@ -79,7 +79,7 @@ describe("multiverse controller with a bad flag starts nothing", () => {
     { name: "--listen that does not parse", extra: ["--listen", "everywhere"], message: /--listen expects HOST:PORT/ },
     { name: "--token-file that does not exist", extra: ["--token-file", "/nonexistent/token"], message: /--token-file: no such file/ },
     { name: "--max-concurrent 0", extra: ["--max-concurrent", "0"], message: /--max-concurrent must be at least 1/ },
-    { name: "--backend that has no executor", extra: ["--backend", "kubernetes"], message: /Allowed choices are docker, local, slurm/ },
+    { name: "--backend that has no executor", extra: ["--backend", "podman"], message: /Allowed choices are docker, local, slurm, kubernetes/ },
   ];
   for (const c of cases) {
     test(c.name, async () => {

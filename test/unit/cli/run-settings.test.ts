@@ -12,14 +12,20 @@ describe("parseRunSettings", () => {
   test("a run manifest: every option lands in the one part that uses it", () => {
     const settings = parseRunSettings({
       manifest: "m.yaml", output: "out", seed: 3, strict: true, acceptDegraded: true, validators: "strict", backend: "local",
-      skipCompleted: false, dryRun: true, maxConcurrent: 2, json: true,
+      skipCompleted: false, dryRun: true, maxConcurrent: 2, json: true, evaluate: true,
     });
     assert.deepEqual(settings, {
       manifest: { path: "m.yaml", simple: false },
       output: "out",
       plan: { seedOverride: 3, strict: true, acceptDegraded: true, validators: "strict", backend: "local" },
-      execution: { skipCompleted: false, dryRun: true, maxConcurrent: 2 },
+      execution: { skipCompleted: false, dryRun: true, maxConcurrent: 2, evaluate: false },
     });
+  });
+
+  test("--evaluate evaluates after a real launch, never after a dry run", () => {
+    assert.equal(parseRunSettings({ manifest: "m.yaml", output: "out", evaluate: true }).execution.evaluate, true);
+    assert.equal(parseRunSettings({ manifest: "m.yaml", output: "out", evaluate: true, dryRun: true }).execution.evaluate, false);
+    assert.equal(parseRunSettings({ manifest: "m.yaml", output: "out" }).execution.evaluate, false);
   });
 
   test("options not given stay absent; dry run is off unless asked", () => {
