@@ -16,6 +16,14 @@ MAX_UMAP_CELLS = 4000
 GREY = (0.85, 0.85, 0.85, 1.0)
 
 
+def _method_name(row: dict) -> str:
+    """A member as a reader names it (model, seed and the start of its id); a control by its own name."""
+    if row.get("model") is None or row.get("kind") == "control":
+        return str(row["id"])
+    seed = f" seed {row['seed']}" if row.get("seed") is not None else ""
+    return f"{row['model']}{seed} [{str(row['id'])[:8]}]"
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -38,7 +46,7 @@ def results_table(section: dict[str, Any], table: str, path: Path) -> None:
     frame = pd.DataFrame(
         {**{m["label"]: [np.nan if _is_missing(r["metrics"][m["name"]]) else r["metrics"][m["name"]] for r in rows] for m in metric_names},
          **{title: [np.nan if _is_missing(r[key]) else r[key] for r in rows] for key, title in aggregates}},
-        index=[r["id"] for r in rows], dtype=np.float64)
+        index=[_method_name(r) for r in rows], dtype=np.float64)
     if sort_key:
         frame = frame.sort_values(by=dict(aggregates)[sort_key], ascending=False, na_position="last", kind="stable")
     frame["Method"] = frame.index
