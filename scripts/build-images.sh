@@ -23,7 +23,7 @@ build() {
 
 build multiverse-contract-test:dev test/fixtures/models/contract-test/container/Dockerfile test/fixtures/models/contract-test/container test/fixtures/models/contract-test/container
 # Pinned wheels are fetched on the host (which may trust a proxy's certificate that images do not) and installed
-# in the image without network access. manylinux_2_28 wheels (numba, scipy, contourpy) suit the Debian bookworm base
+# in the image without network access. manylinux_2_27/2_28 wheels (jaxlib, numba, scipy, contourpy) suit the Debian bookworm base
 # (glibc 2.36).
 wheelhouse() {
   local dir="$1/wheelhouse" stamp
@@ -31,7 +31,7 @@ wheelhouse() {
   [ "$(cat "$dir/.stamp" 2>/dev/null || true)" = "$stamp" ] && return
   rm -rf "$dir" && mkdir -p "$dir"
   python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: --python-version 3.11 \
-    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+    --platform manylinux2014_x86_64 --platform manylinux_2_24_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_28_x86_64 \
     -r "$1/requirements.txt" -d "$dir"
   echo "$stamp" > "$dir/.stamp"
 }
