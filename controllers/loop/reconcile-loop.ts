@@ -5,7 +5,7 @@
  * the key through the rate limiter (per-key backoff). Metrics are built in.
  */
 import { RECONCILE_DURATION_BUCKETS, type ReconcileLoopStats } from "../../src/domain/controller-metrics.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import type { RateLimiter } from "../../src/util/rate-limiter.js";
 import { WorkQueue, type Timers } from "./work-queue.js";
 
 export interface ReconcileResult {

@@ -6,7 +6,7 @@
  * - per-key backoff for errors through a rate limiter (addRateLimited), reset by forget();
  * - addAfter for polling observed state (requeue-after).
  */
-import { ExponentialBackoff, type RateLimiter } from "./rate-limiter.js";
+import { ExponentialBackoff, type RateLimiter } from "../../src/util/rate-limiter.js";
 
 export interface WorkQueueOptions<K> {
   /** Exponential backoff bounds, when no rate limiter is given. */

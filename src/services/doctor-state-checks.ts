@@ -9,7 +9,7 @@ import { replayRecords } from "../journal/run-records.js";
 import { foldProjectionStates } from "../tracking/projection-state.js";
 import { TAGS } from "../tracking/projection.js";
 import { holdsReservation } from "../../reconcilers/run-reconciler.js";
-import type { Check } from "./doctor.js";
+import type { Check } from "./doctor-check.js";
 
 /** The ledger's open grants: per run, its last ledger record is a RESERVATION_GRANTED. */
 export function heldByLedger(records: readonly JournalRecord[]): Map<string, { attemptId?: string; cpus: number; memBytes: number; gpus: number }> {

@@ -11,15 +11,10 @@ import { MlflowClient } from "../tracking/mlflow-client.js";
 import { isNotFound } from "../tracking/mlflow-errors.js";
 import { ledgerVerdict, mlflowVerdict, type TrackingServerProbe } from "./doctor-state-checks.js";
 import { lockHolder } from "../state/state-root.js";
+import type { Check, CheckStatus } from "./doctor-check.js";
 import type { ResolvedStateRoot } from "../state/resolve-state-root.js";
 
-export type CheckStatus = "ok" | "warning" | "blocked" | "skipped";
-
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-}
+export type { Check, CheckStatus };
 
 export interface DoctorReport {
   checks: Check[];

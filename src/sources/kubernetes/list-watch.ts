@@ -5,7 +5,7 @@
  * event or an HTTP status) makes a full relist that replaces the cache as a whole, so an object deleted while no
  * watch was open disappears too. Failed lists and watches are retried with backoff (the project's rate limiter).
  */
-import { ExponentialBackoff, type RateLimiter } from "../../../controllers/loop/rate-limiter.js";
+import { ExponentialBackoff, type RateLimiter } from "../../util/rate-limiter.js";
 import { httpStatusOf, apiMessageOf, type KubeApi, type WatchEvent, type WatchHandle } from "./kube-api.js";
 import { isKubeObject, type CollectionRef, type KubeObject } from "./kube-objects.js";
 

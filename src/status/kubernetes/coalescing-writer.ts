@@ -4,7 +4,7 @@
  * written again, one write per object is in flight at a time, a few objects are written at once, and a failed
  * write is retried with per-object backoff. An object that is gone (404) is dropped: status is a projection.
  */
-import { ExponentialBackoff, type RateLimiter } from "../../../controllers/loop/rate-limiter.js";
+import { ExponentialBackoff, type RateLimiter } from "../../util/rate-limiter.js";
 import { apiMessageOf, httpStatusOf } from "../../sources/kubernetes/kube-api.js";
 
 export interface WriteStep {

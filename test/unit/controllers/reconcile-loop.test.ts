@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ReconcileLoop, type ReconcileResult } from "../../../controllers/loop/reconcile-loop.js";
-import { ExponentialBackoff, type RateLimiter } from "../../../controllers/loop/rate-limiter.js";
+import { ExponentialBackoff, type RateLimiter } from "../../../src/util/rate-limiter.js";
 import type { Timers } from "../../../controllers/loop/work-queue.js";
 
 /** Manual timers: delayed requeues happen only when the test says time passed. */

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CoalescingWriter, type WriteStep } from "../../../src/status/kubernetes/coalescing-writer.js";
-import { ExponentialBackoff } from "../../../controllers/loop/rate-limiter.js";
+import { ExponentialBackoff } from "../../../src/util/rate-limiter.js";
 
 /** A write that completes only when released, recording what it wrote. */
 function gate() {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ListWatch } from "../../../src/sources/kubernetes/list-watch.js";
 import type { KubeApi, WatchEvent, WatchHandle } from "../../../src/sources/kubernetes/kube-api.js";
 import type { CollectionRef, KubeObject } from "../../../src/sources/kubernetes/kube-objects.js";
-import { ExponentialBackoff } from "../../../controllers/loop/rate-limiter.js";
+import { ExponentialBackoff } from "../../../src/util/rate-limiter.js";
 
 interface OpenWatch {
   resourceVersion: string;
