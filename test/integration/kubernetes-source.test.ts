@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
 import { FakeExecutor } from "../../src/executors/fake/fake-executor.js";
 import { startController, type RunningController } from "../../src/services/controller-service.js";
@@ -122,7 +122,8 @@ describe("Kubernetes source and status sink on a real API server", { skip }, () 
       assert.equal(runStatus.attempt, 1);
       assert.equal(runStatus.logicalRunId, spec.logicalId);
       const journaled = promoted.get(spec.logicalId) ?? {};
-      assert.equal(runStatus.bundlePath, journaled.artifactDir);
+      // The journal records paths relative to the output root (layout 2); the status names the bundle where it is.
+      assert.equal(runStatus.bundlePath, resolve(stateRoot, String(journaled.artifactDir)));
       assert.equal(runStatus.manifestSha256, journaled.manifestSha256);
       assert.equal(runStatus.attemptId, journaled.attemptId);
       assert.ok(existsSync(runStatus.bundlePath!), "the bundle is on disk");
