@@ -72,9 +72,12 @@ function jobFinished(job: V1Job | undefined): boolean {
 function killedByDeletion(pod: V1Pod | undefined, finishedAt: Date | undefined): boolean {
   const deletion = pod?.metadata?.deletionTimestamp;
   if (!deletion) return false;
-  if (!finishedAt) return false;
+  // A container the kubelet killed for the deletion may carry no end time, or the zero time (1970): it ended then.
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
+  const finished = finishedAt ? new Date(finishedAt).getTime() : Number.NaN;
+  if (!Number.isFinite(finished) || finished < created) return true;
   const asked = new Date(deletion).getTime() - (pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
-  return new Date(finishedAt).getTime() >= asked - 1000;
+  return finished >= asked - 1000;
 }
 
 export function observationOf(view: AttemptView): AttemptObservation {

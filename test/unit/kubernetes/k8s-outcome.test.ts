@@ -70,6 +70,15 @@ describe("outcome classification", () => {
     assert.equal(kept.failure, undefined);
   });
 
+  test("a container the kubelet killed for a deletion with no end time (or the zero time) is lost too", () => {
+    for (const finishedAt of [undefined, new Date(0)]) {
+      const killed = pod({ phase: "Failed", containerStatuses: [{ name: "model", image: "i", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: "Error", startedAt: started, ...(finishedAt ? { finishedAt } : {}) } } }] });
+      killed.metadata = { ...killed.metadata, creationTimestamp: started, deletionTimestamp: new Date(started.getTime() + 31_000), deletionGracePeriodSeconds: 30 };
+      const observed = observationOf(view({ pod: killed, job: job([{ type: "Failed", reason: "BackoffLimitExceeded" }]) }));
+      assert.equal(observed.failure?.reason, "lost", String(finishedAt));
+    }
+  });
+
   test("the Job's deadline is a timeout as soon as the Job controller marks it (FailureTarget), before the pod ends", () => {
     assert.equal(observationOf(view({ job: job([{ type: "FailureTarget", reason: "DeadlineExceeded" }], 5), pod: pod({ phase: "Running" }) })).failure?.reason, "timeout");
   });
