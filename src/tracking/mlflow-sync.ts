@@ -79,7 +79,8 @@ interface OutputState {
 
 function readOutput(output: string): OutputState {
   const root = resolve(output);
-  const simple = existsSync(join(root, SIMPLE_STATE_DIR_NAME));
+  // The simple layout keeps its journal under .multiverse/; a store layout has .multiverse/ too (its launches).
+  const simple = !existsSync(join(root, "journal")) && existsSync(join(root, SIMPLE_STATE_DIR_NAME, "journal"));
   const stateRoot = simple ? join(root, SIMPLE_STATE_DIR_NAME) : root;
   const records = existsSync(join(stateRoot, "journal")) ? readJournal(stateRoot).records : [];
   return { stateRoot, layout: storeLayout(root, simple ? "simple" : "store"), runs: replayRecords(records), projections: foldProjectionStates(records), studies: foldStudyTrials(records) };
