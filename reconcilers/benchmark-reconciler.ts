@@ -7,6 +7,7 @@ import type { Condition } from "../src/domain/resources.js";
 import { isTerminal, type RunPhase } from "../src/domain/run-states.js";
 import type { NewJournalRecord } from "../src/journal/records.js";
 import { describeOrigin, type ResourceOrigin } from "../src/domain/origin.js";
+import { Errors } from "../src/domain/errors.js";
 
 export interface DeclaredBenchmark {
   specHash: string;
@@ -36,7 +37,7 @@ export interface KnownBenchmark {
 export type PlanOutcome = { ok: true; runIds: string[] } | { ok: false; message: string; code?: string; field?: string };
 
 /** Plan failures that are the declaration's own mistake (not the machine's: an image missing, a dataset unreadable). */
-export const INVALID_SPEC_CODES: readonly string[] = ["MV_SCHEMA", "MV_UNKNOWN_DATASET", "MV_UNKNOWN_MODEL", "MV_HYPERPARAMETERS", "MV_MODALITIES"];
+export const INVALID_SPEC_CODES: readonly string[] = [Errors.schema, Errors.unknownDataset, Errors.unknownModel, Errors.hyperparameters, Errors.modalities].map((error) => error.code);
 
 export interface BenchmarkInput {
   name: string;
