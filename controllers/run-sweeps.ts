@@ -8,7 +8,7 @@ import type { PlanEntry, RunController } from "./run/run-controller.js";
 import type { RunRecord } from "../src/journal/run-records.js";
 import { ControllerTrialRunner, type TrialPlanned } from "./trial-runner.js";
 import type { OptunaBridge } from "../src/sweeps/optuna-bridge.js";
-import type { SweepOutcome } from "../src/sweeps/sweep-driver.js";
+import type { SweepOutcome, TrialScorer } from "../src/sweeps/sweep-driver.js";
 import { foldSweepLedger, maskStorage, studyKey } from "../src/sweeps/sweep-ledger.js";
 import { startSweepSession, sweepLogger, type SweepStudyHooks } from "../src/sweeps/sweep-session.js";
 import { defaultStudyStorage, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
@@ -27,6 +27,8 @@ export interface SweepRunInput {
   makeBridge?: () => OptunaBridge;
   onTrialPlanned?: (planned: TrialPlanned) => void;
   studies?: SweepStudyHooks;
+  /** Evaluates the trials of studies that optimise a score (scib.*). */
+  scorer?: TrialScorer;
   log?: (message: string) => void;
 }
 
@@ -54,6 +56,7 @@ export async function runWithSweeps(input: SweepRunInput): Promise<SweepRunResul
       parallel: input.parallel,
       makeBridge: input.makeBridge,
       studies: input.studies,
+      ...(input.scorer ? { scorer: input.scorer } : {}),
       log,
     }).done;
   controller.start();

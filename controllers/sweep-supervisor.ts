@@ -9,7 +9,7 @@ import type { JournalRecord } from "../src/journal/records.js";
 import type { JournalWriter } from "../src/journal/journal-writer.js";
 import { ControllerTrialRunner } from "./trial-runner.js";
 import type { OptunaBridge } from "../src/sweeps/optuna-bridge.js";
-import type { SweepOutcome } from "../src/sweeps/sweep-driver.js";
+import type { SweepOutcome, TrialScorer } from "../src/sweeps/sweep-driver.js";
 import { applySweepRecord, maskStorage, studyKey, type SweepLedger } from "../src/sweeps/sweep-ledger.js";
 import { defaultStudyStorage, type PlannedSweep } from "../src/sweeps/sweep-plan.js";
 import { startSweepSession, sweepLogger, type SweepSession, type SweepStudyHooks } from "../src/sweeps/sweep-session.js";
@@ -25,6 +25,8 @@ export interface SweepSupervisorDeps {
   parallel: number;
   makeBridge?: () => OptunaBridge;
   studies?: SweepStudyHooks;
+  /** Evaluates the trials of studies that optimise a score (scib.*). */
+  scorer?: TrialScorer;
   log: (line: string) => void;
   /** A session of this Benchmark ended (its status may change). */
   onSessionEnded?: (benchmark: string, outcome: SweepOutcome) => void;
@@ -161,6 +163,7 @@ export class SweepSupervisor {
       parallel: this.deps.parallel,
       makeBridge: this.deps.makeBridge,
       studies: this.deps.studies,
+      ...(this.deps.scorer ? { scorer: this.deps.scorer } : {}),
       log: this.log,
     });
     this.active.get(benchmark)!.set(key, { version, session });

@@ -101,6 +101,9 @@ function planSweepJob(benchmark: BenchmarkResource, job: BenchmarkJob, index: nu
     jobIndex: index,
     model: catalog.models.get(job.model)!,
     baseRuns,
+    metrics: job.metrics ?? benchmark.spec.metrics ?? [],
+    ...(benchmark.spec.evaluation?.metrics ? { evaluationPreset: benchmark.spec.evaluation.metrics } : {}),
+    ...(options.origins?.[index] ? { optimizeMetricLocation: options.origins[index].at("optimizeMetric") } : {}),
     file: options.file,
   });
 }

@@ -161,8 +161,11 @@ export interface SearchDimensionSpec {
 /** A sweep job's study: what Optuna samples, what it optimises and where it keeps the study. */
 export interface SweepSpec {
   searchSpace: Record<string, SearchDimensionSpec>;
-  /** Dotted path into metrics.json (looked up under model_metrics when not found at the top). */
-  optimizeMetric: string;
+  /**
+   * Dotted path into metrics.json (looked up under model_metrics when not found at the top), or scib.<score or
+   * metric> from the trial's evaluation. Default scib.bio_conservation (the seeds' bio-conservation trial metric).
+   */
+  optimizeMetric?: string;
   direction: "minimize" | "maximize";
   /** The study's size: trials finished (complete, pruned or failed) plus trials in flight. */
   nTrials: number;

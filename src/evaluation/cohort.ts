@@ -38,8 +38,8 @@ export interface Cohort {
   schema_version: typeof COHORT_SCHEMA_VERSION;
   launch_id: string;
   created_at: string;
-  /** run: `multiverse run`; controller: a Benchmark generation planned by the controller. */
-  source: "run" | "controller";
+  /** run: `multiverse run`; controller: a Benchmark generation planned by the controller; sweep: one trial's run, evaluated for its study. */
+  source: "run" | "controller" | "sweep";
   benchmark: string;
   generation: number | null;
   manifest: string | null;
@@ -74,6 +74,10 @@ function requestedMetrics(benchmark: BenchmarkResource, jobName: string): string
 }
 
 export function cohortMember(benchmark: BenchmarkResource, planned: PlannedMember): CohortMember {
+  return memberOf(planned, requestedMetrics(benchmark, planned.spec.jobName));
+}
+
+function memberOf(planned: PlannedMember, metrics: readonly string[]): CohortMember {
   const spec = planned.spec;
   return {
     member_id: planned.runId,
@@ -92,7 +96,23 @@ export function cohortMember(benchmark: BenchmarkResource, planned: PlannedMembe
     disposition: planned.disposition,
     attempt_ids: [...planned.attemptIds],
     bundle_dir: planned.bundleDir,
-    metrics: requestedMetrics(benchmark, spec.jobName),
+    metrics: [...metrics],
+  };
+}
+
+/** The cohort of one sweep trial: its promoted run alone, evaluated so that the study can be told a score. */
+export function trialCohort(header: { launchId: string; createdAt: string; benchmark: string; metricsPreset: MetricsPreset; requestedMetrics: readonly string[] }, planned: PlannedMember): Cohort {
+  return {
+    schema_version: COHORT_SCHEMA_VERSION,
+    launch_id: header.launchId,
+    created_at: header.createdAt,
+    source: "sweep",
+    benchmark: header.benchmark,
+    generation: null,
+    manifest: null,
+    metrics_preset: header.metricsPreset,
+    requested_metrics: [...header.requestedMetrics],
+    members: [memberOf(planned, header.requestedMetrics)],
   };
 }
 

@@ -4,6 +4,8 @@
  */
 export const REPORT_FILE = "evaluation_report.json";
 export const EVALUATIONS_DIR = "evaluations";
+/** The host's record of a launch's last evaluation (its id, status, times and members). */
+export const EVALUATION_RUN_FILE = "evaluation_run.json";
 export const PLOTS_DIR = "plots";
 
 export type ParsedFile = { kind: "missing" } | { kind: "invalid"; error: string } | { kind: "json"; value: unknown };

@@ -13,13 +13,11 @@ import { DatasetChecker, readinessOf } from "./readiness-facts.js";
 import { buildEvalConfig, EVAL_CONFIG_FILE, type AssessedMember } from "./eval-config.js";
 import type { EvaluatorSpec } from "./evaluator-spec.js";
 import { evaluatorLaunchRequest, runEvaluator, type EvaluatorExit } from "./evaluator-launch.js";
-import { checkOutputs, REPORT_FILE } from "./output-check.js";
+import { checkOutputs, EVALUATION_RUN_FILE, REPORT_FILE } from "./output-check.js";
 import { hostMemberEvaluation } from "./member-files.js";
 import { moveIntoLaunch, readParsed, readWorkspaceOutputs, writeMemberFiles } from "./evaluation-outputs.js";
 import { choosePreset, type MetricsPreset } from "./metrics-preset.js";
 import { newLaunchId } from "./launch-id.js";
-
-export const EVALUATION_RUN_FILE = "evaluation_run.json";
 
 export interface EvaluateLaunchRequest {
   stateRoot: string;
@@ -136,7 +134,7 @@ export async function evaluateLaunch(request: EvaluateLaunchRequest): Promise<Ev
   const status = failure === undefined ? "done" : "failed";
   const finished = now();
   const reportFile = status === "done" && ready > 0 ? join(dir, REPORT_FILE) : null;
-  writeJsonAtomic(join(dir, "evaluation_run.json"), {
+  writeJsonAtomic(join(dir, EVALUATION_RUN_FILE), {
     evaluation_id: evaluationId,
     launch_id: cohort.launch_id,
     status,

@@ -7,7 +7,7 @@ import { formatPath } from "../schemas/error-messages.js";
 import { locate, type LoadedDocument } from "./yaml-documents.js";
 
 /** The fields of a Benchmark job that plan-time errors name. */
-export type JobField = "job" | "name" | "dataset" | "datasetPath" | "model" | "params" | "image" | "imageSif" | "memLimit";
+export type JobField = "job" | "name" | "dataset" | "datasetPath" | "model" | "params" | "image" | "imageSif" | "memLimit" | "optimizeMetric";
 
 export interface JobOrigin {
   /** The location of a field of the job (or of a key under it, e.g. one hyperparameter). */
@@ -30,11 +30,11 @@ export function jobOrigin(doc: LoadedDocument, job: (string | number)[], fields:
  * (spec.jobs[0].params.n_latent), as the API server's own validation does.
  */
 export function fieldPathOrigins(jobCount: number): JobOrigin[] {
-  const fields: Partial<Record<JobField, string>> = { name: "name", dataset: "dataset", datasetPath: "dataset", model: "model", image: "model", params: "params", imageSif: "imageSif", memLimit: "memLimit" };
+  const fields: Partial<Record<JobField, string[]>> = { name: ["name"], dataset: ["dataset"], datasetPath: ["dataset"], model: ["model"], image: ["model"], params: ["params"], imageSif: ["imageSif"], memLimit: ["memLimit"], optimizeMetric: ["sweep", "optimizeMetric"] };
   return Array.from({ length: jobCount }, (_, index) => ({
     at(field: JobField, sub: (string | number)[] = []): ErrorLocation {
-      const key = field === "job" ? undefined : fields[field];
-      return { field: formatPath(["spec", "jobs", index, ...(key !== undefined ? [key] : []), ...sub]) };
+      const key = field === "job" ? [] : fields[field] ?? [];
+      return { field: formatPath(["spec", "jobs", index, ...key, ...sub]) };
     },
   }));
 }

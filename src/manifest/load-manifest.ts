@@ -220,6 +220,7 @@ function fromRunManifest(doc: LoadedDocument, context: LoaderContext): ManifestL
         imageSif: [...at, "image_sif"],
         image: hasOne ? [...at, "model_name"] : [...at, "models", models.indexOf(model)],
         memLimit: [...at, "mem_limit"],
+        optimizeMetric: [...at, "optimize_metric"],
       }));
     }
   });

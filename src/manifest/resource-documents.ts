@@ -55,6 +55,7 @@ function checkBenchmark(doc: LoadedDocument, resource: BenchmarkResource, contex
       params: [...at, "params"],
       imageSif: [...at, "imageSif"],
       memLimit: [...at, "memLimit"],
+      optimizeMetric: [...at, "sweep", "optimizeMetric"],
     });
   });
 }

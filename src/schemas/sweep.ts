@@ -41,7 +41,7 @@ export const sweepManifestJobFields: Record<string, JsonSchema> = {
 export const sweepSpecSchema: JsonSchema = {
   type: "object",
   additionalProperties: false,
-  required: ["searchSpace", "optimizeMetric", "direction", "nTrials"],
+  required: ["searchSpace", "direction", "nTrials"],
   properties: {
     searchSpace: searchSpaceSchema,
     optimizeMetric: text,

@@ -29,6 +29,7 @@ import { openControllerSession, type ControllerSession } from "./controller-sess
 import { EvaluationController } from "../../controllers/evaluation-controller.js";
 import { launchSummary } from "../evaluation/launch-report.js";
 import { evaluateWithSession } from "./evaluation-service.js";
+import { EvaluatingTrialScorer } from "./trial-scorer.js";
 
 export { controllerInfoPath, readControllerInfo, requestsDir, type CancelRequest, type ControllerInfo } from "./controller-info.js";
 
@@ -162,6 +163,12 @@ export async function startController(options: ControllerServiceOptions): Promis
         stateRoot,
         parallel: options.maxConcurrent ?? availableParallelism(),
         studies: studyTrackingHooks(tracking),
+        scorer: new EvaluatingTrialScorer({
+          stateRoot,
+          writer,
+          runs: () => new Map(controller.all().map((r) => [r.runId, r])),
+          log,
+        }),
         log,
         onSessionEnded: (benchmark) => benchmarks?.runChanged(benchmark),
       });

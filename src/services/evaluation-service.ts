@@ -19,6 +19,7 @@ import { loadEvaluator, type EvaluatorSpec } from "../evaluation/evaluator-spec.
 import { resolveLaunchId } from "../evaluation/launch-store.js";
 import type { MetricsPreset } from "../evaluation/metrics-preset.js";
 import { evaluateLaunch, type EvaluateLaunchOutcome } from "../evaluation/run-evaluation.js";
+import { projectLaunchScores, type ScoreSyncOutcome } from "../tracking/mlflow-scores.js";
 
 export type EvaluatorBackend = "local" | "docker";
 
@@ -28,6 +29,13 @@ export interface EvaluationChoice {
   metrics?: MetricsPreset;
   backend?: EvaluatorBackend;
   onProgress?: (message: string) => void;
+  /** Where the runs' tracking settings are resolved from ($MLFLOW_TRACKING_URI); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The evaluation, and where its scores went in MLflow (null when no member's run is tracked). */
+export interface EvaluationResult extends EvaluateLaunchOutcome {
+  tracking: ScoreSyncOutcome | null;
 }
 
 function onPath(command: string): boolean {
@@ -58,10 +66,10 @@ export function jaxCacheDir(evaluator: EvaluatorSpec): string {
 }
 
 /** With a journal writer and the runs already at hand (inside `multiverse run` or the controller). */
-export async function evaluateWithSession(stateRoot: string, session: { writer: JournalWriter; runs: ReadonlyMap<string, RunRecord> }, launchId: string, choice: EvaluationChoice): Promise<EvaluateLaunchOutcome> {
+export async function evaluateWithSession(stateRoot: string, session: { writer: JournalWriter; runs: ReadonlyMap<string, RunRecord> }, launchId: string, choice: EvaluationChoice): Promise<EvaluationResult> {
   const evaluator = loadEvaluator();
   const executor = await evaluatorExecutor(stateRoot, choice.backend ?? "local", evaluator);
-  return evaluateLaunch({
+  const outcome = await evaluateLaunch({
     stateRoot,
     launchId,
     ...(choice.metrics ? { metrics: choice.metrics } : {}),
@@ -74,10 +82,33 @@ export async function evaluateWithSession(stateRoot: string, session: { writer: 
     jaxCacheDir: jaxCacheDir(evaluator),
     ...(choice.onProgress ? { onProgress: choice.onProgress } : {}),
   });
+  return { ...outcome, tracking: await projectScores(stateRoot, launchId, session.runs, choice) };
+}
+
+/**
+ * The scores into each member's MLflow run. Never fails the evaluation: what the server did not take is reported,
+ * and `multiverse mlflow-sync --output` logs it later.
+ */
+async function projectScores(stateRoot: string, launchId: string, runs: ReadonlyMap<string, RunRecord>, choice: EvaluationChoice): Promise<ScoreSyncOutcome | null> {
+  let outcome: ScoreSyncOutcome;
+  try {
+    outcome = await projectLaunchScores({ stateRoot, launchId, runs, env: choice.env ?? process.env });
+  } catch (error) {
+    choice.onProgress?.(`MLflow: the scores were not logged: ${(error as Error).message}`);
+    return null;
+  }
+  const tracked = outcome.items.filter((item) => item.action !== "skipped" || item.transient === true);
+  if (tracked.length === 0) return null;
+  const logged = outcome.items.filter((item) => item.action === "logged" || item.action === "unchanged").length;
+  choice.onProgress?.(`MLflow: scores of ${logged}/${outcome.items.length} members logged to their runs`);
+  for (const item of tracked) {
+    if (item.action === "failed" || item.action === "skipped") choice.onProgress?.(`  ${item.memberId}: not logged: ${item.message} (multiverse mlflow-sync --output DIR logs it later)`);
+  }
+  return outcome;
 }
 
 /** `multiverse evaluate`: takes the state root's lock (a running `multiverse run` or controller holds it). */
-export async function evaluateStandalone(stateRoot: string, choice: EvaluationChoice): Promise<EvaluateLaunchOutcome> {
+export async function evaluateStandalone(stateRoot: string, choice: EvaluationChoice): Promise<EvaluationResult> {
   if (!existsSync(join(stateRoot, "journal"))) throw Errors.notFound(`${stateRoot} holds no multiverse journal: run a benchmark there first`);
   const launchId = resolveLaunchId(stateRoot, choice);
   const lock = acquireStateLock(stateRoot, `multiverse evaluate ${launchId}`);

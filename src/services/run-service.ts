@@ -28,8 +28,9 @@ import type { TrialPlanned } from "../../controllers/trial-runner.js";
 import { buildCohort, plannedMemberOf, type PlannedMember } from "../evaluation/cohort.js";
 import { CohortRecorder } from "../evaluation/cohort-recorder.js";
 import { newLaunchId } from "../evaluation/launch-id.js";
-import type { EvaluateLaunchOutcome } from "../evaluation/run-evaluation.js";
-import { evaluateWithSession } from "./evaluation-service.js";
+import { evaluateWithSession, type EvaluationResult } from "./evaluation-service.js";
+import { EvaluatingTrialScorer } from "./trial-scorer.js";
+import { isScoreMetric } from "../sweeps/trial-outcome.js";
 
 export type { RunSettings };
 
@@ -62,7 +63,7 @@ export interface RunOutcome {
   /** The launch's id (its cohort is under <output>/.multiverse/launches/<id>/); absent for a dry run. */
   launchId?: string;
   /** --evaluate: the evaluation's outcome. */
-  evaluation?: EvaluateLaunchOutcome;
+  evaluation?: EvaluationResult;
 }
 
 export function stateRootFor(output: string, simple: boolean): string {
@@ -163,6 +164,16 @@ export async function runManifest(settings: RunSettings, hooks: RunHooks): Promi
           hooks.onTrialPlanned?.(planned);
         },
         studies: studyTrackingHooks(session.tracking),
+        ...(plan.sweeps.some((s) => isScoreMetric(s.optimizeMetric))
+          ? {
+              scorer: new EvaluatingTrialScorer({
+                stateRoot,
+                writer: session.writer,
+                runs: () => new Map(session.store.all().map((r) => [r.runId, r])),
+                ...(hooks.onSweepLog ? { log: hooks.onSweepLog } : {}),
+              }),
+            }
+          : {}),
         log: hooks.onSweepLog,
       });
       const allSucceeded = result.runs.every((r) => r.snapshot.value === "ARTIFACT_SUCCESS") && result.sweeps.every((s) => s.stoppedEarly === undefined && s.error === undefined);

@@ -19,7 +19,8 @@ export interface SweepManifestFields {
 }
 
 const SWEEP_ONLY = ["search_space", "optimize_metric", "direction", "n_trials", "study_storage", "study_name", "sampler"] as const;
-const REQUIRED = ["search_space", "optimize_metric", "direction", "n_trials"] as const;
+/** optimize_metric may be left out: the trial's evaluation's bio-conservation score is the default. */
+const REQUIRED = ["search_space", "direction", "n_trials"] as const;
 
 /** An Optuna storage: a URL as given, or a file path (relative to the manifest) as a SQLite URL. */
 export function storageUrl(value: string, baseDir: string): string {
@@ -44,10 +45,10 @@ export function sweepFromManifestJob(job: SweepManifestFields, at: (string | num
   if (missing.length > 0) return undefined;
   const sweep: SweepSpec = {
     searchSpace: job.search_space!,
-    optimizeMetric: job.optimize_metric!,
     direction: job.direction!,
     nTrials: job.n_trials!,
   };
+  if (job.optimize_metric !== undefined) sweep.optimizeMetric = job.optimize_metric;
   if (job.study_storage !== undefined) {
     if (job.study_storage.includes("\u0000")) issues.push({ path: [...at, "study_storage"], field: field("study_storage"), message: "the path contains a NUL byte" });
     sweep.storage = storageUrl(job.study_storage, baseDir);

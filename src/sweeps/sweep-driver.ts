@@ -13,7 +13,7 @@ import type { RunRecord } from "../journal/run-records.js";
 import type { OptunaBridge, OptunaTrial } from "./optuna-bridge.js";
 import { emptyStudyLedger, maskStorage, resumeActions, type StudyLedger } from "./sweep-ledger.js";
 import { defaultStudyStorage, trialRun, type PlannedSweep, type TrialRun } from "./sweep-plan.js";
-import { outcomeFromMetricsText, outcomeOfUnsuccessfulRun, type TrialOutcome } from "./trial-outcome.js";
+import { isScoreMetric, outcomeFromMetricsText, outcomeOfUnsuccessfulRun, type TrialOutcome } from "./trial-outcome.js";
 
 /** The run side of a sweep: the run controller in `multiverse run` (controllers/trial-runner.ts). */
 export interface TrialRunner {
@@ -28,6 +28,12 @@ export interface TrialRunner {
   append(records: NewJournalRecord[]): void;
 }
 
+/** The evaluation side of a sweep whose metric is a score (scib.*): evaluates a trial's promoted run. */
+export interface TrialScorer {
+  /** Never rejects: an evaluation that cannot run is a FAIL outcome with its reason. */
+  score(record: RunRecord, trial: { sweep: PlannedSweep; trialNumber: number }): Promise<TrialOutcome>;
+}
+
 export interface SweepDriverOptions {
   sweep: PlannedSweep;
   stateRoot: string;
@@ -37,6 +43,8 @@ export interface SweepDriverOptions {
   ledger?: StudyLedger;
   /** Trials in flight at once (the broker still caps the attempts actually running). */
   parallel: number;
+  /** Needed when the study optimises a score (scib.*). */
+  scorer?: TrialScorer;
   log?: (message: string) => void;
 }
 
@@ -236,8 +244,17 @@ export class SweepDriver {
       this.log(`trial ${number}: run CANCELLED, left unfinished in the study for a resume`);
       return;
     }
-    const outcome = phase === "ARTIFACT_SUCCESS" ? this.outcomeOfBundle(record) : outcomeOfUnsuccessfulRun(phase, record.snapshot.context.reason, record.snapshot.context.message);
+    const outcome = phase === "ARTIFACT_SUCCESS" ? await this.outcomeOfSuccess(record, number) : outcomeOfUnsuccessfulRun(phase, record.snapshot.context.reason, record.snapshot.context.message);
+    if (this.abandoned) return;
     await this.tell(number, record.runId, outcome);
+  }
+
+  private async outcomeOfSuccess(record: RunRecord, number: number): Promise<TrialOutcome> {
+    const metric = this.sweep.optimizeMetric;
+    if (!isScoreMetric(metric)) return this.outcomeOfBundle(record);
+    if (!this.options.scorer) return { state: "FAIL", message: `"${metric}" is an evaluation score, and this sweep has no evaluator to compute it` };
+    this.log(`trial ${number}: evaluating run ${record.name} for ${metric}`);
+    return this.options.scorer.score(record, { sweep: this.sweep, trialNumber: number });
   }
 
   private outcomeOfBundle(record: RunRecord): TrialOutcome {

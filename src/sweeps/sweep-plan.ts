@@ -6,11 +6,13 @@
  */
 import { join } from "node:path";
 import type { BenchmarkJob, ModelResource, RunSpec } from "../domain/resources.js";
-import { Errors, type MultiverseError } from "../domain/errors.js";
+import { Errors, type ErrorLocation, type MultiverseError } from "../domain/errors.js";
 import { logicalRunId, paramsHash, runName } from "../identity/run-identity.js";
 import { resolveHyperparameters } from "../schemas/hyperparameters.js";
 import type { JsonSchema } from "../schemas/resources.js";
 import { checkSearchSpace, type SearchSpace } from "./search-space.js";
+import { DEFAULT_TRIAL_METRIC, scoreMetricProblem } from "./trial-outcome.js";
+import { choosePreset, type MetricsPreset } from "../evaluation/metrics-preset.js";
 
 export interface PlannedSweep {
   jobIndex: number;
@@ -20,7 +22,11 @@ export interface PlannedSweep {
   /** Optuna storage URL; undefined means the state root's default (defaultStudyStorage). */
   storage?: string;
   direction: "minimize" | "maximize";
+  /** A dotted path into metrics.json, or scib.<score>: the trial's evaluation. */
   optimizeMetric: string;
+  /** The metric preset a trial is evaluated with (scib.* metrics): the job's metrics, else the benchmark's. */
+  metricsPreset: MetricsPreset;
+  requestedMetrics: string[];
   nTrials: number;
   sampler: "tpe" | "random";
   /** The job's seed: every trial's run seed, and the sampler's seed. */
@@ -58,6 +64,11 @@ export interface SweepPlanInput {
   model: ModelResource;
   /** The job planned as a train job with its fixed parameters: one run per seed. */
   baseRuns: readonly { spec: RunSpec }[];
+  /** jobs[].metrics, else globals.metrics; and the benchmark's evaluation preset. */
+  metrics?: readonly string[];
+  evaluationPreset?: MetricsPreset;
+  /** Where the job's optimize_metric is (file, line, field), when the job came from a file. */
+  optimizeMetricLocation?: ErrorLocation;
   file?: string;
 }
 
@@ -71,7 +82,7 @@ export function planSweep(input: SweepPlanInput): PlannedSweep {
     throw Errors.schema(`${where}: the job declares a sweep (search space, metric, trials) but its mode is "${job.mode ?? "train"}"; set mode: sweep`, { location: location("mode") });
   }
   if (!sweep) {
-    throw Errors.schema(`${where}: mode "sweep" needs a study: search_space, optimize_metric, direction and n_trials (spec.jobs[].sweep in a Benchmark resource)`, {
+    throw Errors.schema(`${where}: mode "sweep" needs a study: search_space, direction and n_trials, and optionally optimize_metric (spec.jobs[].sweep in a Benchmark resource)`, {
       location: location("mode"),
     });
   }
@@ -86,13 +97,19 @@ export function planSweep(input: SweepPlanInput): PlannedSweep {
     model: model.spec.slug,
     file: input.file,
   });
+  const optimizeMetric = sweep.optimizeMetric ?? DEFAULT_TRIAL_METRIC;
+  const metricProblem = scoreMetricProblem(optimizeMetric);
+  if (metricProblem) throw Errors.schema(`${where}: optimize_metric ${metricProblem}`, { location: input.optimizeMetricLocation ?? location("optimize_metric") });
+  const requestedMetrics = [...(input.metrics ?? [])];
   const planned: PlannedSweep = {
     jobIndex,
     jobName: job.name,
     benchmark: input.benchmark,
     studyName: sweep.studyName ?? studyName(input.experimentName, base.dataset, base.model),
     direction: sweep.direction,
-    optimizeMetric: sweep.optimizeMetric,
+    optimizeMetric,
+    metricsPreset: choosePreset(undefined, input.evaluationPreset, requestedMetrics),
+    requestedMetrics,
     nTrials: sweep.nTrials,
     sampler: sweep.sampler ?? "tpe",
     seed: base.seed,

@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { OptunaProcessBridge, type OptunaBridge } from "./optuna-bridge.js";
-import { failedSweepOutcome, SweepDriver, type SweepOutcome, type TrialRunner } from "./sweep-driver.js";
+import { failedSweepOutcome, SweepDriver, type SweepOutcome, type TrialRunner, type TrialScorer } from "./sweep-driver.js";
 import { emptyStudyLedger, maskStorage, type StudyLedger } from "./sweep-ledger.js";
 import { defaultStudyStorage, type PlannedSweep } from "./sweep-plan.js";
 
@@ -26,6 +26,8 @@ export interface SweepSessionDeps {
   parallel: number;
   makeBridge?: () => OptunaBridge;
   studies?: SweepStudyHooks;
+  /** Evaluates trials of studies that optimise a score (scib.*). */
+  scorer?: TrialScorer;
   log?: (message: string) => void;
 }
 
@@ -68,7 +70,7 @@ export function startSweepSession(sweep: PlannedSweep, deps: SweepSessionDeps): 
     log(`[sweep ${sweep.studyName}] failed: ${message}`);
     return { storage, done: Promise.resolve(failedSweepOutcome(sweep, storage, message)), abandon: async () => undefined };
   }
-  const driver = new SweepDriver({ sweep, stateRoot: deps.stateRoot, bridge, runner: deps.runner, ledger: copyLedger(deps.ledger), parallel: deps.parallel, log });
+  const driver = new SweepDriver({ sweep, stateRoot: deps.stateRoot, bridge, runner: deps.runner, ledger: copyLedger(deps.ledger), parallel: deps.parallel, ...(deps.scorer ? { scorer: deps.scorer } : {}), log });
   const done = (async () => {
     try {
       deps.studies?.opened(sweep, storage);

@@ -65,3 +65,52 @@ export function outcomeOfUnsuccessfulRun(phase: RunPhase, reason: string | undef
   const why = [reason, message].filter((s) => s !== undefined && s !== "").join(": ");
   return { state: "FAIL", message: `run ${phase}${why ? ` (${why})` : ""}` };
 }
+
+/** Metrics a sweep reads from the trial's evaluation instead of its metrics.json: scib.<score or metric>. */
+export const SCORE_METRIC_PREFIX = "scib.";
+/** The seeds' default trial metric: a bio-conservation score. */
+export const DEFAULT_TRIAL_METRIC = "scib.bio_conservation";
+const CATEGORY_SCORES = ["bio_conservation", "batch_correction", "total"] as const;
+
+export function isScoreMetric(metric: string): boolean {
+  return metric.startsWith(SCORE_METRIC_PREFIX);
+}
+
+/** A score metric's name is scib. and then a category score or one of the evaluator's metric names. */
+export function scoreMetricProblem(metric: string): string | undefined {
+  if (!isScoreMetric(metric)) return undefined;
+  const name = metric.slice(SCORE_METRIC_PREFIX.length);
+  return /^[A-Za-z0-9_]+$/.test(name) ? undefined : `"${metric}" is not a score: after "${SCORE_METRIC_PREFIX}" comes ${CATEGORY_SCORES.join(", ")} or a metric name (letters, digits, _)`;
+}
+
+/**
+ * The outcome of a trial from its member evaluation (evaluations/<member_id>.json): its raw category score or raw
+ * metric value (raw, not scaled: a raw value does not depend on which other rows were evaluated, so trials compare).
+ * A member that was not evaluated, and a score that is not applicable or null, are PRUNED with the reason; never 0.
+ */
+export function outcomeFromMemberEvaluation(document: unknown, metric: string): TrialOutcome {
+  const name = metric.slice(SCORE_METRIC_PREFIX.length);
+  if (!isRecord(document)) return { state: "PRUNED", message: `the trial's evaluation is not a JSON object, so "${metric}" is missing` };
+  const status = typeof document.status === "string" ? document.status : "unknown";
+  const reason = typeof document.reason === "string" && document.reason !== "" ? `: ${document.reason}` : "";
+  if (status !== "done") return { state: "PRUNED", message: `the trial's evaluation is ${status}${reason}, so "${metric}" has no value` };
+  let value: unknown;
+  let why: string | undefined;
+  if ((CATEGORY_SCORES as readonly string[]).includes(name)) {
+    const scores = isRecord(document.scores) ? document.scores : {};
+    value = scores[name];
+    const reasons = isRecord(scores.reasons) ? scores.reasons : {};
+    why = typeof reasons[name] === "string" ? reasons[name] : undefined;
+  } else {
+    const metrics = Array.isArray(document.metrics) ? document.metrics.filter(isRecord) : [];
+    const entry = metrics.find((m) => m.name === name);
+    if (!entry) {
+      const known = [...CATEGORY_SCORES, ...metrics.map((m) => String(m.name))];
+      return { state: "PRUNED", message: `the trial's evaluation has no "${name}" (it has ${known.join(", ")})` };
+    }
+    value = entry.value;
+    why = [entry.status, entry.reason].filter((s): s is string => typeof s === "string" && s !== "").join(": ") || undefined;
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) return { state: "PRUNED", message: `"${metric}" has no value in the trial's evaluation${why ? ` (${why})` : ""}` };
+  return { state: "COMPLETE", value, message: `${metric} = ${value} (raw, from the trial's evaluation)` };
+}

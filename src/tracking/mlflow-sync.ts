@@ -2,7 +2,8 @@
  * `multiverse mlflow-sync`: projects what the journal and the artifact store hold into MLflow, idempotently.
  * Every verified bundle of an output directory (or one bundle) becomes one FINISHED MLflow run, found again by
  * its physical run id on the next sync; failed attempts whose projection was left pending are closed as
- * FAILED/KILLED. With the state root's lock free, the outcome is journaled (TRACKING_PROJECTION).
+ * FAILED/KILLED. With the state root's lock free, the outcome is journaled (TRACKING_PROJECTION). Evaluated launches'
+ * scores go to the runs they were computed from (tracking/mlflow-scores.ts).
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -23,6 +24,8 @@ import { ensureStudyRun, finishStudyRun } from "./mlflow-study.js";
 import { trialTags } from "./study-projection.js";
 import { foldStudyTrials, journaledStudyOutcome, type StudyTrials } from "./study-trials.js";
 import { DEFAULT_MAX_ARTIFACT_MB, resolveTracking } from "./tracking-config.js";
+import { listLaunches } from "../evaluation/launch-store.js";
+import { projectLaunchScores } from "./mlflow-scores.js";
 
 export interface SyncRequest {
   /** One bundle directory, or an output directory of `multiverse run` (store or simple layout). */
@@ -158,8 +161,35 @@ export async function syncToMlflow(request: SyncRequest): Promise<SyncOutcome> {
   }
 
   items.push(...(await parents.finishAll()));
+  items.push(...(await syncScores(client, state, { trackingUri, env, experimentName: request.experimentName })));
   const journaled = journalOutcome(state.stateRoot, journalRecords);
   return { trackingUri: client.trackingUri, items, journaled: journaled === true, ...(typeof journaled === "string" ? { note: journaled } : {}) };
+}
+
+/** Each evaluated launch's scores into the runs synced above (oldest launch first, so the newest shows last). */
+async function syncScores(client: MlflowClient, state: OutputState, options: { trackingUri: string; env: Readonly<Record<string, string | undefined>>; experimentName?: string }): Promise<SyncItem[]> {
+  const items: SyncItem[] = [];
+  for (const launchId of listLaunches(state.stateRoot)) {
+    const outcome = await projectLaunchScores({
+      stateRoot: state.stateRoot,
+      launchId,
+      runs: state.runs,
+      env: options.env,
+      trackingUri: options.trackingUri,
+      ...(options.experimentName !== undefined ? { experimentName: options.experimentName } : {}),
+      clientFor: () => client,
+    });
+    for (const score of outcome.items) {
+      if (score.action === "skipped" && score.transient !== true) continue;
+      const source = `launch ${launchId} member ${score.memberId}`;
+      const item: SyncItem = { source, action: score.action === "logged" ? "updated" : score.action === "unchanged" ? "unchanged" : "failed", message: `scores: ${score.message}` };
+      if (score.attemptId) item.physicalRunId = score.attemptId;
+      if (score.mlflowRunId) item.mlflowRunId = score.mlflowRunId;
+      if (score.transient !== undefined) item.transient = score.transient;
+      items.push(item);
+    }
+  }
+  return items;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The host side of evaluation, end to end through the CLI with a stand-in evaluator (test/fixtures/evaluators/
- * stand-in: the evaluator contract with the standard library only, no scores): a launch's cohort, readiness,
+ * stand-in: the evaluator contract with the standard library only, fixture scores): a launch's cohort, readiness,
  * the trimmed config, read-only mounts in the local sandbox, outputs moved into the launch dir, the same launch
  * evaluated twice, a dataset without a batch key and one without a label key, an evaluator that crashes and a
  * tampered bundle. The scIB evaluator itself is tested in evaluation-scib.test.ts.
@@ -106,8 +106,9 @@ describe("evaluation host side (stand-in evaluator)", () => {
     for (const member of cohort.members) {
       const file = readJson<{ status: string; metrics: { name: string; value: number }[] }>(join(outcome.launchDir, "evaluations", `${member.member_id}.json`));
       assert.equal(file.status, "done");
-      const facts = Object.fromEntries(file.metrics.map((m) => [m.name, m.value]));
+      const { params_signature: signature, ...facts } = Object.fromEntries(file.metrics.map((m) => [m.name, m.value]));
       assert.deepEqual(facts, { bundle_read_only: 1, dataset_readable: 1, embedding_readable: 1 }, `${member.name}: inputs readable, bundle not writable`);
+      assert.ok(typeof signature === "number" && signature >= 0 && signature < 1, `${member.name}: the fixture's params signature`);
     }
     const report = readJson<{ datasets: { output_writable: boolean }[] }>(join(outcome.launchDir, "evaluation_report.json"));
     assert.ok(report.datasets.every((d) => d.output_writable), "the workspace is writable");

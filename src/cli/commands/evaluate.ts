@@ -1,8 +1,7 @@
 /** `multiverse evaluate --output DIR [--launch ID | --benchmark NAME] [--metrics P] [--backend local|docker] [--json]`. */
 import { Errors, EXIT_OK } from "../../domain/errors.js";
 import { isMetricsPreset, METRIC_PRESETS, type MetricsPreset } from "../../evaluation/metrics-preset.js";
-import type { EvaluateLaunchOutcome } from "../../evaluation/run-evaluation.js";
-import { evaluateStandalone, type EvaluatorBackend } from "../../services/evaluation-service.js";
+import { evaluateStandalone, type EvaluationResult, type EvaluatorBackend } from "../../services/evaluation-service.js";
 import { json, table, type Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 
@@ -20,14 +19,21 @@ export function parseMetricsOption(value: string | undefined): MetricsPreset | u
   return value;
 }
 
-export function evaluationSummary(outcome: EvaluateLaunchOutcome): string {
+function trackingLine(tracking: EvaluationResult["tracking"]): string {
+  if (!tracking) return "";
+  const logged = tracking.items.filter((i) => i.action === "logged" || i.action === "unchanged").length;
+  const pending = tracking.items.filter((i) => i.action === "failed" || (i.action === "skipped" && i.transient === true)).length;
+  return `\nMLflow: scores of ${logged} members logged to their runs${pending > 0 ? `; ${pending} not logged yet (multiverse mlflow-sync --output DIR logs them)` : ""}`;
+}
+
+export function evaluationSummary(outcome: EvaluationResult): string {
   const body = table(
     ["MEMBER", "MODEL", "DATASET", "SEED", "READINESS", "STATUS", "REASON"],
     outcome.members.map((m) => [m.name, m.model, m.dataset, m.seed, m.readiness, m.status, m.reason]),
   );
   const done = outcome.members.filter((m) => m.status === "done").length;
   const where = outcome.reportFile ? `report ${outcome.reportFile} (multiverse report --launch ${outcome.launchId})` : `no report: ${outcome.error ?? "nothing was ready to evaluate"}`;
-  return `${body}\n\n${done}/${outcome.members.length} members evaluated in ${outcome.elapsedSeconds.toFixed(1)} s (metrics ${outcome.metrics}); ${where}\nlaunch dir ${outcome.launchDir}`;
+  return `${body}\n\n${done}/${outcome.members.length} members evaluated in ${outcome.elapsedSeconds.toFixed(1)} s (metrics ${outcome.metrics}); ${where}\nlaunch dir ${outcome.launchDir}${trackingLine(outcome.tracking)}`;
 }
 
 export async function evaluateCommand(options: EvaluateCliOptions, io: Io): Promise<number> {

@@ -71,6 +71,20 @@ describe("sweep planning", () => {
     assert.equal(planned.base.jobName, "pca-sweep");
   });
 
+  test("the trial metric defaults to the evaluation's bio-conservation score; a score metric's name is checked", () => {
+    const { optimizeMetric: _dropped, ...withoutMetric } = sweep;
+    const plan = planBenchmark(benchmark([job({ sweep: withoutMetric, metrics: ["fast"] })]), catalog(), { file: "m.yaml" });
+    assert.deepEqual(plan.errors, []);
+    assert.equal(plan.sweeps[0]!.optimizeMetric, "scib.bio_conservation");
+    assert.equal(plan.sweeps[0]!.metricsPreset, "fast", "jobs[].metrics chooses the trials' preset");
+    assert.deepEqual(plan.sweeps[0]!.requestedMetrics, ["fast"]);
+    const bad = planBenchmark(benchmark([job({ sweep: { ...sweep, optimizeMetric: "scib.total score" } })]), catalog(), { file: "m.yaml" });
+    assert.match(bad.errors[0]!.message, /optimize_metric "scib.total score" is not a score/);
+    assert.equal(bad.errors[0]!.location?.field, "jobs[0].optimize_metric");
+    const viaGlobals = planBenchmark({ ...benchmark([job()]), spec: { ...benchmark([job()]).spec, metrics: ["all"] } }, catalog());
+    assert.equal(viaGlobals.sweeps[0]!.metricsPreset, "all", "else globals.metrics");
+  });
+
   test("study naming follows the seeds: <experiment>__<dataset>__<model>, or the job's study_name", () => {
     assert.equal(studyName("exp", "pbmc", "pca"), "exp__pbmc__pca");
     const plan = planBenchmark(benchmark([job({ sweep: { ...sweep, studyName: "mine", storage: "sqlite:////x/s.db", sampler: "random" } })]), catalog());
