@@ -17,7 +17,7 @@ import { Errors, type ErrorLocation, type MultiverseError } from "../src/domain/
 import { logicalRunId, paramsHash, runName } from "../src/identity/run-identity.js";
 import { resolveHyperparameters } from "../src/schemas/hyperparameters.js";
 import { parseMemLimit } from "../src/manifest/mem-limit.js";
-import { imageReferenceProblem } from "../src/manifest/image-reference.js";
+import { imageReferenceProblem } from "../src/domain/image-reference.js";
 import type { JobField, JobOrigin } from "../src/manifest/job-origins.js";
 import { mergeSlurmSettings } from "../src/schemas/slurm-settings.js";
 import { resolveBackend } from "../src/executors/backend-resolution.js";

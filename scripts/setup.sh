@@ -9,8 +9,9 @@ export DEBIAN_FRONTEND=noninteractive
 # The tests and benches are compiled with the CLI here (the demo alone compiles the CLI).
 MULTIVERSE_BUILD=all ./scripts/setup-demo.sh
 
-# chromium: the dashboard's browser test (driven by playwright-core, which downloads no browser).
-APT_PACKAGES=(docker.io mmdebstrap chromium)
+# chromium: the dashboard's browser test (driven by playwright-core, which downloads no browser); docker-registry: a
+# real OCI registry for the image provenance tests (scripts/start-registry.sh).
+APT_PACKAGES=(docker.io mmdebstrap chromium docker-registry)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -60,6 +60,7 @@ export function buildProgram(io: Io, setExit: SetExit): Command {
     .option("--no-skip-completed", "run every job even if globals.skip_completed is true")
     .option("--strict", "publication mode: refuse images without a registry digest")
     .option("--accept-degraded", "Slurm + Apptainer: run SIFs without an OCI source digest (recorded as unverified_local)")
+    .option("--no-image-pull", "local-only: refuse an image whose declared image_digest is not present, instead of pulling it")
     .option("--seed <n>", "run every job with this seed only", integerAtLeast("--seed", 0))
     .addOption(new Option("--validators <level>", "output validation level").choices(["basic", "strict", "developer"]))
     .addOption(new Option("--backend <name>", "executor for every job").choices([...CLI_BACKENDS]))

@@ -70,6 +70,8 @@ export const Errors = {
   environmentMissing: declare("MV_ENVIRONMENT_MISSING", { exit: EXIT_BAD_INPUT, http: 400 }),
   pathEscape: declare("MV_PATH_ESCAPE", { exit: EXIT_BAD_INPUT, http: 400 }),
   strictImage: declare("MV_UNVERIFIED_IMAGE", { exit: EXIT_BAD_INPUT, http: 400 }),
+  /** An image pinned by its declared digest that is not present and may not be pulled (--no-image-pull), or that its registry does not serve. */
+  imageUnavailable: declare("MV_IMAGE_UNAVAILABLE", { exit: EXIT_BAD_INPUT, http: 400 }),
   notFound: declare("MV_NOT_FOUND", { exit: EXIT_BAD_INPUT, http: 404 }),
   ambiguous: declare("MV_AMBIGUOUS", { exit: EXIT_BAD_INPUT, http: 409 }),
   /** The same kind/name declared twice (two documents of a file, or two files of a watched directory). */

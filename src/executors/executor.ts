@@ -90,6 +90,8 @@ export interface Executor {
    * no images (the local executor) identify the model's environment instead, from `model`.
    */
   resolveImage(reference: string, model?: ModelRef): Promise<ImageIdentity | null>;
+  /** Engines that pull from registries (Docker): fetch `reference` (repo@digest for an exact image). */
+  pullImage?(reference: string): Promise<void>;
   /** Create and start the attempt. Idempotent per attemptId: a second call for a live attempt does nothing. */
   launch(request: LaunchRequest): Promise<void>;
   observe(attemptId: string): Promise<AttemptObservation>;

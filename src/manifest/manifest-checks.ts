@@ -5,7 +5,7 @@
  */
 import { CONTRACT_VERSION } from "../domain/resources.js";
 import { formatPath, type SchemaIssue } from "../schemas/error-messages.js";
-import { imageReferenceProblem } from "./image-reference.js";
+import { imageReferenceProblem } from "../domain/image-reference.js";
 
 /** The manifest schema versions this build reads. */
 export const SUPPORTED_SCHEMA_VERSIONS = ["1"] as const;

@@ -99,6 +99,8 @@ export async function runManifest(settings: RunSettings, hooks: RunHooks): Promi
       manifestModels: loaded.models as ModelResource[],
       executors,
       defaultBackend,
+      ...(settings.plan.noImagePull ? { noImagePull: true } : {}),
+      ...(hooks.onNotice ? { onProgress: hooks.onNotice } : {}),
     }).catch((error: unknown) => Promise.reject(relocateDatasetError(error, loaded.datasetOrigins)));
     const plan = planBenchmark(benchmark, catalog, { ...settings.plan, file: path, origins: loaded.origins });
     for (const notice of plan.notices) hooks.onNotice?.(notice);

@@ -16,6 +16,8 @@ export interface PlanSettings {
   seedOverride?: number;
   strict?: boolean;
   acceptDegraded?: boolean;
+  /** --no-image-pull: an image whose declared digest is not present locally is refused, not pulled. */
+  noImagePull?: boolean;
   validators?: ValidatorLevel;
   /** The executor for every job, over the manifest's choice. */
   backend?: Backend;

@@ -35,3 +35,21 @@ export function parseJson<T>(result: CliResult): T {
     throw new Error(`CLI did not print JSON (exit ${result.code}).\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
   }
 }
+
+/**
+ * What a failed command said, for an assertion's message: its stderr, and with --json (where stderr stays quiet)
+ * every run that did not succeed, with its phase, reason and message.
+ */
+export function explain(result: CliResult): string {
+  let failed = "";
+  try {
+    const summary = JSON.parse(result.stdout) as { runs?: { name?: string; phase?: string; reason?: string | null; message?: string | null }[] };
+    failed = (summary.runs ?? [])
+      .filter((r) => r.phase !== "ARTIFACT_SUCCESS")
+      .map((r) => `${r.name ?? "?"}: ${r.phase ?? "?"} ${r.reason ?? ""} ${r.message ?? ""}`.trim())
+      .join("\n");
+  } catch {
+    failed = result.stdout.slice(-2000);
+  }
+  return `exit ${result.code}\nstderr:\n${result.stderr}\n${failed ? `runs not succeeded / stdout:\n${failed}` : ""}`;
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { writeH5mu } from "../../src/h5/index.js";
 import { repoRoot } from "../../src/util/paths.js";
-import { cli, cliSync, parseJson } from "../helpers/cli.js";
+import { cli, cliSync, explain, parseJson } from "../helpers/cli.js";
 import { requireDockerOrSkip } from "../helpers/docker.js";
 
 interface SummaryRun {
@@ -59,7 +59,7 @@ function writeManifest(name: string, text: string): string {
 
 function registerTestModel(out: string): void {
   const result = cliSync(["register-model", MODEL_YAML, "--state-root", out]);
-  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.code, 0, explain(result));
 }
 
 function byJob(summary: Summary): Map<string, SummaryRun> {
@@ -141,7 +141,7 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     assert.equal(jobSpec.batch_key, "batch");
     // describe explains a failure
     const described = cliSync(["describe", "run", runs.get("wrong_rows")!.runId.slice(0, 10), "--output", out]);
-    assert.equal(described.code, 0, described.stderr);
+    assert.equal(described.code, 0, explain(described));
     assert.match(described.stdout, /validation_failed/);
     assert.match(described.stdout, /row_count_mismatch/);
   });
@@ -180,14 +180,14 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
       "  - name: b\n    dataset_slug: tiny\n    model_name: contract-test\n    seeds: [0]\n";
     const file = writeManifest("resume.yaml", manifest(jobs(4)));
     const first = await cli(["run", "--manifest", file, "--output", out, "--json"]);
-    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.code, 0, explain(first));
     const firstRuns = parseJson<Summary>(first).runs;
     assert.equal(firstRuns.length, 3);
     const launchesAfterFirst = launchIntents(out);
     assert.equal(launchesAfterFirst, 3);
 
     const second = await cli(["run", "--manifest", file, "--output", out, "--json", "--skip-completed"]);
-    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.code, 0, explain(second));
     const secondRuns = parseJson<Summary>(second).runs;
     assert.ok(secondRuns.every((r) => r.disposition === "skipped" && r.phase === "ARTIFACT_SUCCESS"));
     assert.deepEqual(secondRuns.map((r) => r.attemptId).sort(), firstRuns.map((r) => r.attemptId).sort(), "the completing attempts are reported");
@@ -196,13 +196,13 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     // globals.skip_completed is honoured too, and the plan names the completing attempt
     const viaGlobal = writeManifest("resume-global.yaml", manifest(jobs(4), "  skip_completed: true\n"));
     const third = await cli(["run", "--manifest", viaGlobal, "--output", out]);
-    assert.equal(third.code, 0, third.stderr);
+    assert.equal(third.code, 0, explain(third));
     assert.match(third.stderr, /skip .*completed by attempt/);
     assert.equal(launchIntents(out), launchesAfterFirst);
 
     const changed = writeManifest("resume-changed.yaml", manifest(jobs(5)));
     const fourth = await cli(["run", "--manifest", changed, "--output", out, "--json", "--skip-completed"]);
-    assert.equal(fourth.code, 0, fourth.stderr);
+    assert.equal(fourth.code, 0, explain(fourth));
     const fourthRuns = parseJson<Summary & { runs: { cacheMiss: { changes: string[] } | null }[] }>(fourth).runs;
     assert.equal(fourthRuns.filter((r) => r.disposition === "new").length, 2, "job a has two seeds, both with the new param");
     for (const run of fourthRuns.filter((r) => r.disposition === "new")) {
@@ -215,7 +215,7 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     spawnSync("chmod", ["-R", "u+w", victim.artifactDir!]);
     rmSync(victim.artifactDir!, { recursive: true, force: true });
     const fifth = await cli(["run", "--manifest", changed, "--output", out, "--json", "--skip-completed"]);
-    assert.equal(fifth.code, 0, fifth.stderr);
+    assert.equal(fifth.code, 0, explain(fifth));
     const relaunched = parseJson<Summary>(fifth).runs.filter((r) => r.disposition !== "skipped");
     assert.deepEqual(relaunched.map((r) => r.job), ["b"]);
     assert.equal(relaunched[0]!.runId, victim.runId, "same logical run, new attempt");
@@ -224,7 +224,7 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
 
     // Without skip_completed the manifest runs what it says.
     const sixth = await cli(["run", "--manifest", changed, "--output", out, "--json", "--seed", "1"]);
-    assert.equal(sixth.code, 0, sixth.stderr);
+    assert.equal(sixth.code, 0, explain(sixth));
     assert.ok(parseJson<Summary>(sixth).runs.every((r) => r.seed === 1), "--seed overrides every job's seeds");
   });
 
@@ -233,7 +233,7 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     registerTestModel(out);
     const file = writeManifest("leftovers.yaml", manifest("  - name: a\n    dataset_slug: tiny\n    model_name: contract-test\n    seeds: [0]\n"));
     const first = await cli(["run", "--manifest", file, "--output", out, "--json"]);
-    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.code, 0, explain(first));
     const [run] = parseJson<Summary>(first).runs;
     const owner = readFileSync(join(out, "owner-id"), "utf8").trim();
     const create = (attemptId: string) =>
@@ -244,7 +244,7 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
     assert.equal(create(stranger).status, 0);
     try {
       const again = await cli(["run", "--manifest", file, "--output", out, "--json", "--skip-completed"]);
-      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.code, 0, explain(again));
       const left = spawnSync("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=io.multiverse.owner=${owner}`], { encoding: "utf8" }).stdout.trim().split("\n");
       assert.deepEqual(left, [`mv-${stranger}`], "the recorded attempt's container is gone; one the journal does not know stays");
     } finally {
@@ -255,11 +255,11 @@ describe("multiverse run on the real Docker engine", { skip: skipReason }, () =>
   test("rebuild-index after deleting the index gives the same listing; --verify detects a tampered row", async () => {
     const out = join(work, "resume");
     const before = cliSync(["get", "runs", "--output", out, "-o", "json"]);
-    assert.equal(before.code, 0, before.stderr);
+    assert.equal(before.code, 0, explain(before));
     const db = join(out, "multiverse_state.db");
     for (const suffix of ["", "-wal", "-shm"]) rmSync(db + suffix, { force: true });
     const rebuilt = cliSync(["rebuild-index", "--state-root", out]);
-    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.equal(rebuilt.code, 0, explain(rebuilt));
     const afterRebuild = cliSync(["get", "runs", "--output", out, "-o", "json"]);
     assert.deepEqual(JSON.parse(afterRebuild.stdout), JSON.parse(before.stdout));
     assert.equal(cliSync(["rebuild-index", "--state-root", out, "--verify"]).code, 0);

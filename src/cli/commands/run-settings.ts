@@ -12,6 +12,8 @@ export interface RunCliOptions extends KubernetesFlags {
   skipCompleted?: boolean;
   strict?: boolean;
   acceptDegraded?: boolean;
+  /** false with --no-image-pull (commander's negated option). */
+  imagePull?: boolean;
   seed?: number;
   validators?: ValidatorLevel;
   backend?: Backend;
@@ -37,6 +39,7 @@ export function parseRunSettings(options: RunCliOptions): RunSettings {
       seedOverride: options.seed,
       strict: options.strict,
       acceptDegraded: options.acceptDegraded,
+      noImagePull: options.imagePull === false,
       validators: options.validators,
       backend: options.backend,
     },

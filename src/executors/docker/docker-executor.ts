@@ -9,6 +9,7 @@ import type Docker from "dockerode";
 import { BoundedLogFile } from "../../artifacts/bounded-log.js";
 import type { Capacity } from "../../domain/capacity.js";
 import type { ImageIdentity } from "../../domain/resources.js";
+import { registryDigestOf } from "../../domain/image-reference.js";
 import { attemptHandle, LABELS, LaunchError, type AttemptObservation, type CapacityLimits, type Executor, type LaunchRequest } from "../executor.js";
 import { hostCapacity } from "../host-capacity.js";
 import { requireMount, type Mount } from "../mounts.js";
@@ -58,8 +59,7 @@ export class DockerExecutor implements Executor {
   async resolveImage(reference: string): Promise<ImageIdentity | null> {
     try {
       const info = await this.docker.getImage(reference).inspect();
-      const repoDigest = info.RepoDigests?.[0];
-      const digest = repoDigest?.split("@")[1];
+      const digest = registryDigestOf(reference, info.RepoDigests ?? []);
       if (digest) return { reference, kind: "registry", digest };
       return { reference, kind: "unverified_local", digest: info.Id };
     } catch (error) {
@@ -67,6 +67,24 @@ export class DockerExecutor implements Executor {
       if (isEngineDown(error)) throw new LaunchError("engine_unavailable", `the Docker engine does not answer: ${engineMessage(error)}`, { cause: error });
       throw error;
     }
+  }
+
+  /** Pulls `reference` (repo@digest for an exact image) from its registry; a registry that refuses is an image_missing LaunchError. */
+  async pullImage(reference: string): Promise<void> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.pull(reference);
+    } catch (error) {
+      if (isEngineDown(error)) throw new LaunchError("engine_unavailable", `the Docker engine does not answer: ${engineMessage(error)}`, { cause: error });
+      throw new LaunchError("image_missing", `pulling ${reference} failed: ${engineMessage(error)}`, { cause: error });
+    }
+    const outcome = await new Promise<string | undefined>((resolve) => {
+      this.docker.modem.followProgress(stream, (error: unknown, output: unknown[] | undefined) => {
+        const refused = (output ?? []).map((entry) => (entry as { error?: string }).error).find((text) => typeof text === "string");
+        resolve(error ? engineMessage(error) : refused);
+      });
+    });
+    if (outcome !== undefined) throw new LaunchError("image_missing", `pulling ${reference} failed: ${outcome}`);
   }
 
   async launch(request: LaunchRequest): Promise<void> {

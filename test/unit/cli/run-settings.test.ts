@@ -11,13 +11,13 @@ function usageError(message: RegExp) {
 describe("parseRunSettings", () => {
   test("a run manifest: every option lands in the one part that uses it", () => {
     const settings = parseRunSettings({
-      manifest: "m.yaml", output: "out", seed: 3, strict: true, acceptDegraded: true, validators: "strict", backend: "local",
+      manifest: "m.yaml", output: "out", seed: 3, strict: true, acceptDegraded: true, imagePull: false, validators: "strict", backend: "local",
       skipCompleted: false, dryRun: true, maxConcurrent: 2, json: true, evaluate: true,
     });
     assert.deepEqual(settings, {
       manifest: { path: "m.yaml", simple: false },
       output: "out",
-      plan: { seedOverride: 3, strict: true, acceptDegraded: true, validators: "strict", backend: "local" },
+      plan: { seedOverride: 3, strict: true, acceptDegraded: true, noImagePull: true, validators: "strict", backend: "local" },
       execution: { skipCompleted: false, dryRun: true, maxConcurrent: 2, evaluate: false },
     });
   });
@@ -35,6 +35,7 @@ describe("parseRunSettings", () => {
     assert.equal(settings.execution.maxConcurrent, undefined);
     assert.equal(settings.plan.seedOverride, undefined);
     assert.equal(settings.plan.backend, undefined);
+    assert.equal(settings.plan.noImagePull, false, "pulling a declared digest is allowed unless --no-image-pull");
   });
 
   test("simple mode: --simple <file> with --out, or --simple with --manifest", () => {

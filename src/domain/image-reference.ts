@@ -152,3 +152,38 @@ export function imageReferenceProblem(text: string): string | undefined {
   const parsed = parseImageReference(text);
   return parsed.ok ? undefined : `${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)} is not a valid image reference: ${parsed.reason}`;
 }
+
+/** The repository as a registry names it: docker.io for no domain, library/ for a one-component Docker Hub name. */
+export function canonicalRepository(reference: ImageReference): string {
+  const domain = reference.domain === undefined || reference.domain === "index.docker.io" ? "docker.io" : reference.domain;
+  const path = domain === "docker.io" && !reference.path.includes("/") ? `library/${reference.path}` : reference.path;
+  return `${domain}/${path}`;
+}
+
+/** `repository@digest` for pulling exactly the declared image (any tag of `reference` is dropped). */
+export function pinnedReference(reference: string, digest: string): string {
+  const parsed = parseImageReference(reference);
+  if (!parsed.ok) return `${reference}@${digest}`;
+  const { domain, path } = parsed.reference;
+  return `${domain !== undefined ? `${domain}/` : ""}${path}@${digest}`;
+}
+
+/**
+ * The registry digest of `reference` among an image's repo digests (Docker's RepoDigests, "repo@sha256:..."): only
+ * one of the same repository counts, since pushing an image to another repository says nothing about this one; a
+ * reference that names a digest must find that very digest.
+ */
+export function registryDigestOf(reference: string, repoDigests: readonly string[]): string | undefined {
+  const parsed = parseImageReference(reference);
+  if (!parsed.ok) return undefined;
+  const repository = canonicalRepository(parsed.reference);
+  for (const entry of repoDigests) {
+    const at = entry.lastIndexOf("@");
+    if (at < 0) continue;
+    const candidate = parseImageReference(entry.slice(0, at));
+    const digest = entry.slice(at + 1);
+    if (!candidate.ok || canonicalRepository(candidate.reference) !== repository) continue;
+    if (parsed.reference.digest === undefined || parsed.reference.digest === digest) return digest;
+  }
+  return undefined;
+}

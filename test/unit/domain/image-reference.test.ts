@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { imageReferenceProblem, parseImageReference, type ImageReference } from "../../../src/manifest/image-reference.js";
+import { canonicalRepository, imageReferenceProblem, parseImageReference, pinnedReference, registryDigestOf, type ImageReference } from "../../../src/domain/image-reference.js";
 
 const HEX64 = "0123456789abcdef".repeat(4);
 
@@ -105,5 +105,34 @@ describe("parseImageReference: malformed references are refused with a reason", 
   test("the message quotes a long reference shortened", () => {
     const problem = imageReferenceProblem(`${"A".repeat(300)}`)!;
     assert.ok(problem.length < 250, problem);
+  });
+});
+
+describe("registry digests of a reference", () => {
+  const digest = `sha256:${"a".repeat(64)}`;
+  const other = `sha256:${"b".repeat(64)}`;
+
+  test("only a repo digest of the same repository counts", () => {
+    assert.equal(registryDigestOf("127.0.0.1:5000/m/pca:1.0.0", [`127.0.0.1:5000/m/pca@${digest}`]), digest);
+    assert.equal(registryDigestOf("multiverse-pca:1.0.0", [`127.0.0.1:5000/m/pca@${digest}`]), undefined, "pushed elsewhere: still a local build here");
+    assert.equal(registryDigestOf("127.0.0.1:5000/m/pca:1.0.0", [`127.0.0.1:5001/m/pca@${digest}`]), undefined, "another registry");
+    assert.equal(registryDigestOf("127.0.0.1:5000/m/pca:1.0.0", []), undefined);
+  });
+
+  test("Docker Hub's short names are the same repository as their long form", () => {
+    assert.equal(registryDigestOf("python:3.11", [`docker.io/library/python@${digest}`]), digest);
+    assert.equal(registryDigestOf("docker.io/library/python", [`python@${digest}`]), digest);
+    assert.equal(canonicalRepository({ path: "user/tool" }), "docker.io/user/tool");
+    assert.equal(canonicalRepository({ domain: "index.docker.io", path: "python" }), "docker.io/library/python");
+  });
+
+  test("a reference by digest needs that digest", () => {
+    assert.equal(registryDigestOf(`127.0.0.1:5000/m/pca@${digest}`, [`127.0.0.1:5000/m/pca@${other}`, `127.0.0.1:5000/m/pca@${digest}`]), digest);
+    assert.equal(registryDigestOf(`127.0.0.1:5000/m/pca@${digest}`, [`127.0.0.1:5000/m/pca@${other}`]), undefined);
+  });
+
+  test("pinning drops the tag and keeps the repository", () => {
+    assert.equal(pinnedReference("127.0.0.1:5000/m/pca:1.0.0", digest), `127.0.0.1:5000/m/pca@${digest}`);
+    assert.equal(pinnedReference("pca", digest), `pca@${digest}`);
   });
 });
