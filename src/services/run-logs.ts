@@ -9,6 +9,7 @@ export type LogSource = keyof typeof LOG_FILES;
 
 export interface LogLocation {
   runId: string;
+  attemptId: string;
   name: string;
   workspace: string;
   file: string;
@@ -23,8 +24,8 @@ export function locateLog(index: RunIndex, run: string, source: LogSource, attem
   const file = join(chosen.workspaceDir, LOG_FILES[source]);
   // A promoted attempt's workspace keeps no second copy of its outputs: its logs are read from the bundle.
   const promoted = row.artifactDir && row.attemptId === chosen.attemptId ? join(row.artifactDir, LOG_FILES[source]) : undefined;
-  if (!existsSync(file) && promoted && existsSync(promoted)) return { runId: row.runId, name: row.name, workspace: row.artifactDir!, file: promoted };
-  return { runId: row.runId, name: row.name, workspace: chosen.workspaceDir, file };
+  if (!existsSync(file) && promoted && existsSync(promoted)) return { runId: row.runId, attemptId: chosen.attemptId, name: row.name, workspace: row.artifactDir!, file: promoted };
+  return { runId: row.runId, attemptId: chosen.attemptId, name: row.name, workspace: chosen.workspaceDir, file };
 }
 
 /** The most one read of a LogTail returns: a 500 MB model log is printed in pieces, never held whole. */
@@ -33,7 +34,16 @@ export const LOG_CHUNK_BYTES = 1024 * 1024;
 /** Reads a growing file from where the last read stopped, at most `chunkBytes` at a time. */
 export class LogTail {
   private offset = 0;
-  constructor(readonly file: string, private readonly chunkBytes: number = LOG_CHUNK_BYTES) {}
+  constructor(private path: string, private readonly chunkBytes: number = LOG_CHUNK_BYTES) {}
+
+  get file(): string {
+    return this.path;
+  }
+
+  /** The same log moved (promotion moves a workspace's logs into the bundle): go on reading it there, from where it was. */
+  moveTo(file: string): void {
+    this.path = file;
+  }
 
   /** Up to chunkBytes of what was appended since the last call (empty when nothing was, or the file does not exist yet). */
   read(): Buffer {

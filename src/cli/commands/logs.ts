@@ -45,6 +45,9 @@ export async function logsCommand(run: string, options: LogsOptions, io: Io): Pr
     try {
       const value = current.getRun(location.runId).phase;
       phase = (RUN_PHASES as readonly string[]).includes(value) ? (value as RunPhase) : "PENDING";
+      // Promotion moves the attempt's logs into its bundle: the rest of this log is read there.
+      const now = locateLog(current, location.runId, kind, location.attemptId);
+      if (now.file !== tail.file) tail.moveTo(now.file);
     } finally {
       current.close();
     }

@@ -4,7 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drainLog, LOG_CHUNK_BYTES, LogTail } from "../../../src/services/run-logs.js";
@@ -57,6 +57,27 @@ describe("LogTail", () => {
       assert.deepEqual(pieces, ["abcd", "efgh", "ij"]);
       writeFileSync(file, "xy");
       assert.equal(tail.read().toString(), "xy");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a log moved into its bundle while followed is read on from where it was: nothing lost, nothing twice", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mv-logtail-"));
+    try {
+      const workspace = join(dir, "run.log");
+      const bundle = join(dir, "bundle-run.log");
+      writeFileSync(workspace, "behavior sleep\n");
+      const tail = new LogTail(workspace);
+      let seen = "";
+      drainLog(tail, (chunk) => (seen += chunk.toString()));
+      appendFileSync(workspace, "done\n"); // written after the last read, then the file is promoted
+      renameSync(workspace, bundle);
+      drainLog(tail, (chunk) => (seen += chunk.toString()));
+      assert.equal(seen, "behavior sleep\n", "the workspace file is gone: nothing to read there");
+      tail.moveTo(bundle);
+      drainLog(tail, (chunk) => (seen += chunk.toString()));
+      assert.equal(seen, "behavior sleep\ndone\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
