@@ -82,6 +82,8 @@ describe("the Helm chart", { skip }, () => {
   test("the default release: ServiceAccount, Role and RoleBinding, state claim, Deployment of the controller on the kubernetes source and backend", () => {
     const manifests = render();
     assert.deepEqual(manifests.map((manifest) => `${manifest.kind}/${manifest.metadata.name}`).sort(), [
+      `ClusterRole/mv-multiverse-${NAMESPACE}-nodes`,
+      `ClusterRoleBinding/mv-multiverse-${NAMESPACE}-nodes`,
       "Deployment/mv-multiverse",
       "PersistentVolumeClaim/mv-multiverse-state",
       "Role/mv-multiverse",
@@ -136,6 +138,15 @@ describe("the Helm chart", { skip }, () => {
     assert.ok(allows("", "persistentvolumeclaims", "get"));
     const binding = render().find((manifest) => manifest.kind === "RoleBinding")!;
     assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "mv-multiverse", namespace: NAMESPACE }]);
+  });
+
+  test("backend kubernetes: a ClusterRole to read the nodes (an image's repo digest is in node.status.images), bound to the service account; none with backend local", () => {
+    const nodes = render().filter((manifest) => manifest.kind === "ClusterRole" && manifest.metadata.name === `mv-multiverse-${NAMESPACE}-nodes`);
+    assert.equal(nodes.length, 1);
+    assert.deepEqual(nodes[0]!.rules, [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] }]);
+    const binding = render().find((manifest) => manifest.kind === "ClusterRoleBinding" && manifest.metadata.name === `mv-multiverse-${NAMESPACE}-nodes`)!;
+    assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "mv-multiverse", namespace: NAMESPACE }]);
+    assert.ok(!render("backend=local").some((manifest) => manifest.kind === "ClusterRole"));
   });
 
   test("watch.allNamespaces: a ClusterRole and ClusterRoleBinding, and --all-namespaces instead of --namespace", () => {

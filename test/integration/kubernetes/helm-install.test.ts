@@ -6,10 +6,12 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { repoRoot } from "../../../src/util/paths.js";
+import { cli } from "../../helpers/cli.js";
+import { TEST_HANG_GUARD_MS } from "../../helpers/wait.js";
 import { createNamespace, deleteNamespace, helmPath, kubectl, testClusterOrSkip, type TestCluster } from "../../helpers/k8s-cluster.js";
 
 const CONTROLLER_IMAGE = process.env.MULTIVERSE_CONTROLLER_IMAGE ?? "multiverse-controller:0.1.0";
@@ -17,6 +19,7 @@ const cluster = testClusterOrSkip();
 const helm = helmPath();
 const skip = typeof cluster === "string" ? cluster : helm === undefined ? "helm is not built: run scripts/setup-k8s.sh" : false;
 const chart = join(repoRoot(), "charts", "multiverse");
+const DEMO_DATASET = join(repoRoot(), "data", "generated", "pbmc68k-reduced.h5mu");
 
 interface PodState {
   metadata: { name: string };
@@ -42,6 +45,8 @@ async function sleep(ms: number): Promise<void> {
 class Release {
   readonly hostDir = mkdtempSync(join(tmpdir(), "k8s-cluster-helm-"));
   readonly volume: string;
+  private readonly extraVolumes: string[] = [];
+  private readonly extraDirs: string[] = [];
 
   constructor(
     private readonly c: TestCluster,
@@ -118,11 +123,57 @@ class Release {
     }
   }
 
+  /** The failed attempts' container.log and orchestrator.log tails, from the state claim. */
+  attemptLogs(): string {
+    const workspaces = join(this.hostDir, "store", "workspaces");
+    if (!existsSync(workspaces)) return "(no workspaces)";
+    return readdirSync(workspaces)
+      .flatMap((attempt) => ["container.log", "orchestrator.log"].map((file) => join(workspaces, attempt, file)))
+      .filter((file) => existsSync(file))
+      .map((file) => `--- ${file}\n${readFileSync(file, "utf8").split("\n").slice(-15).join("\n")}`)
+      .join("\n");
+  }
+
+  /** A read-only claim `claim` on a hostPath directory holding `files` (the chart's datasets.existingClaim). */
+  addDatasets(claim: string, files: string[]): void {
+    const dir = mkdtempSync(join(tmpdir(), "k8s-cluster-helm-data-"));
+    chmodSync(dir, 0o755);
+    for (const file of files) copyFileSync(file, join(dir, file.split("/").at(-1)!));
+    this.extraDirs.push(dir);
+    const volume = `${this.namespace}-datasets`;
+    this.extraVolumes.push(volume);
+    kubectl(this.c, ["delete", "pv", volume, "--ignore-not-found", "--wait=true"]);
+    const objects = [
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: volume, labels: { "multiverse.io/test": "true" } },
+        spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadOnlyMany"], persistentVolumeReclaimPolicy: "Retain", storageClassName: "", claimRef: { namespace: this.namespace, name: claim }, hostPath: { path: dir, type: "Directory" } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claim, namespace: this.namespace },
+        spec: { accessModes: ["ReadOnlyMany"], storageClassName: "", volumeName: volume, resources: { requests: { storage: "1Gi" } } },
+      },
+    ];
+    const created = kubectl(this.c, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+    assert.equal(created.status, 0, created.stderr);
+  }
+
   async remove(): Promise<void> {
+    // Benchmarks carry the controller's finalizer: they go while the controller is there to remove it (else the
+    // namespace would wait for it forever); one that does not go in time loses its finalizer.
+    const deleted = kubectl(this.c, ["delete", "benchmarks", "--all", "-n", this.namespace, "--timeout=90s"]);
+    if (deleted.status !== 0) {
+      const left = kubectl(this.c, ["get", "benchmarks", "-n", this.namespace, "-o", "name"]).stdout.split("\n").filter(Boolean);
+      for (const name of left) kubectl(this.c, ["patch", name, "-n", this.namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+    }
     spawnSync(helm!, ["uninstall", this.name, "--namespace", this.namespace, "--kubeconfig", this.c.kubeconfigPath, "--wait", "--timeout", "120s"], { encoding: "utf8" });
     await deleteNamespace(this.c, this.namespace);
-    kubectl(this.c, ["delete", "pv", this.volume, "--ignore-not-found"]);
-    rmSync(this.hostDir, { recursive: true, force: true });
+    for (const volume of [this.volume, ...this.extraVolumes]) kubectl(this.c, ["delete", "pv", volume, "--ignore-not-found"]);
+    spawnSync("chmod", ["-R", "u+w", this.hostDir]);
+    for (const dir of [this.hostDir, ...this.extraDirs]) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -162,6 +213,52 @@ describe("helm install into the test cluster", { skip }, () => {
       releases.push(release);
       await release.install([]);
       await release.waitAvailable();
+    },
+  );
+
+  test(
+    "the chart's controller runs the demo Benchmark through Jobs to completion: Ready, every Run succeeded, the bundles verify",
+    { skip: skip || (controllerLacksKubernetes() ?? false) || (existsSync(DEMO_DATASET) ? false : `${DEMO_DATASET} is missing (scripts/setup.sh)`), timeout: TEST_HANG_GUARD_MS },
+    async () => {
+      const applied = kubectl(c, ["apply", "--server-side", "--force-conflicts", "--field-manager=multiverse-tests", "-f", join(repoRoot(), "crds")]);
+      assert.equal(applied.status, 0, applied.stderr);
+      const release = new Release(c, "k8s-cluster-helm-demo", 18473);
+      releases.push(release);
+      await release.install(["datasets.existingClaim=demo-datasets", "leaderElection.enabled=false"]);
+      release.addDatasets("demo-datasets", [DEMO_DATASET]);
+      await release.waitAvailable();
+      const demo = kubectl(c, ["apply", "-n", release.namespace, "-f", join(repoRoot(), "manifests", "kubernetes", "demo.yaml")]);
+      assert.equal(demo.status, 0, demo.stderr);
+
+      interface BenchmarkObject { metadata: { generation: number }; status?: { conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] } }
+      const deadline = Date.now() + 8 * 60_000;
+      let seen = "no status yet";
+      for (;;) {
+        const got = kubectl(c, ["get", "benchmark", "demo", "-n", release.namespace, "-o", "json"]);
+        const benchmark = JSON.parse(got.stdout || "{}") as BenchmarkObject;
+        const ready = benchmark.status?.conditions?.find((condition) => condition.type === "Ready");
+        seen = JSON.stringify(benchmark.status?.conditions ?? []);
+        if (ready?.status === "True" && ready.observedGeneration === benchmark.metadata.generation) break;
+        if (ready?.status === "False" && /Failed|Invalid/.test(ready.reason)) {
+          const logs = kubectl(c, ["logs", "-n", release.namespace, "deploy/mv-multiverse", "--tail=40"]);
+          assert.fail(`the demo Benchmark failed: ${seen}\n${logs.stdout}\n${release.attemptLogs()}`);
+        }
+        if (Date.now() > deadline) {
+          const logs = kubectl(c, ["logs", "-n", release.namespace, "deploy/mv-multiverse", "--tail=40"]);
+          assert.fail(`the demo Benchmark is not Ready after 8 minutes: ${seen}\n${logs.stdout}`);
+        }
+        await sleep(1000);
+      }
+      const runs = JSON.parse(kubectl(c, ["get", "runs", "-n", release.namespace, "-l", "multiverse.io/benchmark=demo", "-o", "json"]).stdout) as { items: { status: { phase: string; bundlePath?: string } }[] };
+      assert.equal(runs.items.length, 2, "one Run per seed");
+      for (const run of runs.items) {
+        assert.equal(run.status.phase, "ARTIFACT_SUCCESS");
+        const bundle = run.status.bundlePath!;
+        // the state claim is this host directory; the journal records bundles relative to the state root
+        const onHost = isAbsolute(bundle) ? join(release.hostDir, bundle.replace(/^\/state\/?/, "")) : join(release.hostDir, bundle);
+        const verified = await cli(["verify", onHost, "--json"]);
+        assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+      }
     },
   );
 });
