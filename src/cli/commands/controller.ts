@@ -78,6 +78,16 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     }
   }
   const deletionGrace = options.deletionGraceSeconds !== undefined ? { deletionGraceMs: options.deletionGraceSeconds * 1000 } : {};
+  // A signal while the controller starts (journal, adoption, first read of the source) stops it once it has started.
+  let stopWhenStarted: string | undefined;
+  const whileStarting = (signal: string) => {
+    stopWhenStarted ??= signal;
+    log(`${signal} while starting: stopping once started`);
+  };
+  const onStartSigint = () => whileStarting("SIGINT");
+  const onStartSigterm = () => whileStarting("SIGTERM");
+  process.once("SIGINT", onStartSigint);
+  process.once("SIGTERM", onStartSigterm);
   const controller = await startController({
     stateRoot,
     ...sourceOptions,
@@ -104,8 +114,11 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     log(`${signal}: stopping`);
     void controller.stop();
   };
+  process.removeListener("SIGINT", onStartSigint);
+  process.removeListener("SIGTERM", onStartSigterm);
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
+  if (stopWhenStarted) onSignal(stopWhenStarted);
   await controller.stopped;
   await elector?.release();
   // Stop means exit. Engine watches (Docker's container.wait, a long poll) would otherwise keep the process alive

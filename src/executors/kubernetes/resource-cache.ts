@@ -117,9 +117,13 @@ export class ResourceCache<T extends KubernetesObject> {
     if (this.stopped) return;
     let ended = false;
     let gone = false;
+    // Another ERROR event (e.g. 504 "Too large resource version" while the server's watch cache catches up) ends
+    // the watch as a failure: watched again after the backoff, not at once.
+    let refused: string | undefined;
     const onEvent = (type: WatchEventType, object: T) => {
       if (type === "ERROR") {
         if (httpStatusOf(object) === 410) gone = true;
+        else refused ??= (object as { message?: string }).message ?? "an ERROR event";
         return;
       }
       const version = object.metadata?.resourceVersion;
@@ -142,6 +146,7 @@ export class ResourceCache<T extends KubernetesObject> {
       if (this.stopped) return;
       if (gone || httpStatusOf(error) === 410) void this.relist();
       else if (error) this.failed(error, false);
+      else if (refused !== undefined) this.failed(new Error(`the watch was refused: ${refused}`), false);
       else void this.watch(); // the server's timeout: resume from the last resourceVersion
     };
     try {

@@ -125,6 +125,7 @@ export class ListWatch {
     this.handle?.abort();
     const current = () => number === this.watchNumber && !this.stopped;
     let expired = false;
+    let refused: string | undefined;
     let sawEvent = false;
     const openedAt = Date.now();
     const onEvent = (event: WatchEvent) => {
@@ -133,6 +134,8 @@ export class ListWatch {
       if (event.type === "ERROR") {
         const code = "code" in event.object ? event.object.code : undefined;
         if (code === 410) expired = true;
+        // e.g. 504 "Too large resource version" while the server's watch cache catches up: retried after the backoff
+        else refused ??= ("message" in event.object && typeof event.object.message === "string" ? event.object.message : undefined) ?? `an ERROR event (code ${String(code)})`;
         return;
       }
       if (!isKubeObject(event.object)) return;
@@ -152,6 +155,7 @@ export class ListWatch {
         this.options.log?.(`kubernetes ${this.describe()}: resourceVersion ${this.resourceVersion} expired (410 Gone); listing again`);
         void this.relist();
       } else if (error) this.later(() => this.watch(), `watch failed: ${apiMessageOf(error)}`);
+      else if (refused !== undefined) this.later(() => this.watch(), `the watch was refused: ${refused}`);
       // The server closed the watch (its timeout): resume from the last resourceVersion, at once unless it closes
       // as soon as it opens (then it is a failure like any other, and backs off).
       else if (Date.now() - openedAt < 1000 && !sawEvent) this.later(() => this.watch(), "the watch closed as soon as it opened");

@@ -145,4 +145,20 @@ describe("ListWatch", () => {
     lw.stop();
     assert.equal(second.aborted, true);
   });
+
+  test("an ERROR event other than 410 (504 Too large resource version) backs off, logs why, and resumes from the same resourceVersion", async () => {
+    const api = new ScriptedApi();
+    api.lists.push({ items: [], resourceVersion: "10" });
+    const lines: string[] = [];
+    const lw = new ListWatch({ api, collection: { plural: "benchmarks" }, onChange: () => undefined, backoff: new ExponentialBackoff<string>(1, 10), log: (line) => lines.push(line) });
+    await lw.start();
+    const first = await until("a watch", () => api.watches[0]);
+    first.onEvent({ type: "ERROR", object: { kind: "Status", code: 504, message: "Timeout: Too large resource version: 4663, current: 4611" } } as unknown as WatchEvent);
+    first.onDone(null);
+    const second = await until("a watch after the refusal", () => api.watches[1]);
+    assert.equal(second.resourceVersion, "10");
+    assert.equal(api.listCalls, 1, "not a relist: only 410 relists");
+    assert.ok(lines.some((l) => /the watch was refused: Timeout: Too large resource version: 4663, current: 4611; retrying in/.test(l)), lines.join("\n"));
+    lw.stop();
+  });
 });
