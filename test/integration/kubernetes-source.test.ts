@@ -8,7 +8,8 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeH5mu } from "../../src/h5/index.js";
@@ -21,6 +22,8 @@ import type { KubeObject } from "../../src/sources/kubernetes/kube-objects.js";
 import type { Condition } from "../../src/domain/resources.js";
 import { journalRecords } from "../helpers/journal.js";
 import { TestCluster, testKubeconfig } from "../helpers/kube-source.js";
+import { k8sRoot } from "../helpers/k8s-cluster.js";
+import { repoRoot } from "../../src/util/paths.js";
 import { TEST_HANG_GUARD_MS, waitUntil } from "../helpers/wait.js";
 
 const kubeconfig = testKubeconfig();
@@ -221,6 +224,35 @@ describe("Kubernetes source and status sink on a real API server", { skip }, () 
     } finally {
       expired.stop();
     }
+  });
+
+  test("the API server restarted mid-watch: the watches resume, and changes made right after it is back are not lost", { timeout: TEST_HANG_GUARD_MS }, async () => {
+    const before = parts.source.stats().Benchmark.watches;
+    const pidFile = join(k8sRoot(), "run", "kube-apiserver.pid");
+    assert.ok(existsSync(pidFile), `${pidFile}: the test cluster's API server is started by scripts/start-k8s.sh`);
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    process.kill(pid, "SIGKILL");
+    await waitFor("the API server process gone", () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 30_000);
+    const restarted = spawnSync("bash", [join(repoRoot(), "scripts", "start-k8s.sh")], { encoding: "utf8", timeout: 180_000 });
+    assert.equal(restarted.status, 0, restarted.stderr);
+    // At once, before the controller's watches have come back: a new Benchmark and a new generation of another.
+    await cluster.create(ns, "benchmarks", "Benchmark", "after-restart", benchmarkSpec("after-restart", [job("small", "fake", [21])]));
+    const generation = (await get("late"))!.metadata.generation!;
+    await cluster.patchMerge(ns, "benchmarks", "late", { spec: benchmarkSpec("late", [job("small", "fake", [4, 5])]) });
+    await waitFor("after-restart Ready", async () => conditionOf(await get("after-restart"), "Ready")?.status === "True", 120_000);
+    const late = await waitFor("late's new generation observed and Ready", async () => {
+      const o = await get("late");
+      return statusOf<BenchmarkStatus>(o).observedGeneration === generation + 1 && conditionOf(o, "Ready")?.status === "True" && o;
+    }, 120_000);
+    assert.equal(statusOf<BenchmarkStatus>(late).runs?.succeeded, 2);
+    assert.ok(parts.source.stats().Benchmark.watches > before, "the Benchmark watch was opened again");
   });
 
   test("restart: Run resources and Benchmark status are rebuilt from the journal, nothing is launched again", { timeout: TEST_HANG_GUARD_MS }, async () => {
