@@ -5,6 +5,9 @@
  * hang, so only planning and projection are measured). Target: applied -> first status under 1 s.
  *
  *   node dist/bench/k8s-apply-to-plan.js            (BENCH_ROUNDS=5, BENCH_SEEDS=10, KUBECONFIG or the test cluster's)
+ *   BENCH_ROUNDS=1 BENCH_SEEDS=1000 node dist/bench/k8s-apply-to-plan.js   (1,000 Runs from one Benchmark)
+ * Also: applied -> the status sink idle (every Run's status and the Benchmark's counts written: converged), and the
+ * process's peak RSS (the controller, plus this bench's two watches).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -89,13 +92,16 @@ async function main(): Promise<void> {
   const toPlanned: number[] = [];
   const toStatus: number[] = [];
   const toRuns: number[] = [];
+  const toConverged: number[] = [];
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const writesBefore = parts.sink.writes();
   for (let round = 0; round < ROUNDS; round += 1) {
     const name = `bench-${round}`;
     const seeds = Array.from({ length: SEEDS }, (_, i) => round * 1000 + i);
     const applied = performance.now();
     await cluster.create(ns, "benchmarks", "Benchmark", name, { experimentName: name, jobs: [{ name: "j", dataset: "kdata", model: "fake", seeds }] });
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 60_000 + SEEDS * 200;
     while (!(planned.has(name) && firstStatus.has(name) && runsSeen.has(name))) {
       if (Date.now() > deadline) throw new Error(`${name}: not planned and projected within 60 s`);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -103,14 +109,18 @@ async function main(): Promise<void> {
     toPlanned.push(planned.get(name)! - applied);
     toStatus.push(firstStatus.get(name)! - applied);
     toRuns.push(runsSeen.get(name)![0]! - applied);
+    await parts.sink.idle();
+    toConverged.push(performance.now() - applied);
   }
-  await parts.sink.idle();
+  clearInterval(sampler);
   const writes = parts.sink.writes() - writesBefore;
 
   console.log(`Kubernetes source, ${ROUNDS} Benchmarks of ${SEEDS} runs each (FakeExecutor, attempts hang; 2 at once)`);
   console.log(`  applied -> runs planned (journaled):   ${summary(toPlanned)}`);
   console.log(`  applied -> first status on the object: ${summary(toStatus)}  (target < 1000 ms)`);
   console.log(`  applied -> all ${SEEDS} Run resources:     ${summary(toRuns)}`);
+  console.log(`  applied -> status converged (sink idle): ${summary(toConverged)}`);
+  console.log(`  peak RSS of the process: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
   console.log(`  API writes by the status sink: ${writes} for ${ROUNDS * SEEDS} runs and ${ROUNDS} Benchmarks (${(writes / (ROUNDS * (SEEDS + 1))).toFixed(2)} per object)`);
 
   benchmarks.stop();
