@@ -2,22 +2,23 @@
  * `multiverse controller --source kubernetes` as a real process against the test cluster: clear errors (exit 2)
  * for bad flag combinations, no API server, CRDs not served; and leader election with two processes on one
  * Lease and one state root: only the holder reconciles, kill -9 the leader and the other takes over, adopts the
- * running attempt (pca on pbmc68k-reduced through the local executor) and finishes it: the Run resource ends
- * ARTIFACT_SUCCESS with a bundle that verifies; a leader whose Lease is taken exits non-zero.
+ * running attempt (pca on pbmc68k-reduced in a Kubernetes Job: the Job is adopted, not created again) and finishes it:
+ * the Run resource ends ARTIFACT_SUCCESS with a bundle that verifies; a leader whose Lease is taken exits non-zero.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoordinationV1Api, V1MicroTime } from "@kubernetes/client-node";
+import { BatchV1Api, CoordinationV1Api, V1MicroTime } from "@kubernetes/client-node";
 import { verifyBundle } from "../../src/artifacts/verify.js";
 import { repoRoot } from "../../src/util/paths.js";
 import type { KubeObject } from "../../src/sources/kubernetes/kube-objects.js";
 import { CLI, cli } from "../helpers/cli.js";
 import { TestCluster, testKubeconfig } from "../helpers/kube-source.js";
 import { TEST_HANG_GUARD_MS, exitedReason, waitUntil } from "../helpers/wait.js";
+import { ensureNamespaceWithClaim, importImage, kubectl as kubectlJobs, TEST_CLAIM_DIR } from "../helpers/k8s-jobs-cluster.js";
 
 const kubeconfig = testKubeconfig();
 const skip = kubeconfig ? false : "no Kubernetes test cluster (admin kubeconfig not found)";
@@ -103,14 +104,22 @@ describe("leader election: two controllers, one Lease", { skip }, () => {
     cluster.applyCrds();
     leases = cluster.config.makeApiClient(CoordinationV1Api);
     ns = await cluster.createNamespace("lead");
-    work = mkdtempSync(join(tmpdir(), "mv-k8s-leader-"));
-    await cluster.create(ns, "datasets", "Dataset", "pbmc68k-reduced", { path: DATASET, batchKey: "batch", labelKey: "cell_type" });
+    // The attempts run as Jobs: the state root and the dataset on the claim bound to TEST_CLAIM_DIR.
+    importImage("multiverse-pca:1.0.0");
+    ensureNamespaceWithClaim(ns);
+    mkdirSync(TEST_CLAIM_DIR, { recursive: true });
+    work = mkdtempSync(join(TEST_CLAIM_DIR, "mv-k8s-leader-"));
+    copyFileSync(DATASET, join(work, "pbmc68k-reduced.h5mu"));
+    await cluster.create(ns, "datasets", "Dataset", "pbmc68k-reduced", { path: join(work, "pbmc68k-reduced.h5mu"), batchKey: "gem_group", labelKey: "bulk_labels" });
   });
 
   after(async () => {
     for (const c of controllers) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
     await Promise.all(controllers.map((c) => c.exited));
-    if (ns) await cluster.deleteNamespace(ns);
+    if (ns) {
+      await cluster.deleteNamespace(ns);
+      kubectlJobs(["delete", "pv", `${ns}-state`, "--ignore-not-found", "--wait=false"]);
+    }
     if (work && !process.env.MULTIVERSE_KEEP_TEST_DIRS) {
       spawn("chmod", ["-R", "u+w", work]);
       rmSync(work, { recursive: true, force: true });
@@ -122,7 +131,8 @@ describe("leader election: two controllers, one Lease", { skip }, () => {
   const phaseOf = (run: KubeObject | undefined) => (run?.status as { phase?: string } | undefined)?.phase;
 
   test("only the holder reconciles; kill -9 the leader: the other takes over, adopts the running attempt and finishes it", { timeout: TEST_HANG_GUARD_MS }, async () => {
-    const args = ["--source", "kubernetes", "--kubeconfig", kubeconfig!, "--namespace", ns, "--state-root", join(work, "state"), "--backend", "local", "--poll-interval-ms", "300",
+    const args = ["--source", "kubernetes", "--kubeconfig", kubeconfig!, "--namespace", ns, "--state-root", join(work, "state"), "--backend", "kubernetes", "--poll-interval-ms", "300",
+      "--kube-namespace", ns, "--kube-state-claim", `state:${TEST_CLAIM_DIR}`, "--kube-image-pull-policy", "Never",
       "--leader-elect", "--leader-elect-lease-duration", "4", "--leader-elect-renew-deadline", "3", "--leader-elect-retry-period", "1"];
     const a = spawnController(args);
     controllers.push(a);
@@ -133,8 +143,14 @@ describe("leader election: two controllers, one Lease", { skip }, () => {
     const leaderIdentity = /leader election: (\S+) holds lease/.exec(a.log())![1];
     assert.equal(await holder(), leaderIdentity);
 
-    await cluster.create(ns, "benchmarks", "Benchmark", "pbmc", { experimentName: "pbmc-k8s", backend: "local", jobs: [{ name: "pca", dataset: "pbmc68k-reduced", model: "pca", seeds: [0], params: { n_components: 5, normalize: false } }] });
+    await cluster.create(ns, "benchmarks", "Benchmark", "pbmc", { experimentName: "pbmc-k8s", backend: "kubernetes", jobs: [{ name: "pca", dataset: "pbmc68k-reduced", model: "pca", seeds: [0], params: { n_components: 5, normalize: false } }] });
     await waitFor("the pca run RUNNING on the leader", async () => phaseOf((await runsOf("pbmc"))[0]) === "RUNNING", { giveUpIf: () => exitedReason(a.child, "controller a") });
+    const batch = cluster.config.makeApiClient(BatchV1Api);
+    const jobsNow = async () => (await batch.listNamespacedJob({ namespace: ns })).items.map((j) => `${j.metadata?.name}/${j.metadata?.uid}`);
+    const [job] = await waitFor("the run's Job", async () => {
+      const jobs = await jobsNow();
+      return jobs.length > 0 && jobs;
+    });
     assert.doesNotMatch(b.log(), /source revision|controller ready|adopting/, "the follower does not reconcile");
 
     a.child.kill("SIGKILL");
@@ -149,6 +165,9 @@ describe("leader election: two controllers, one Lease", { skip }, () => {
     const status = done.status as { phase: string; attempt: number; bundlePath: string; manifestSha256: string };
     assert.equal(status.phase, "ARTIFACT_SUCCESS", JSON.stringify(status));
     assert.equal(status.attempt, 1, "adopted, not launched again");
+    assert.match(b.log(), /adopting 1 unfinished runs/);
+    const after = await jobsNow();
+    assert.ok(after.length === 0 || (after.length === 1 && after[0] === job), `the same Job, never a second one: ${job} then ${after.join(", ")}`);
     const verification = await verifyBundle(status.bundlePath);
     assert.ok(verification.ok, verification.problems.join("; "));
     const benchmark = await cluster.get(ns, "benchmarks", "pbmc");
