@@ -4,7 +4,7 @@
  * holds cohort.json and, once evaluated, evaluations/, evaluation_report.json and plots/.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { SIMPLE_STATE_DIR_NAME } from "../artifacts/layout.js";
 import { Errors } from "../domain/errors.js";
 import { COHORT_SCHEMA_VERSION, type Cohort } from "./cohort.js";
@@ -32,11 +32,35 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   }
 }
 
+/** The directory bundles live under: the state root, or for the simple layout (<output>/.multiverse) its output. */
+function outputRootOf(stateRoot: string): string {
+  return basename(stateRoot) === SIMPLE_STATE_DIR_NAME ? dirname(resolve(stateRoot)) : resolve(stateRoot);
+}
+
+/**
+ * Bundles inside the output root are recorded relative to it, as the journal records them, so that a copied or
+ * moved state root's cohorts name its own bundles; others stay absolute.
+ */
+export function cohortForDisk(stateRoot: string, cohort: Cohort): Cohort {
+  const root = outputRootOf(stateRoot);
+  const inside = (dir: string) => {
+    const rel = relative(root, resolve(dir));
+    return rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel) ? rel : dir;
+  };
+  return { ...cohort, members: cohort.members.map((m) => (m.bundle_dir === null ? m : { ...m, bundle_dir: inside(m.bundle_dir) })) };
+}
+
+/** The cohort as read from disk, its relative bundle paths resolved against the output root it lies in. */
+export function cohortFromDisk(stateRoot: string, cohort: Cohort): Cohort {
+  const root = outputRootOf(stateRoot);
+  return { ...cohort, members: cohort.members.map((m) => (m.bundle_dir === null || isAbsolute(m.bundle_dir) ? m : { ...m, bundle_dir: join(root, m.bundle_dir) })) };
+}
+
 export function writeCohort(stateRoot: string, cohort: Cohort): string {
   const dir = launchDir(stateRoot, cohort.launch_id);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, COHORT_FILE);
-  writeJsonAtomic(file, cohort);
+  writeJsonAtomic(file, cohortForDisk(stateRoot, cohort));
   return file;
 }
 
@@ -53,7 +77,7 @@ export function readCohort(stateRoot: string, launchId: string): Cohort {
   if (cohort.schema_version !== COHORT_SCHEMA_VERSION || cohort.launch_id !== launchId || !Array.isArray(cohort.members)) {
     throw Errors.badRequest(`${file} is not a schema_version ${COHORT_SCHEMA_VERSION} cohort of launch ${launchId}`, { location: { file } });
   }
-  return parsed as Cohort;
+  return cohortFromDisk(stateRoot, parsed as Cohort);
 }
 
 /** Every launch id of the state root, oldest first. */

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { readJournal } from "../../src/journal/journal.js";
 import { repoRoot } from "../../src/util/paths.js";
 import { cli, parseJson } from "../helpers/cli.js";
@@ -87,7 +87,8 @@ describe("evaluation host side (stand-in evaluator)", () => {
     assert.deepEqual([byDataset["no-label-key"]?.batch_key, byDataset["no-label-key"]?.label_key], ["batch", null]);
     for (const m of cohort.members) {
       assert.equal(m.attempt_ids.length, 1, m.name);
-      assert.ok(m.bundle_dir && existsSync(m.bundle_dir), `${m.name}: the promoted bundle is recorded (${m.bundle_dir})`);
+      assert.ok(m.bundle_dir && !isAbsolute(m.bundle_dir), `${m.name}: the bundle is recorded relative to the output (${m.bundle_dir}), as the journal records it`);
+      assert.ok(existsSync(join(out, m.bundle_dir)), `${m.name}: the promoted bundle is recorded (${m.bundle_dir})`);
     }
   });
 
@@ -155,7 +156,7 @@ describe("evaluation host side (stand-in evaluator)", () => {
   test("a tampered bundle is not ready (bad_artifact_manifest -> bad_manifest); the others are evaluated", { timeout: TEST_HANG_GUARD_MS }, async () => {
     const victim = cohort.members.find((m) => m.dataset === "both-keys");
     assert.ok(victim?.bundle_dir);
-    const embedding = join(victim.bundle_dir, "embeddings.h5");
+    const embedding = join(out, victim.bundle_dir, "embeddings.h5");
     chmodSync(embedding, 0o644);
     appendFileSync(embedding, "tampered");
     const result = await evaluate([]);

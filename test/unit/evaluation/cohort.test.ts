@@ -1,5 +1,5 @@
 /** Building a launch's cohort from its plan, and keeping it current from journal records. */
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { BenchmarkResource, RunSpec } from "../../../src/domain/resources.js";
 import type { JournalRecord } from "../../../src/journal/records.js";
@@ -84,4 +84,19 @@ test("preset: the flag, else the Benchmark's evaluation.metrics, else one named 
   assert.equal(choosePreset(undefined, "fast", ["all"]), "fast");
   assert.equal(choosePreset(undefined, undefined, ["silhouette_label", "all"]), "all");
   assert.equal(choosePreset(undefined, undefined, ["silhouette_label"]), "default");
+});
+
+describe("cohort files on disk", () => {
+  test("bundles inside the output are written relative to it and read back absolute; others stay as they are", async () => {
+    const { cohortForDisk, cohortFromDisk } = await import("../../../src/evaluation/launch-store.js");
+    const member = (bundle: string | null) => ({ member_id: "m", run_id: "m", name: "m", job: "j", model: "pca", model_version: "1", seed: 0, params: {}, dataset: "d", dataset_path: "/data/d.h5mu", dataset_fingerprint: "f", batch_key: null, label_key: null, disposition: "new", attempt_ids: [], bundle_dir: bundle, metrics: [] });
+    const cohort = { schema_version: 1 as const, launch_id: "20261201T000000Z-000000", created_at: "", source: "run" as const, benchmark: "b", generation: null, manifest: null, metrics_preset: "default" as const, requested_metrics: [], members: [member("/out/store/artifacts/x-a1"), member("/elsewhere/y"), member(null)] };
+    const disk = cohortForDisk("/out", cohort);
+    assert.deepEqual(disk.members.map((m) => m.bundle_dir), ["store/artifacts/x-a1", "/elsewhere/y", null]);
+    assert.deepEqual(cohortFromDisk("/moved", disk).members.map((m) => m.bundle_dir), ["/moved/store/artifacts/x-a1", "/elsewhere/y", null], "a moved output names its own bundles");
+    // the simple layout: the state root is <output>/.multiverse, bundles are <output>/<job>/
+    const simple = cohortForDisk("/o/.multiverse", { ...cohort, members: [member("/o/job-a")] });
+    assert.deepEqual(simple.members.map((m) => m.bundle_dir), ["job-a"]);
+    assert.deepEqual(cohortFromDisk("/p/.multiverse", simple).members.map((m) => m.bundle_dir), ["/p/job-a"]);
+  });
 });
