@@ -7,6 +7,7 @@
 # Containers reach a loopback-bound server only with --host set to an address on the Docker bridge (or 0.0.0.0);
 # the allowed Host headers include host.docker.internal for them.
 set -euo pipefail
+source "$(dirname "$0")/lib/await-service.sh"
 HOST="${MULTIVERSE_MLFLOW_HOST:-127.0.0.1}"
 PORT="${MULTIVERSE_MLFLOW_PORT:-25000}"
 DIR="${MULTIVERSE_MLFLOW_DIR:-/var/lib/multiverse/mlflow}"
@@ -32,17 +33,5 @@ setsid nohup "$VENV/bin/mlflow" server \
   --allowed-hosts "$ALLOWED_HOSTS" \
   >"$DIR/server.log" 2>&1 &
 echo $! >"$DIR/server.pid"
-for _ in $(seq 1 120); do
-  if healthy; then
-    echo "$URI"
-    exit 0
-  fi
-  if ! kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
-    echo "start-mlflow: the server exited; last lines of $DIR/server.log:" >&2
-    tail -20 "$DIR/server.log" >&2 || true
-    exit 1
-  fi
-  sleep 1
-done
-echo "start-mlflow: no /health answer from $URI after 120 s; see $DIR/server.log" >&2
-exit 1
+await_service start-mlflow "$DIR/server.pid" "$DIR/server.log" 120 1 healthy || exit 1
+echo "$URI"

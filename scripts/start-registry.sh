@@ -5,6 +5,7 @@
 #   MULTIVERSE_REGISTRY_PORT (25001)   MULTIVERSE_REGISTRY_DIR (/var/lib/multiverse/registry: config.yml, data/,
 #   registry.log, registry.pid)
 set -euo pipefail
+source "$(dirname "$0")/lib/await-service.sh"
 PORT="${MULTIVERSE_REGISTRY_PORT:-25001}"
 DIR="${MULTIVERSE_REGISTRY_DIR:-/var/lib/multiverse/registry}"
 ADDR="127.0.0.1:${PORT}"
@@ -32,17 +33,5 @@ YAML
 echo "start-registry: starting docker-registry on $ADDR (data in $DIR/data)" >&2
 setsid nohup docker-registry serve "$DIR/config.yml" >"$DIR/registry.log" 2>&1 &
 echo $! >"$DIR/registry.pid"
-for _ in $(seq 1 60); do
-  if answers; then
-    echo "$ADDR"
-    exit 0
-  fi
-  if ! kill -0 "$(cat "$DIR/registry.pid")" 2>/dev/null; then
-    echo "start-registry: the registry exited; last lines of $DIR/registry.log:" >&2
-    tail -20 "$DIR/registry.log" >&2 || true
-    exit 1
-  fi
-  sleep 0.5
-done
-echo "start-registry: no /v2/ answer from $ADDR after 30 s; see $DIR/registry.log" >&2
-exit 1
+await_service start-registry "$DIR/registry.pid" "$DIR/registry.log" 60 0.5 answers || exit 1
+echo "$ADDR"

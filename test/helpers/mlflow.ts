@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../../src/util/paths.js";
-import { waitUntil } from "./wait.js";
+import { processGroupAlive, waitUntil } from "./wait.js";
 
 export interface TestMlflowServer {
   uri: string;
@@ -38,14 +38,7 @@ export function startMlflow(dir: string, port: number): TestMlflowServer {
     port,
     dir,
     stop: async () => {
-      const alive = () => {
-        try {
-          process.kill(-pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
+      const alive = () => processGroupAlive(pid);
       try {
         process.kill(-pid, "SIGTERM"); // the server's own process group (setsid in the script)
       } catch {

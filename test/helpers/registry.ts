@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../src/util/paths.js";
 import { freePort } from "./mlflow.js";
-import { waitUntil } from "./wait.js";
+import { processGroupAlive, waitUntil } from "./wait.js";
 
 export interface TestRegistry {
   /** host:port */
@@ -32,14 +32,7 @@ export async function startRegistry(dir: string): Promise<TestRegistry> {
   });
   if (result.status !== 0) throw new Error(`scripts/start-registry.sh failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   const pid = Number(readFileSync(join(dir, "registry.pid"), "utf8").trim());
-  const alive = () => {
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => processGroupAlive(pid);
   return {
     address: result.stdout.trim(),
     stop: async () => {

@@ -87,3 +87,13 @@ export async function pauseUnlessExited(child: ChildProcess, ms: number): Promis
  * gives every test file (MULTIVERSE_TEST_TIMEOUT_MS, 10 minutes by default), so a slow machine raises both at once.
  */
 export const TEST_HANG_GUARD_MS = Number(process.env.MULTIVERSE_TEST_TIMEOUT_MS ?? 10 * 60 * 1000);
+
+/** Whether the process group `pid` leads (a server started with setsid) still has a live member. */
+export function processGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
