@@ -38,13 +38,21 @@ interface EvaluationRun {
   memberIds: string[];
 }
 
-function readEvaluationRun(dir: string): EvaluationRun | undefined {
+/** The launch's last evaluation; undefined when there is none, a sentence when the file is not one. */
+function readEvaluationRun(dir: string): EvaluationRun | undefined | { problem: string } {
   const file = join(dir, EVALUATION_RUN_FILE);
   if (!existsSync(file)) return undefined;
-  const doc = JSON.parse(readFileSync(file, "utf8")) as { evaluation_id?: unknown; status?: unknown; finished_at?: unknown; members?: { member_id?: unknown }[] };
-  const finishedAt = typeof doc.finished_at === "string" ? Date.parse(doc.finished_at) : Number.NaN;
-  if (typeof doc.evaluation_id !== "string" || typeof doc.status !== "string" || !Number.isFinite(finishedAt)) return undefined;
-  const memberIds = (doc.members ?? []).map((m) => m.member_id).filter((id): id is string => typeof id === "string");
+  let doc: { evaluation_id?: unknown; status?: unknown; finished_at?: unknown; members?: unknown };
+  try {
+    doc = JSON.parse(readFileSync(file, "utf8")) as typeof doc;
+  } catch (error) {
+    return { problem: `${file} is not JSON: ${(error as Error).message}` };
+  }
+  const finishedAt = typeof doc?.finished_at === "string" ? Date.parse(doc.finished_at) : Number.NaN;
+  if (typeof doc?.evaluation_id !== "string" || typeof doc.status !== "string" || !Number.isFinite(finishedAt) || !Array.isArray(doc.members)) {
+    return { problem: `${file} lacks evaluation_id, status, finished_at or members` };
+  }
+  const memberIds = (doc.members as { member_id?: unknown }[]).map((m) => m?.member_id).filter((id): id is string => typeof id === "string");
   return { evaluationId: doc.evaluation_id, status: doc.status, finishedAt, memberIds };
 }
 
@@ -65,6 +73,7 @@ export async function projectLaunchScores(request: ScoreSyncRequest): Promise<Sc
   const dir = launchDir(request.stateRoot, request.launchId);
   const evaluation = readEvaluationRun(dir);
   if (!evaluation) return { launchId: request.launchId, evaluationId: null, items: [] };
+  if ("problem" in evaluation) return { launchId: request.launchId, evaluationId: null, items: [{ memberId: "(launch)", action: "failed", message: evaluation.problem }] };
   const identity: EvaluationIdentity = { launchId: request.launchId, evaluationId: evaluation.evaluationId, finishedAt: evaluation.finishedAt };
   const clients = new Map<string, MlflowClient>();
   const clientFor = (uri: string) => {
