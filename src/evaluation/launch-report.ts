@@ -22,7 +22,7 @@ export function loadReport(stateRoot: string, choice: { launch?: string; benchma
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw Errors.badRequest(`${file} is not valid JSON: ${(error as Error).message}`, { location: { file } });
+    throw Errors.badRequest(`not valid JSON: ${(error as Error).message}`, { location: { file } });
   }
   try {
     return { launchId, file, report: parseReport(parsed) };

@@ -71,11 +71,11 @@ export function readCohort(stateRoot: string, launchId: string): Cohort {
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw Errors.badRequest(`${file} is not valid JSON: ${(error as Error).message}`, { location: { file } });
+    throw Errors.badRequest(`not valid JSON: ${(error as Error).message}`, { location: { file } });
   }
   const cohort = parsed as Partial<Cohort>;
   if (cohort.schema_version !== COHORT_SCHEMA_VERSION || cohort.launch_id !== launchId || !Array.isArray(cohort.members)) {
-    throw Errors.badRequest(`${file} is not a schema_version ${COHORT_SCHEMA_VERSION} cohort of launch ${launchId}`, { location: { file } });
+    throw Errors.badRequest(`not a schema_version ${COHORT_SCHEMA_VERSION} cohort of launch ${launchId}`, { location: { file } });
   }
   return cohortFromDisk(stateRoot, parsed as Cohort);
 }
