@@ -45,6 +45,11 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
   const stateRoot = resolveStateRoot(options);
   if (options.backend === "kubernetes") kubernetesSettings(options, process.env, stateRoot);
   const log = (line: string) => io.err(options.jsonLog ? JSON.stringify({ ts: new Date().toISOString(), msg: line }) : `${new Date().toISOString()} ${line}`);
+  // One listener per signal for the command's whole life, and the phase decides what a signal does: removing a
+  // signal's last listener and adding another drops a signal that arrives in between (libuv closes its watcher).
+  const signals = new SignalPhases(log);
+  process.once("SIGINT", signals.handle);
+  process.once("SIGTERM", signals.handle);
   let sourceOptions: Pick<ControllerServiceOptions, "source" | "watchDir" | "statusSinks" | "extensions" | "deletionGraceMs">;
   let elector: LeaseElector | undefined;
   if (sourceSetting.kind === "files") {
@@ -66,28 +71,12 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
         log,
       });
       const waiting = elector;
-      const giveUp = (signal: string) => {
-        log(`${signal} while waiting for the lease: exiting`);
-        void waiting.release().then(() => process.exit(EXIT_OK));
-      };
-      process.once("SIGINT", giveUp);
-      process.once("SIGTERM", giveUp);
+      signals.waitingForLease(() => void waiting.release().then(() => process.exit(EXIT_OK)));
       if (!(await elector.acquire())) return EXIT_OK;
-      process.removeListener("SIGINT", giveUp);
-      process.removeListener("SIGTERM", giveUp);
+      signals.starting();
     }
   }
   const deletionGrace = options.deletionGraceSeconds !== undefined ? { deletionGraceMs: options.deletionGraceSeconds * 1000 } : {};
-  // A signal while the controller starts (journal, adoption, first read of the source) stops it once it has started.
-  let stopWhenStarted: string | undefined;
-  const whileStarting = (signal: string) => {
-    stopWhenStarted ??= signal;
-    log(`${signal} while starting: stopping once started`);
-  };
-  const onStartSigint = () => whileStarting("SIGINT");
-  const onStartSigterm = () => whileStarting("SIGTERM");
-  process.once("SIGINT", onStartSigint);
-  process.once("SIGTERM", onStartSigterm);
   const controller = await startController({
     stateRoot,
     ...sourceOptions,
@@ -110,18 +99,49 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     setTimeout(exit, LOST_LEASE_STOP_MS).unref();
     void controller.stop().finally(exit);
   });
-  const onSignal = (signal: string) => {
-    log(`${signal}: stopping`);
-    void controller.stop();
-  };
-  process.removeListener("SIGINT", onStartSigint);
-  process.removeListener("SIGTERM", onStartSigterm);
-  process.once("SIGINT", () => onSignal("SIGINT"));
-  process.once("SIGTERM", () => onSignal("SIGTERM"));
-  if (stopWhenStarted) onSignal(stopWhenStarted);
+  signals.running(() => void controller.stop());
   await controller.stopped;
   await elector?.release();
   // Stop means exit. Engine watches (Docker's container.wait, a long poll) would otherwise keep the process alive
   // until the containers exit; the attempts keep running and are adopted by the next start.
   process.exit(EXIT_OK);
+}
+
+/**
+ * What SIGINT/SIGTERM do as the controller goes through its phases: while waiting for the lease, give up and exit;
+ * while starting (journal, adoption, the first read of the source), stop once started; once running, stop.
+ */
+class SignalPhases {
+  private onSignal: (signal: string) => void;
+  private pending: string | undefined;
+
+  constructor(private readonly log: (line: string) => void) {
+    this.onSignal = this.whileStarting;
+  }
+
+  readonly handle = (signal: string): void => this.onSignal(signal);
+
+  waitingForLease(giveUp: () => void): void {
+    this.onSignal = (signal) => {
+      this.log(`${signal} while waiting for the lease: exiting`);
+      giveUp();
+    };
+  }
+
+  starting(): void {
+    this.onSignal = this.whileStarting;
+  }
+
+  running(stop: () => void): void {
+    this.onSignal = (signal) => {
+      this.log(`${signal}: stopping`);
+      stop();
+    };
+    if (this.pending !== undefined) this.onSignal(this.pending);
+  }
+
+  private readonly whileStarting = (signal: string): void => {
+    this.pending ??= signal;
+    this.log(`${signal} while starting: stopping once started`);
+  };
 }
