@@ -3,6 +3,7 @@
  * metrics.json; a missing, null or non-finite metric is PRUNED (never 0); a failed or cancelled run is FAIL.
  */
 import type { RunPhase } from "../domain/run-states.js";
+import { CATEGORY_SCORES, SCORE_PREFIX } from "../evaluation/score-names.js";
 
 export type TrialState = "COMPLETE" | "PRUNED" | "FAIL";
 
@@ -66,21 +67,19 @@ export function outcomeOfUnsuccessfulRun(phase: RunPhase, reason: string | undef
   return { state: "FAIL", message: `run ${phase}${why ? ` (${why})` : ""}` };
 }
 
-/** Metrics a sweep reads from the trial's evaluation instead of its metrics.json: scib.<score or metric>. */
-export const SCORE_METRIC_PREFIX = "scib.";
 /** The seeds' default trial metric: a bio-conservation score. */
-export const DEFAULT_TRIAL_METRIC = "scib.bio_conservation";
-const CATEGORY_SCORES = ["bio_conservation", "batch_correction", "total"] as const;
+export const DEFAULT_TRIAL_METRIC = `${SCORE_PREFIX}bio_conservation`;
 
+/** Metrics a sweep reads from the trial's evaluation instead of its metrics.json: scib.<score or metric>. */
 export function isScoreMetric(metric: string): boolean {
-  return metric.startsWith(SCORE_METRIC_PREFIX);
+  return metric.startsWith(SCORE_PREFIX);
 }
 
 /** A score metric's name is scib. and then a category score or one of the evaluator's metric names. */
 export function scoreMetricProblem(metric: string): string | undefined {
   if (!isScoreMetric(metric)) return undefined;
-  const name = metric.slice(SCORE_METRIC_PREFIX.length);
-  return /^[A-Za-z0-9_]+$/.test(name) ? undefined : `"${metric}" is not a score: after "${SCORE_METRIC_PREFIX}" comes ${CATEGORY_SCORES.join(", ")} or a metric name (letters, digits, _)`;
+  const name = metric.slice(SCORE_PREFIX.length);
+  return /^[A-Za-z0-9_]+$/.test(name) ? undefined : `"${metric}" is not a score: after "${SCORE_PREFIX}" comes ${CATEGORY_SCORES.join(", ")} or a metric name (letters, digits, _)`;
 }
 
 /**
@@ -89,7 +88,7 @@ export function scoreMetricProblem(metric: string): string | undefined {
  * A member that was not evaluated, and a score that is not applicable or null, are PRUNED with the reason; never 0.
  */
 export function outcomeFromMemberEvaluation(document: unknown, metric: string): TrialOutcome {
-  const name = metric.slice(SCORE_METRIC_PREFIX.length);
+  const name = metric.slice(SCORE_PREFIX.length);
   if (!isRecord(document)) return { state: "PRUNED", message: `the trial's evaluation is not a JSON object, so "${metric}" is missing` };
   const status = typeof document.status === "string" ? document.status : "unknown";
   const reason = typeof document.reason === "string" && document.reason !== "" ? `: ${document.reason}` : "";

@@ -6,6 +6,7 @@
  */
 import type { MlflowMetric, MlflowTag } from "./mlflow-types.js";
 import { MLFLOW_LIMITS } from "./mlflow-types.js";
+import { CATEGORY_SCORES, SCORE_PREFIX, type CategoryScore } from "../evaluation/score-names.js";
 
 export const SCORE_TAGS = {
   launchId: "multiverse.evaluation.launch_id",
@@ -24,8 +25,7 @@ export function launchTagKey(launchId: string): string {
 }
 
 /** Metric keys: `scib.<metric>` for the evaluator's metrics, `scib.<category score>` for the aggregates. */
-export const SCORE_PREFIX = "scib.";
-export const AGGREGATES = ["bio_conservation", "batch_correction", "total"] as const;
+const AGGREGATES = CATEGORY_SCORES;
 
 export interface MemberMetric {
   name: string;
@@ -41,7 +41,7 @@ export interface MemberScores {
   status: string;
   reason: string | null;
   metrics: MemberMetric[];
-  scores: Record<(typeof AGGREGATES)[number], number | null>;
+  scores: Record<CategoryScore, number | null>;
   scoreReasons: Record<string, string | null>;
   manifestSha256: string | null;
   versions: Record<string, string | null>;
