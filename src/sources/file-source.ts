@@ -5,10 +5,11 @@
  * - A file that fails to load keeps its last good resources in force (marked stale) next to its problem, so a
  *   half-written or mistyped file never deletes (and so cancels) what it declared. A file that cannot be read,
  *   under a directory that cannot be read, or a watched directory that is gone keeps its resources the same way.
- * - A file changed less than `settleMs` ago is still being written. While any file is, or while a directory of
- *   the tree had entries added, removed or renamed that recently, the next state is held back as a whole (up to
- *   `maxHoldMs`): a git checkout that moves a Benchmark from one file to another, or a rename, is handed over
- *   as one state, never as a delete followed by a create.
+ * - A file whose content changed less than `settleMs` ago is still being written. While any file is, or while
+ *   files are gone from a directory whose entries changed that recently, the next state is held back as a whole
+ *   (up to `maxHoldMs`): a git checkout that moves a Benchmark from one file to another, or a rename, is handed
+ *   over as one state, never as a delete followed by a create. A complete file that only arrives (renamed into
+ *   the tree after it was written, as tools that write atomically do) is handed over at once.
  * - The watched directory may be replaced (renamed over, removed and recreated, or a symlink swapped as git-sync
  *   does): the watcher follows the new directory.
  * - Dotfiles, dot-directories and editor leftovers (*.swp, *~, #*#, 4913, *.tmp) are ignored; symlinks are
@@ -162,16 +163,16 @@ export class FileSource implements ResourceSource {
         continue;
       }
       // The first read of a controller does not wait: files written before it started are complete or broken.
-      const settledAt = initial ? now : this.settledAt(this.pending, path, stamp, now);
+      const settledAt = initial ? now : this.settledAt(this.pending, path, stamp, now, true);
       if (settledAt <= now) changed.push([path, stamp]);
       else unsettledUntil = Math.min(unsettledUntil, settledAt);
     }
-    // Entries added, removed or renamed moments ago: more may follow (a checkout deletes, then writes).
-    if (!initial) {
-      for (const [path, stamp] of scan.directories) {
-        const settledAt = this.settledAt(this.directoryPending, path, stamp, now);
-        if (settledAt > now) unsettledUntil = Math.min(unsettledUntil, settledAt);
-      }
+    // Files gone from a directory changed moments ago: more may follow (a checkout deletes, then writes). A file
+    // that only arrived, complete (renamed in, or copied with its old mtime), does not hold the tree back.
+    const removed = !initial && [...this.files.keys()].some((path) => !scan.files.has(path));
+    for (const [path, stamp] of scan.directories) {
+      const settledAt = this.settledAt(this.directoryPending, path, stamp, now);
+      if (removed && settledAt > now) unsettledUntil = Math.min(unsettledUntil, settledAt);
     }
     for (const path of [...this.pending.keys()]) if (!scan.files.has(path)) this.pending.delete(path);
     for (const path of [...this.directoryPending.keys()]) if (!scan.directories.has(path)) this.directoryPending.delete(path);
@@ -208,15 +209,18 @@ export class FileSource implements ResourceSource {
   }
 
   /**
-   * When a changed file counts as completely written: `settleMs` after its last change, judged by its ctime or,
-   * when the file's clock cannot be trusted (a network filesystem whose server runs ahead), by how long its
-   * stamp has stayed the same here.
+   * When a changed file counts as completely written: `settleMs` after its content last changed, judged by its
+   * mtime or, when the file's clock cannot be trusted (a network filesystem whose server runs ahead), by how long
+   * its stamp has stayed the same here. A file whose last change came after its last write (ctime past mtime: it
+   * was renamed into place, or given its times or mode after the last byte, as cp -p and tar do) is complete now.
+   * A directory counts from its last entry change (its ctime as well).
    */
-  private settledAt(pending: Map<string, { stamp: FileStamp; since: number }>, path: string, stamp: FileStamp, now: number): number {
+  private settledAt(pending: Map<string, { stamp: FileStamp; since: number }>, path: string, stamp: FileStamp, now: number, contentOnly = false): number {
     const seen = pending.get(path);
     const since = seen && sameStamp(seen.stamp, stamp) ? seen.since : now;
     if (since === now) pending.set(path, { stamp, since });
-    return Math.min(since, Math.max(stamp.mtimeMs, stamp.ctimeMs)) + this.settleMs;
+    if (contentOnly && stamp.ctimeMs > stamp.mtimeMs) return now;
+    return Math.min(since, contentOnly ? stamp.mtimeMs : Math.max(stamp.mtimeMs, stamp.ctimeMs)) + this.settleMs;
   }
 
   /** A file's resources; when it has problems, what it declared before and no longer does stays in, stale. */

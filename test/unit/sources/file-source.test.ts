@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileSource, type FileSourceOptions } from "../../../src/sources/file-source.js";
@@ -166,6 +166,22 @@ describe("FileSource", () => {
       ["Benchmark/first,Benchmark/second", 0],
       ["Benchmark/first,Benchmark/second", 0],
     ], "exactly one new state, the complete file");
+  });
+
+  test("a complete file renamed into the tree is handed out without waiting out the settle time; one written in place waits", async () => {
+    // A settle time far longer than the waits below: a state that came only after it would time them out.
+    harness = new Harness(dir, { settleMs: 120_000, maxHoldMs: 240_000 });
+    await harness.start();
+    const staged = `${dir}.new`;
+    mkdirSync(staged);
+    writeFileSync(join(staged, "dropped.yaml"), `${dataset("d")}---\n${benchmark("dropped")}`);
+    utimesSync(join(staged, "dropped.yaml"), new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
+    renameSync(join(staged, "dropped.yaml"), join(dir, "dropped.yaml"));
+    const arrived = await harness.until("the renamed file", (s) => names(s).includes("Benchmark/dropped"), 60_000);
+    assert.deepEqual(arrived.problems, []);
+    writeFileSync(join(dir, "fresh.yaml"), benchmark("fresh"));
+    await harness.quiet("a file written moments ago is still being written", 6 * DEBOUNCE_MS + 500);
+    assert.ok(!names(harness.source.current()).includes("Benchmark/fresh"));
   });
 
   test("a partial write that stalls: a problem while broken, the old resources stay (stale), then the whole file", async () => {
