@@ -25,6 +25,7 @@ import { runSpec } from "../test/helpers/fixtures.js";
 const RUNS = Number(process.env.BENCH_RUNS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 10;
+const FILL_BATCH = 100_000;
 
 type ToServer = { type: "write"; perSecond: number } | { type: "delay-reset" } | { type: "delay-read" } | { type: "stop" };
 type FromServer = { type: "ready"; address: string; fillSeconds: number } | { type: "delay"; p99ms: number; maxMs: number };
@@ -34,16 +35,19 @@ function runId(n: number): string {
   return createHash("sha256").update(String(n)).digest("hex").slice(0, 24);
 }
 
-/** The child: fills the index in one journal append and one index transaction, then serves. */
+/** The child: fills the journal and the index in batches (an append and an index transaction each), then serves. */
 async function serve(root: string): Promise<void> {
   const journal = Journal.open(root);
   const index = RunIndex.open(indexPath(root));
   const fillStart = performance.now();
-  const records: NewJournalRecord[] = [];
-  for (let n = 0; n < RUNS; n += 1) {
-    records.push({ type: "RUN_PLANNED", runId: runId(n), name: `job-${n % 100}-s${n}-${runId(n).slice(-8)}`, spec: runSpec({ benchmark: `bench-${n % 10}`, jobName: `job-${n % 100}`, seed: n }) });
+  // In batches: one append of a million records would be a string longer than V8 allows.
+  for (let start = 0; start < RUNS; start += FILL_BATCH) {
+    const records: NewJournalRecord[] = [];
+    for (let n = start; n < Math.min(RUNS, start + FILL_BATCH); n += 1) {
+      records.push({ type: "RUN_PLANNED", runId: runId(n), name: `job-${n % 100}-s${n}-${runId(n).slice(-8)}`, spec: runSpec({ benchmark: `bench-${n % 10}`, jobName: `job-${n % 100}`, seed: n }) });
+    }
+    index.apply(journal.append(records));
   }
-  index.apply(journal.append(records));
   const fillSeconds = (performance.now() - fillStart) / 1000;
   const port = {
     ready: () => true,

@@ -53,3 +53,14 @@ export function snakemakeBinary(version: string): string {
   }
   return binary;
 }
+
+/** A run manifest of `runs` contract-test runs (jobs of 100 seeds, each job its own parameters) on `dataset`. */
+export function benchManifest(dataset: string, runs: number, experiment: string): string {
+  const seedsPerJob = Math.min(100, runs);
+  const jobs: string[] = [];
+  for (let j = 0; j < runs / seedsPerJob; j += 1) {
+    const seeds = Array.from({ length: seedsPerJob }, (_, i) => i).join(", ");
+    jobs.push(`  - name: job-${j}\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { n_latent: ${2 + (j % 50)}, sleep_seconds: ${j} }\n    seeds: [${seeds}]\n`);
+  }
+  return `globals:\n  experiment_name: ${experiment}\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n${jobs.join("")}`;
+}

@@ -1,39 +1,40 @@
 /**
- * multiverse against Snakemake and a bare shell loop on one workload: the pca model on pbmc68k-reduced (700 cells),
- * N seeds, every run in the same bubblewrap sandbox with the same environment (~/.multiverse/envs/pca-1.0.0), the
- * same model code, the same thread and memory limits. multiverse runs it with its local executor; Snakemake
- * (pinned, from PyPI, in its own venv under ~/.cache/multiverse/bench, installed here on first use) with one rule
- * per seed whose shell command is the sandbox command multiverse builds; the bare loop runs those commands with
- * `sh` one after another or `xargs -P`. The three are interleaved (A B C A B C ...) and the medians are printed.
+ * multiverse against Snakemake and a bare shell loop on one workload (bench/snakemake-workloads.ts), N runs at
+ * each concurrency, every run the same command on every side:
+ * - `--engine docker` (the default): the contract-test model container, the same `docker run` flags the Docker
+ *   executor uses; multiverse runs it with its Docker executor;
+ * - `--engine local`: pca on pbmc68k-reduced in the local executor's bubblewrap sandbox with its environment.
+ * Snakemake (pinned, from PyPI, in its own venv under ~/.cache/multiverse/bench, installed here on first use) has one
+ * rule per seed whose shell command is that run's script; the bare loop runs the scripts with `xargs -P`. The three
+ * are interleaved (A B C A B C ...) and the medians are printed.
  *
  * Measured per side with GNU time: wall, CPU (user + system of the whole process tree), peak RSS (the largest
  * single process). The orchestrator's own cost is the difference to the bare loop: per-run overhead in wall and CPU.
  * Cold = the first run into an empty output; warm = the same command again, when nothing is to be done
  * (multiverse --skip-completed verifies the bundles; Snakemake checks that its outputs are up to date).
  *
- * CPU is what the kernel accounts to each side's process tree outside the sandboxes: a sandbox's processes (bubblewrap
- * --unshare-pid) are not accounted to the tree, on every side alike, so the CPU column is the orchestrator's own.
+ * CPU is what the kernel accounts to each side's process tree: a container's processes (children of containerd) and
+ * a sandbox's (bubblewrap --unshare-pid) are not accounted to it, on every side alike, so the CPU column is the
+ * orchestrator's own (the docker CLI's on the Snakemake and bare sides).
  * multiverse's runs are also broken down by the journal's timestamps (launch intent -> running -> exited -> validated
  * -> promoted) and, with --profile, by a CPU profile of one more run (not timed) charged to the parts of the code.
  *
- * Needs: scripts/setup-demo.sh (dataset, pca environment, bubblewrap), a build (dist/).
- * Usage: node dist/bench/compare-snakemake.js [--seeds N] [--reps R] [--concurrency 1,2] [--profile] [--json]
+ * Needs: a build (dist/); docker: the Docker engine and the contract-test image (scripts/setup.sh); local:
+ * scripts/setup-demo.sh (dataset, pca environment, bubblewrap).
+ * Usage: node dist/bench/compare-snakemake.js [--engine docker|local] [--seeds N] [--reps R] [--concurrency 1,2] [--profile] [--json]
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, loadavg, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { bubblewrapCommand } from "../src/executors/local/sandbox.js";
-import { interpreterFor } from "../src/executors/local/model-envs.js";
-import { threadEnv } from "../src/executors/local/local-executor.js";
 import { repoRoot } from "../src/util/paths.js";
 import { readJournal } from "../src/journal/journal.js";
 import { median, parseBenchArgs, snakemakeBinary } from "./bench-support.js";
 import { STEPS, stepSeconds, type Step } from "./journal-phases.js";
 import { attribute, shares, type CpuProfile } from "./cpu-attribution.js";
+import { dockerWorkload, localWorkload, type Workload } from "./snakemake-workloads.js";
 
 const SNAKEMAKE_VERSION = "9.27.1";
-const MODEL = { slug: "pca", version: "1.0.0", cpus: 1, memGb: 2, params: { n_components: 20, normalize: false } };
 
 interface Measure {
   wall: number;
@@ -42,61 +43,22 @@ interface Measure {
 }
 type Side = "multiverse" | "snakemake" | "bare";
 
-const args = parseBenchArgs(process.argv.slice(2), { seeds: 4, reps: 3, concurrency: "1,2", profile: false });
+const args = parseBenchArgs(process.argv.slice(2), { engine: "docker", seeds: 0, reps: 3, concurrency: "1,2", profile: false });
+if (args.engine !== "docker" && args.engine !== "local") throw new Error(`--engine must be docker or local, got ${String(args.engine)}`);
 const concurrencies = String(args.concurrency).split(",").map(Number);
 const root = repoRoot();
-const dataset = join(root, "data", "generated", "pbmc68k-reduced.h5mu");
-const envsRoot = process.env.MULTIVERSE_ENVS_DIR ?? join(homedir(), ".multiverse", "envs");
-const interpreter = interpreterFor(envsRoot, MODEL.slug, MODEL.version);
-if (!existsSync(dataset) || !interpreter) {
-  console.error("compare-snakemake: needs data/generated/pbmc68k-reduced.h5mu and the pca environment: run ./scripts/setup-demo.sh");
-  process.exit(2);
-}
-const bwrap = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" }).stdout.trim();
-if (!bwrap) {
-  console.error("compare-snakemake: needs bubblewrap (the local executor's sandbox): run ./scripts/setup-demo.sh");
-  process.exit(2);
-}
 const snakemake = snakemakeBinary(SNAKEMAKE_VERSION);
 const work = mkdtempSync(join(tmpdir(), "mv-bench-snakemake-"));
-const modelDirectory = join(root, "store", "models", MODEL.slug);
-const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
-
-/** The sandbox command of one run, as the local executor builds it, with the job spec it reads. */
-function runScript(workspace: string, seed: number): string {
-  const command = bubblewrapCommand({
-    interpreter: interpreter!,
-    script: ["container/run.py"],
-    modelDirectory,
-    workerSdkDirectory: join(root, "worker"),
-    mounts: [
-      { role: "input", source: dataset, target: "/input/data.h5mu", readOnly: true },
-      { role: "workspace", source: workspace, target: "/output", readOnly: false },
-    ],
-    network: false,
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", ...threadEnv(MODEL.cpus), MULTIVERSE_LOG_LEVEL: "INFO" },
-  }, bwrap);
-  const spec = { seed, dataset_id: null, dataset_name: "pbmc68k-reduced", model_name: MODEL.slug, model_version: MODEL.version, hyperparameters: MODEL.params, batch_key: "batch", label_key: "cell_type", contract_version: "1" };
-  const env = Object.entries(command.env).map(([k, v]) => `${k}=${quote(v)}`).join(" ");
-  return [
-    `mkdir -p ${quote(workspace)}`,
-    `printf '%s\\n' ${quote(JSON.stringify(spec))} > ${quote(join(workspace, "job_spec.json"))}`,
-    `cd ${quote(command.cwd)}`,
-    `ulimit -d ${MODEL.memGb * 1024 * 1024}`,
-    `env -i ${env} ${command.argv.map(quote).join(" ")} > ${quote(join(workspace, "process.log"))} 2>&1`,
-  ].join(" && ");
-}
+const workload: Workload = args.engine === "docker" ? await dockerWorkload(work) : localWorkload();
+const seedCount = Number(args.seeds) > 0 ? Number(args.seeds) : workload.engine === "docker" ? 20 : 4;
+const seeds = Array.from({ length: seedCount }, (_, i) => i);
 
 /** The run's script, written under DIR/scripts (Snakemake would read braces in an inline command as its own). */
 function scriptFile(dir: string, seed: number): string {
   const file = join(dir, "scripts", `run-${seed}.sh`);
   mkdirSync(join(dir, "scripts"), { recursive: true });
-  writeFileSync(file, `set -e\n${runScript(join(dir, "runs", String(seed)), seed)}\n`);
+  writeFileSync(file, `set -e\n${workload.script(join(dir, "runs", String(seed)), seed)}\n`);
   return file;
-}
-
-function quote(value: string): string {
-  return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
 function timed(argv: string[], cwd: string): Measure {
@@ -113,11 +75,12 @@ let cpuByPart: Record<string, number> | undefined;
 function multiverseSide(dir: string, concurrency: number, nodeArgs: string[] = []): { cold: Measure; warm: Measure } {
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, "m.yaml");
-  const params = Object.entries(MODEL.params).map(([k, v]) => `      ${k}: ${v}`).join("\n");
-  writeFileSync(manifest, `globals:\n  experiment_name: bench-snakemake\n  backend: local\n  validators: basic\ndatasets:\n  pbmc68k-reduced:\n    path: ${dataset}\n    batch_key: batch\n    label_key: cell_type\njobs:\n  - name: pca\n    dataset_slug: pbmc68k-reduced\n    model_name: pca\n    model_params:\n${params}\n    seeds: [${seeds.join(", ")}]\n`);
-  const run = (extra: string[]) => timed(["node", ...nodeArgs, join(root, "bin", "multiverse.js"), "run", "--manifest", manifest, "--output", join(dir, "out"), "--max-concurrent", String(concurrency), "--json", ...extra], dir);
+  writeFileSync(manifest, workload.manifest(seeds));
+  const out = join(dir, "out");
+  workload.prepareStateRoot(out);
+  const run = (extra: string[]) => timed(["node", ...nodeArgs, join(root, "bin", "multiverse.js"), "run", "--manifest", manifest, "--output", out, "--max-concurrent", String(concurrency), "--json", ...extra], dir);
   const cold = run([]);
-  for (const [step, seconds] of stepSeconds(readJournal(join(dir, "out")).records)) journalSteps.get(step)!.push(...seconds);
+  for (const [step, seconds] of stepSeconds(readJournal(out).records)) journalSteps.get(step)!.push(...seconds);
   const warm = run(["--skip-completed"]);
   return { cold, warm };
 }
@@ -196,13 +159,13 @@ const rows = concurrencies.flatMap((c) => (["multiverse", "snakemake", "bare"] a
     vsBare: wall / med(`bare/${c}/cold`, "wall"),
   };
 }));
-const machine = { cores: execFileSync("nproc", { encoding: "utf8" }).trim(), loadAvgDuring: median(loads), reps: Number(args.reps), snakemake: SNAKEMAKE_VERSION };
+const machine = { cores: execFileSync("nproc", { encoding: "utf8" }).trim(), loadAvgDuring: median(loads), reps: Number(args.reps), snakemake: SNAKEMAKE_VERSION, engine: workload.engine, workload: workload.describe };
 const steps = Object.fromEntries(STEPS.map((step) => [step, median(journalSteps.get(step)!)]));
 if (args.json) {
   console.log(JSON.stringify({ machine, rows, multiverseJournalStepsS: steps, multiverseBusySharePercent: cpuByPart ?? null }, null, 2));
 } else {
   const f = (x: number | null, d = 2) => (x === null ? "-" : x.toFixed(d));
-  console.log(`pca on pbmc68k-reduced, ${n} runs, medians of ${args.reps} interleaved reps; ${machine.cores} cores, load average ${machine.loadAvgDuring.toFixed(1)} while measuring`);
+  console.log(`${workload.describe}: ${n} runs, medians of ${args.reps} interleaved reps; ${machine.cores} cores, load average ${machine.loadAvgDuring.toFixed(1)} while measuring`);
   console.log("side        conc  wall s   cpu s   peak MiB  overhead/run wall s  cpu s   warm wall s  warm cpu s  x snakemake  x bare");
   for (const r of rows) {
     console.log(`${r.side.padEnd(11)} ${String(r.concurrency).padStart(4)}  ${f(r.wallS).padStart(6)}  ${f(r.cpuS).padStart(6)}  ${f(r.peakRssMiB, 0).padStart(8)}  ${f(r.overheadWallPerRunS, 3).padStart(19)}  ${f(r.overheadCpuPerRunS, 3).padStart(6)}  ${f(r.warmWallS).padStart(11)}  ${f(r.warmCpuS).padStart(10)}  ${f(r.vsSnakemake).padStart(11)}  ${f(r.vsBare).padStart(6)}`);

@@ -16,6 +16,7 @@ import { openControllerSession } from "../src/services/controller-session.js";
 import { hostCapacity } from "../src/executors/host-capacity.js";
 import { repoRoot } from "../src/util/paths.js";
 import { cli } from "../test/helpers/cli.js";
+import { benchManifest } from "./bench-support.js";
 import { startControllerProcess } from "../test/helpers/controller.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10_000);
@@ -26,12 +27,8 @@ try {
   const state = join(work, "state");
   const register = await cli(["register-model", join(repoRoot(), "test/fixtures/models/contract-test/model.yaml"), "--state-root", state]);
   if (register.code !== 0) throw new Error(register.stderr);
-  const jobs: string[] = [];
-  for (let j = 0; j < RUNS / 100; j += 1) {
-    jobs.push(`  - name: job-${j}\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { n_latent: ${2 + (j % 50)}, sleep_seconds: ${j} }\n    seeds: [${Array.from({ length: 100 }, (_, i) => i).join(", ")}]\n`);
-  }
   const manifest = join(work, "m.yaml");
-  writeFileSync(manifest, `globals:\n  experiment_name: known\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n${jobs.join("")}`);
+  writeFileSync(manifest, benchManifest(dataset, RUNS, "known"));
   const planned = await cli(["run", "--manifest", manifest, "--output", state, "--dry-run", "--json"]);
   if (planned.code !== 0) throw new Error(planned.stderr);
   // Settle the 10,000 planned runs (cancelled while PENDING) so that the controller knows them but runs none.

@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { writeH5mu } from "../src/h5/index.js";
 import { repoRoot } from "../src/util/paths.js";
 import { cli } from "../test/helpers/cli.js";
+import { benchManifest } from "./bench-support.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10_000);
 const work = mkdtempSync(join(tmpdir(), "mv-bench-plan-"));
@@ -20,14 +21,8 @@ try {
   const out = join(work, "out");
   const register = await cli(["register-model", model, "--state-root", out]);
   if (register.code !== 0) throw new Error(register.stderr);
-  const seedsPerJob = 100;
-  const jobs: string[] = [];
-  for (let j = 0; j < RUNS / seedsPerJob; j += 1) {
-    const seeds = Array.from({ length: seedsPerJob }, (_, i) => i).join(", ");
-    jobs.push(`  - name: job-${j}\n    dataset_slug: d\n    model_name: contract-test\n    model_params: { n_latent: ${2 + (j % 50)}, sleep_seconds: ${j} }\n    seeds: [${seeds}]\n`);
-  }
   const manifest = join(work, "m.yaml");
-  writeFileSync(manifest, `globals:\n  experiment_name: bench\ndatasets:\n  d:\n    path: ${dataset}\njobs:\n${jobs.join("")}`);
+  writeFileSync(manifest, benchManifest(dataset, RUNS, "bench"));
   const start = performance.now();
   const result = await cli(["run", "--manifest", manifest, "--output", out, "--dry-run", "--json"]);
   const seconds = (performance.now() - start) / 1000;

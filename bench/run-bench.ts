@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ["journal-append", "plan-10k", "run-overhead", "controller", "api-throughput", "slurm-calls", "cli-start"];
+const all = ["journal-append", "plan-10k", "run-overhead", "controller", "api-throughput", "slurm-calls", "cli-start", "scale-curves"];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of chosen) {
