@@ -13,6 +13,7 @@ import { Errors } from "../domain/errors.js";
 import { indexPath } from "../index/run-index.js";
 import { ReopeningIndex } from "../index/reopening-index.js";
 import { bearerCheck, checkTokenShape } from "./auth.js";
+import { checkListenOptions, isLoopback } from "./listen-options.js";
 import { LiveStreams } from "./context.js";
 import type { ControllerPort } from "../status/controller-port.js";
 import { toApiError } from "./errors.js";
@@ -58,24 +59,6 @@ const ROUTE_PLUGINS: readonly FastifyPluginAsync[] = [healthRoutes, benchmarkRou
 
 /** As long as a request line can be (Node's header limit), so a long id is a 400 naming its limit, never "no route". */
 const MAX_PARAM_LENGTH = maxHeaderSize;
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith("127.");
-}
-
-/**
- * Refuses what the server would refuse at start (a host off loopback without a token, a token no client could
- * send), so a command can check its flags before it starts anything else.
- */
-export function checkListenOptions(options: Pick<ApiServerOptions, "host" | "token">): void {
-  const host = options.host ?? "127.0.0.1";
-  if (!isLoopback(host) && !options.token) {
-    throw Errors.usage(`the API is bound to ${host}, off loopback: give a bearer token (--token-file or MULTIVERSE_API_TOKEN) so that mutating calls are authenticated`);
-  }
-  if (options.token !== undefined) checkTokenShape(options.token);
-}
-
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? "127.0.0.1";
   checkListenOptions(options);

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { Errors } from "../../domain/errors.js";
-import { checkListenOptions } from "../../api/server.js";
+import { checkListenOptions } from "../../api/listen-options.js";
 
 export interface ListenAddress {
   host: string;

@@ -12,11 +12,9 @@ import { EXIT_OK, EXIT_RUN_FAILED } from "../../domain/errors.js";
 import type { Backend } from "../../domain/resources.js";
 import { createExecutor } from "../../executors/registry.js";
 import { kubernetesSettings, type KubernetesFlags } from "../../executors/kubernetes/settings.js";
-import { ClientLeaseApi, LeaseElector } from "../../leader/lease-elector.js";
+import type { LeaseElector } from "../../leader/lease-elector.js";
 import { FileSource } from "../../sources/file-source.js";
-import { createApiServer } from "../../api/server.js";
 import { startController, type ControllerServiceOptions } from "../../services/controller-service.js";
-import { contextNamespace, kubernetesParts } from "../../services/kubernetes-controller.js";
 import type { Io } from "../output.js";
 import { resolveStateRoot, type StateRootOptions } from "../state-root-option.js";
 import { controllerSettings, probeListen, type ControllerFlags } from "./controller-flags.js";
@@ -56,6 +54,11 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     mkdirSync(watchDir!, { recursive: true });
     sourceOptions = { watchDir: watchDir!, source: new FileSource({ directory: watchDir!, debounceMs: options.debounceMs, usePolling: options.poll }) };
   } else {
+    // Loaded only here: @kubernetes/client-node is heavy, and a controller watching files never needs it.
+    const [{ contextNamespace, kubernetesParts }, { ClientLeaseApi, LeaseElector }] = await Promise.all([
+      import("../../services/kubernetes-controller.js"),
+      import("../../leader/lease-elector.js"),
+    ]);
     const parts = await kubernetesParts(sourceSetting, log);
     log(`source: kubernetes ${parts.api.server}, ${parts.namespace !== undefined ? `namespace ${parts.namespace}` : "all namespaces"}`);
     sourceOptions = parts.options;
@@ -88,6 +91,7 @@ export async function controllerCommand(options: ControllerOptions, io: Io): Pro
     log,
     startApi: listen
       ? async (port) => {
+          const { createApiServer } = await import("../../api/server.js");
           const server = await createApiServer({ stateRoot, controller: port, host: listen.host, port: listen.port, token });
           return { address: server.address, close: () => server.close() };
         }

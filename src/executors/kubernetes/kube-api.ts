@@ -3,7 +3,9 @@
  * (the API-rate benchmark reads the counts). The real implementation uses @kubernetes/client-node.
  */
 import type { Writable } from "node:stream";
-import { ApiException, BatchV1Api, CoreV1Api, Log, PatchStrategy, setHeaderOptions, Watch, type KubeConfig, type KubernetesObject, type V1Job, type V1Node, type V1Pod } from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, Log, PatchStrategy, setHeaderOptions, Watch, type KubeConfig, type KubernetesObject, type V1Job, type V1Node, type V1Pod } from "@kubernetes/client-node";
+
+export { apiMessage, httpStatusOf, isUnreachable } from "./kube-errors.js";
 
 export const FIELD_MANAGER = "multiverse-job-executor";
 
@@ -38,38 +40,6 @@ export interface JobApi {
   listNodes(): Promise<V1Node[]>;
   /** Requests made so far, by verb ("list jobs", "watch pods", "create job", ...). */
   readonly requests: ReadonlyMap<string, number>;
-}
-
-/** The HTTP status of an API error (ApiException's code, a watch error's statusCode), if it has one. */
-export function httpStatusOf(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
-  const shaped = error as { statusCode?: unknown; code?: unknown } | undefined;
-  if (typeof shaped?.statusCode === "number") return shaped.statusCode;
-  if (typeof shaped?.code === "number") return shaped.code;
-  return undefined;
-}
-
-/** Whether an error means the API server did not answer at all (refused, reset, DNS, TLS). */
-export function isUnreachable(error: unknown): boolean {
-  const status = httpStatusOf(error);
-  if (status !== undefined && status !== 500) return false;
-  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")} ${(error as { code?: unknown })?.code ?? ""}`;
-  return /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|fetch failed|certificate/i.test(text);
-}
-
-export function apiMessage(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body = error.body as { message?: string } | string | undefined;
-    if (typeof body === "string") {
-      try {
-        return (JSON.parse(body) as { message?: string }).message ?? body;
-      } catch {
-        return body;
-      }
-    }
-    return body?.message ?? error.message;
-  }
-  return (error as Error)?.message ?? String(error);
 }
 
 /** Seconds a watch stays open before the server ends it (it is then resumed from its resourceVersion). */

@@ -13,8 +13,9 @@ import { LaunchError, type AttemptObservation, type CapacityLimits, type Executo
 import type { Mount } from "../mounts.js";
 import { identityFromNodes, pinnedIdentity } from "./image-identity.js";
 import { buildJob } from "./job-spec.js";
-import { apiMessage, ClientNodeJobApi, httpStatusOf, isUnreachable, type JobApi } from "./kube-api.js";
-import { loadKubeConfig } from "./kubeconfig.js";
+import type { JobApi } from "./kube-api.js";
+import { apiMessage, httpStatusOf, isUnreachable } from "./kube-errors.js";
+import { LazyJobApi } from "./lazy-job-api.js";
 import { CONTAINER_NAME, idsOf, jobNameOf, K8S_LABELS, observationLabels, ownerSelector, type AttemptIds } from "./names.js";
 import { observationOf } from "./outcome.js";
 import { ResourceCache } from "./resource-cache.js";
@@ -58,7 +59,7 @@ export class KubernetesJobExecutor implements Executor {
 
   constructor(private readonly options: KubernetesExecutorOptions) {
     this.settings = options.settings;
-    this.api = options.api ?? new ClientNodeJobApi(loadKubeConfig(options.settings.kubeconfig), options.settings.namespace);
+    this.api = options.api ?? new LazyJobApi(options.settings.kubeconfig, options.settings.namespace);
   }
 
   /** The cluster schedules CPUs, memory and GPUs; only the attempts in flight are capped. */

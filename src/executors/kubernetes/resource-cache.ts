@@ -4,7 +4,8 @@
  * gone (410) and after errors, with a doubling backoff. Readers ask the cache, never the API.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { httpStatusOf, type ListWatchSource, type WatchEventType, type WatchHandle } from "./kube-api.js";
+import type { ListWatchSource, WatchEventType, WatchHandle } from "./kube-api.js";
+import { httpStatusOf } from "./kube-errors.js";
 
 export interface CacheListener<T> {
   upsert(object: T): void;

@@ -5,14 +5,14 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CLI, cliSync } from "../../helpers/cli.js";
 
-const HEAVY = ["dockerode", "h5wasm", "fastify", "ajv", "better-sqlite3", "chokidar", "xstate", "yaml"];
+const HEAVY = ["dockerode", "h5wasm", "fastify", "ajv", "better-sqlite3", "chokidar", "xstate", "yaml", "@kubernetes/client-node"];
 
 let work: string;
 let hooks: string;
@@ -32,11 +32,38 @@ export async function resolve(specifier, context, next) {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function loadedPackages(args: string[]): string[] {
+function logFor(args: string[]): string {
   const log = join(work, `loaded-${args.join("-").replace(/[^a-z-]/gi, "")}.txt`);
   writeFileSync(log, "");
+  return log;
+}
+
+function loadedPackages(args: string[]): string[] {
+  const log = logFor(args);
   const result = spawnSync(process.execPath, ["--import", pathToFileURL(join(work, "register.mjs")).href, CLI, ...args], { encoding: "utf8", env: { ...process.env, MV_LOADED_LOG: log } });
   assert.notEqual(result.status, null, result.stderr);
+  return heavyIn(log);
+}
+
+/** The heavy packages a long-running command (the controller) loaded by the time its stderr matched `ready`. */
+async function loadedBy(args: string[], ready: RegExp): Promise<string[]> {
+  const log = logFor(args);
+  const child = spawn(process.execPath, ["--import", pathToFileURL(join(work, "register.mjs")).href, CLI, ...args], { env: { ...process.env, MV_LOADED_LOG: log }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (data: Buffer) => {
+      stderr += data.toString();
+      if (ready.test(stderr)) resolve();
+    });
+    void exited.then((code) => reject(new Error(`exited ${code} before ${ready}: ${stderr}`)));
+  });
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0, stderr);
+  return heavyIn(log);
+}
+
+function heavyIn(log: string): string[] {
   const urls = readFileSync(log, "utf8").split("\n").filter((l) => l.includes("/node_modules/"));
   assert.ok(readFileSync(log, "utf8").includes("/dist/src/cli/main.js"), "the hook saw the CLI load");
   return HEAVY.filter((name) => urls.some((url) => url.includes(`/node_modules/${name}/`)));
@@ -59,6 +86,15 @@ describe("lazy command modules", () => {
     const yaml = cliSync(["get", "runs", "--state-root", state, "-o", "yaml"]);
     assert.equal(yaml.code, 0, yaml.stderr);
     assert.match(yaml.stdout, /^- runId: [0-9a-f]+\n/, "-o yaml loads the YAML library when it is asked for");
-    assert.ok(loadedPackages(["run", "--manifest", join(process.cwd(), "manifests", "demo", "run_manifest.yaml"), "--output", state, "--dry-run"]).includes("ajv"), "control: the hook does see heavy packages");
+    const run = loadedPackages(["run", "--manifest", join(process.cwd(), "manifests", "demo", "run_manifest.yaml"), "--output", state, "--dry-run"]);
+    assert.ok(run.includes("ajv"), "control: the hook does see heavy packages");
+    assert.ok(!run.includes("@kubernetes/client-node"), "a run on the local executor never loads the Kubernetes client");
+  });
+
+  test("a controller watching files without --listen loads neither the Kubernetes client nor the HTTP server", async () => {
+    const loaded = await loadedBy(["controller", "--watch", join(work, "watched"), "--state-root", join(work, "controller-state"), "--backend", "local"], /controller ready/);
+    assert.ok(loaded.includes("chokidar"), `control: the watcher is loaded (${loaded.join(", ")})`);
+    assert.ok(!loaded.includes("@kubernetes/client-node"), `loaded: ${loaded.join(", ")}`);
+    assert.ok(!loaded.includes("fastify"), `loaded: ${loaded.join(", ")}`);
   });
 });
