@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { API_VERSION, type DatasetResource } from "../domain/resources.js";
 import { Errors } from "../domain/errors.js";
-import { readH5muSummary } from "../h5/index.js";
+import { readH5muSummary } from "../h5/isolated.js";
 import { fingerprintFile } from "../identity/file-hash.js";
 import { assertSlug, isSlug } from "./slugs.js";
 

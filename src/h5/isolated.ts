@@ -5,9 +5,9 @@
  */
 import { Errors, isMultiverseError } from "../domain/errors.js";
 import type { H5muSummary } from "./read-h5mu.js";
-import { CorruptHdf5Error, type LatentSummary, type ReadLatentOptions } from "./read-latent.js";
+import type { LatentSummary, ReadLatentOptions } from "./read-latent.js";
+import { CorruptHdf5Error, NotSelfContainedError } from "./h5-errors.js";
 import { H5ReaderPool } from "./reader-pool.js";
-import { NotSelfContainedError } from "./self-contained.js";
 import { deserializeError, type H5Request } from "./worker-protocol.js";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;

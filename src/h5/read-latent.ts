@@ -4,7 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { closeQuietly, h5, hdf5Reason, isDataset, type H5File } from "./h5wasm-runtime.js";
-import { assertSelfContained, NotSelfContainedError, refusedOpenReason } from "./self-contained.js";
+import { assertSelfContained, refusedOpenReason } from "./self-contained.js";
+import { CorruptHdf5Error, dtypeName, isNumericDtype, NotSelfContainedError } from "./h5-errors.js";
+
+export { CorruptHdf5Error, dtypeName, isNumericDtype } from "./h5-errors.js";
 
 export interface LatentSummary {
   /** Top-level dataset names. */
@@ -19,28 +22,8 @@ export interface LatentSummary {
   nonFinite: number | null;
 }
 
-export class CorruptHdf5Error extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CorruptHdf5Error";
-  }
-}
-
 /** Values read per block when scanning for NaN/Inf, so memory stays bounded (16 MiB of float32). */
 const ROW_BLOCK_VALUES = 4 * 1024 * 1024;
-
-const H5WASM_NUMERIC: Record<string, string> = { e: "float16", f: "float32", d: "float64", b: "int8", h: "int16", i: "int32", q: "int64", B: "uint8", H: "uint16", I: "uint32", Q: "uint64" };
-
-/** h5wasm's struct-style dtype ("<f", ">d", "<i", "S", compound arrays) as numpy names numbers: "float32", "int64". */
-export function dtypeName(dtype: unknown): string {
-  if (typeof dtype !== "string") return JSON.stringify(dtype);
-  const numeric = /^[<>]([a-zA-Z])$/.exec(dtype);
-  return (numeric && H5WASM_NUMERIC[numeric[1]!]) ?? dtype;
-}
-
-export function isNumericDtype(dtype: string): boolean {
-  return /^(u?int|float)\d+$/.test(dtype);
-}
 
 export interface ReadLatentOptions {
   checkFinite: boolean;

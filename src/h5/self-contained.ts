@@ -8,20 +8,13 @@
 import { hdf5Reason, isDataset, isGroup, type H5File, type H5Group } from "./h5wasm-runtime.js";
 import type h5wasm from "h5wasm/node";
 import { refusedOpens } from "./file-jail.js";
+import { NotSelfContainedError } from "./h5-errors.js";
+
+export { NotSelfContainedError } from "./h5-errors.js";
 
 /** A hard-link cycle or a hostile fan-out must not keep the walk going forever. */
 export const MAX_GROUP_DEPTH = 64;
 export const MAX_OBJECTS = 200_000;
-
-export class NotSelfContainedError extends Error {
-  constructor(
-    readonly objectPath: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "NotSelfContainedError";
-  }
-}
 
 function childPath(group: string, name: string): string {
   return group === "/" ? `/${name}` : `${group}/${name}`;

@@ -1,8 +1,6 @@
 /** Messages between isolated.ts and h5-worker.ts; errors cross the thread boundary as plain data. */
 import { MultiverseError, type ErrorLocation } from "../domain/errors.js";
-import { CorruptHdf5Error } from "./read-latent.js";
-import { NotSelfContainedError } from "./self-contained.js";
-
+import { CorruptHdf5Error, NotSelfContainedError } from "./h5-errors.js";
 import type { ReadLatentOptions } from "./read-latent.js";
 
 export type H5Request = { op: "h5mu-summary"; path: string } | { op: "latent"; path: string; options: ReadLatentOptions };

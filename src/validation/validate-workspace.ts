@@ -6,7 +6,8 @@ import { closeSync, lstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { join } from "node:path";
 import type { ValidatorLevel } from "../domain/resources.js";
 import { sha256File } from "../identity/file-hash.js";
-import { CorruptHdf5Error, isNumericDtype, NotSelfContainedError, readLatent } from "../h5/index.js";
+import { readLatent } from "../h5/isolated.js";
+import { CorruptHdf5Error, isNumericDtype, NotSelfContainedError } from "../h5/h5-errors.js";
 import { MetricsTooLargeError, parseMetricsJson } from "./metrics-json.js";
 import { DEFAULT_OUTPUT_LIMITS, formatBytes, raiseHint, resolveOutputLimits, type OutputLimits } from "./output-limits.js";
 import { walkWorkspace, type WorkspaceEntry } from "./workspace-walk.js";

@@ -91,10 +91,11 @@ describe("lazy command modules", () => {
     assert.ok(!run.includes("@kubernetes/client-node"), "a run on the local executor never loads the Kubernetes client");
   });
 
-  test("a controller watching files without --listen loads neither the Kubernetes client nor the HTTP server", async () => {
+  test("a controller watching files without --listen loads neither the Kubernetes client, the HTTP server nor (outside its reader threads) HDF5", async () => {
     const loaded = await loadedBy(["controller", "--watch", join(work, "watched"), "--state-root", join(work, "controller-state"), "--backend", "local"], /controller ready/);
     assert.ok(loaded.includes("chokidar"), `control: the watcher is loaded (${loaded.join(", ")})`);
     assert.ok(!loaded.includes("@kubernetes/client-node"), `loaded: ${loaded.join(", ")}`);
     assert.ok(!loaded.includes("fastify"), `loaded: ${loaded.join(", ")}`);
+    assert.ok(!loaded.includes("h5wasm"), `loaded: ${loaded.join(", ")}`);
   });
 });
