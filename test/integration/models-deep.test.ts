@@ -65,7 +65,7 @@ describe("multivi, totalvi and mowgli on the local executor", () => {
     const manifest = join(work, "mowgli.yaml");
     writeFileSync(
       manifest,
-      `globals: {experiment_name: mowgli, backend: local}\ndatasets:\n  rna-atac: {path: ${join(DATA, "demo-rna-atac.h5mu")}, batch_key: batch, label_key: label}\njobs:\n  - {name: mowgli, dataset_slug: rna-atac, model_name: mowgli, model_params: {latent_dim: 6, max_iter: 5, max_iter_inner: 50}, seeds: [0]}\n`,
+      `globals: {experiment_name: mowgli, backend: local}\ndatasets:\n  rna-atac: {path: ${join(DATA, "demo-rna-atac.h5mu")}, batch_key: batch, label_key: label}\njobs:\n  - {name: mowgli, dataset_slug: rna-atac, model_name: mowgli, model_params: {latent_dim: 6, max_iter: 2, max_iter_inner: 20}, seeds: [0]}\n`,
     );
     const result = await cli(["run", "--manifest", manifest, "--output", join(work, "mowgli"), "--json"]);
     const [run] = parseJson<Summary>(result).runs;
