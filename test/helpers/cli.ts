@@ -1,5 +1,5 @@
 /** Runs the real CLI (bin/multiverse.js over the compiled dist/) as a child process. */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "../../src/util/paths.js";
 
@@ -16,9 +16,27 @@ export function cliSync(args: string[], env: Record<string, string> = {}): CliRe
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** CLI processes still running, stopped with the test file when the runner ends it (its hang guard). */
+const running = new Set<ChildProcess>();
+let stopsChildren = false;
+
+function stopChildrenWithTheTestFile(): void {
+  if (stopsChildren) return;
+  stopsChildren = true;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill("SIGTERM");
+      process.exit(signal === "SIGTERM" ? 143 : 130);
+    });
+  }
+}
+
 export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  stopChildrenWithTheTestFile();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    running.add(child);
+    child.on("close", () => running.delete(child));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
