@@ -100,6 +100,7 @@ const empty = plannedStateRoot("known-0", 0, true);
 const baseline = await readyController(empty.stateRoot, join(work, "watch-0"));
 
 interface Drop {
+  knownRuns: number;
   how: "written" | "renamed";
   ms: number;
 }
@@ -108,10 +109,10 @@ const dockerUp = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0
 const dropText = (i: number) =>
   `apiVersion: multiverse.io/v1alpha1\nkind: Dataset\nmetadata: {name: drop-${i}}\nspec: {path: ${dataset}}\n---\napiVersion: multiverse.io/v1alpha1\nkind: Benchmark\nmetadata: {name: drop-${i}}\nspec:\n  experimentName: drop-${i}\n  jobs:\n    - {name: j${i}, dataset: drop-${i}, model: contract-test, seeds: [${i}], params: {n_latent: 3}}\n`;
 /**
- * Drops measured on the controller that knows the most runs, each after the run before it ended: even ones written
+ * Drops measured on a controller with `knownRuns` runs known, each after the run before it ended: even ones written
  * in place, odd ones renamed in from a file staged while the previous run went on (a prepared file moved in).
  */
-async function measureDrops(controller: ControllerProcess, watch: string): Promise<void> {
+async function measureDrops(controller: ControllerProcess, watch: string, knownRuns: number): Promise<void> {
   const staged = (i: number) => join(work, `drop-${i}.yaml`);
   for (let i = 0; i < Number(args.drops) * 2; i += 1) {
     const how: Drop["how"] = i % 2 === 0 ? "written" : "renamed";
@@ -121,21 +122,20 @@ async function measureDrops(controller: ControllerProcess, watch: string): Promi
     if (how === "renamed") renameSync(staged(i), target);
     else writeFileSync(target, dropText(i));
     await controller.waitForLog(new RegExp(`run j${i}-s${i}-\\S+ \\[\\w+\\] ADMITTED -> RUNNING`), 120_000);
-    drops.push({ how, ms: performance.now() - dropped });
+    drops.push({ knownRuns, how, ms: performance.now() - dropped });
     await controller.waitForLog(new RegExp(`run j${i}-s${i}-\\S+ \\[\\w+\\] \\w+ -> (ARTIFACT_SUCCESS|FAILED\\w*)`), 120_000);
   }
 }
 
-const largestKnown = Math.max(...sizes("known"));
 for (const known of sizes("known")) {
   say(`controller with ${known} known runs (planned, cancelled) ...`);
   const { stateRoot } = plannedStateRoot(`known-${known}`, known, true);
   const watch = join(work, `watch-${known}`);
   const ready = await readyController(stateRoot, watch);
   knownRows.push({ knownRuns: known, startS: ready.startS, idleRssMiB: ready.idleRssMiB, kbPerKnownRun: ((ready.idleRssMiB - baseline.idleRssMiB) * 1024) / known });
-  if (known === largestKnown && dockerUp && Number(args.drops) > 0) {
+  if (dockerUp && Number(args.drops) > 0) {
     say(`${args.drops} file drops of each kind -> container start ...`);
-    await measureDrops(ready.controller, watch);
+    await measureDrops(ready.controller, watch, known);
   }
   await ready.controller.stop("SIGTERM");
   rmSync(stateRoot, { recursive: true, force: true });
@@ -163,15 +163,15 @@ if (Number(args["api-runs"]) > 0) {
 }
 rmSync(work, { recursive: true, force: true });
 
-const spread = (how: Drop["how"]) => {
-  const ms = drops.filter((d) => d.how === how).map((d) => d.ms);
-  return ms.length === 0 ? null : { n: ms.length, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms) };
+const spread = (knownRuns: number, how: Drop["how"]) => {
+  const ms = drops.filter((d) => d.knownRuns === knownRuns && d.how === how).map((d) => d.ms);
+  return ms.length === 0 ? null : { knownRuns, how, n: ms.length, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms) };
 };
 const result = {
   machine: { cores: spawnSync("nproc", { encoding: "utf8" }).stdout.trim(), loadAvgAtEnd: loadavg()[0]! },
   plan: planRows,
   controller: { emptyStateRoot: { startS: baseline.startS, idleRssMiB: baseline.idleRssMiB }, known: knownRows },
-  fileDropToContainerStart: dockerUp ? { written: spread("written"), renamed: spread("renamed") } : "skipped: no Docker engine answers",
+  fileDropToContainerStart: dockerUp ? sizes("known").flatMap((k) => [spread(k, "written"), spread(k, "renamed")]).filter((s) => s !== null) : "skipped: no Docker engine answers",
   api: apiError ?? (api ? { runsInIndex: api.runsInIndex, fillSeconds: api.fillSeconds, scenarios: api.scenarios.map((s) => ({ scenario: s.scenario, requestsPerSecond: s.requestsPerSecond, p99ms: s.p99ms })) } : null),
   aims: { plan100kS: 5, controllerRssAt10kMiB: 150, kbPerKnownRunBelow: 7.9, rebuildRecordsPerS: 20_000, apiP99ms: 10, fileDropMs: 300 },
 };
@@ -203,7 +203,7 @@ if (args.json) {
   for (const r of knownRows) console.log(`              ${String(r.knownRuns).padStart(10)}  ${f(r.startS).padStart(7)}  ${f(r.idleRssMiB, 1).padStart(8)}  ${f(r.kbPerKnownRun, 2).padStart(8)}`);
   const d = result.fileDropToContainerStart;
   if (typeof d === "string") console.log(`file drop -> container start: ${d}`);
-  else for (const [how, s] of Object.entries(d)) if (s) console.log(`file drop (${how}) -> container start: median ${f(s.medianMs, 0)} ms, min ${f(s.minMs, 0)}, max ${f(s.maxMs, 0)} (${s.n} drops)`);
+  else for (const s of d) console.log(`file drop (${s.how}, ${s.knownRuns} runs known) -> container start: median ${f(s.medianMs, 0)} ms, min ${f(s.minMs, 0)}, max ${f(s.maxMs, 0)} (${s.n} drops)`);
   if (apiError) console.log(`status API: ${apiError}`);
   if (api) {
     console.log(`status API, ${api.runsInIndex} runs in the index (filled in ${api.fillSeconds} s):`);
