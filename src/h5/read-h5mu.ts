@@ -8,8 +8,8 @@
 import { existsSync, statSync } from "node:fs";
 import { Errors, isMultiverseError } from "../domain/errors.js";
 import { closeQuietly, h5, hdf5Reason, isDataset, isGroup, type H5Dataset, type H5File, type H5Group } from "./h5wasm-runtime.js";
-import { dtypeName, isNumericDtype } from "./read-latent.js";
-import { assertSelfContained, NotSelfContainedError, refusedOpenReason } from "./self-contained.js";
+import { dtypeName, isNumericDtype, NotSelfContainedError } from "./h5-errors.js";
+import { assertSelfContained, refusedOpenReason } from "./self-contained.js";
 
 export interface H5muSummary {
   modalities: string[];

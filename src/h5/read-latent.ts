@@ -7,8 +7,6 @@ import { closeQuietly, h5, hdf5Reason, isDataset, type H5File } from "./h5wasm-r
 import { assertSelfContained, refusedOpenReason } from "./self-contained.js";
 import { CorruptHdf5Error, dtypeName, isNumericDtype, NotSelfContainedError } from "./h5-errors.js";
 
-export { CorruptHdf5Error, dtypeName, isNumericDtype } from "./h5-errors.js";
-
 export interface LatentSummary {
   /** Top-level dataset names. */
   datasets: string[];

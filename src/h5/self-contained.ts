@@ -10,8 +10,6 @@ import type h5wasm from "h5wasm/node";
 import { refusedOpens } from "./file-jail.js";
 import { NotSelfContainedError } from "./h5-errors.js";
 
-export { NotSelfContainedError } from "./h5-errors.js";
-
 /** A hard-link cycle or a hostile fan-out must not keep the walk going forever. */
 export const MAX_GROUP_DEPTH = 64;
 export const MAX_OBJECTS = 200_000;

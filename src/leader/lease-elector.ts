@@ -5,7 +5,8 @@
  * lost: `onLost` is called once and the process must stop reconciling (controller-runtime exits).
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
-import { apiMessageOf, httpStatusOf } from "../sources/kubernetes/kube-api.js";
+import { apiMessageOf } from "../sources/kubernetes/kube-api.js";
+import { httpStatusOf } from "../executors/kubernetes/kube-errors.js";
 import { decideLease, renewalExpired, type LeaseObservation, type LeaseView, type LeaseWish } from "./lease-decision.js";
 
 /** What tryOnce says when another writer changed the Lease between its read and its write. */

@@ -24,9 +24,6 @@ export function launchTagKey(launchId: string): string {
   return `multiverse.evaluation.launch.${launchId.replace(/[^A-Za-z0-9_\-. /]/g, "_")}`;
 }
 
-/** Metric keys: `scib.<metric>` for the evaluator's metrics, `scib.<category score>` for the aggregates. */
-const AGGREGATES = CATEGORY_SCORES;
-
 export interface MemberMetric {
   name: string;
   value: number | null;
@@ -85,7 +82,7 @@ export function memberScoresOf(document: unknown): MemberScores | { problem: str
     reason: text(document.reason),
     metrics,
     scores: { bio_conservation: finite(scores.bio_conservation), batch_correction: finite(scores.batch_correction), total: finite(scores.total) },
-    scoreReasons: Object.fromEntries(AGGREGATES.map((k) => [k, text(reasons[k]) ?? (typeof scores.reason === "string" ? scores.reason : null)])),
+    scoreReasons: Object.fromEntries(CATEGORY_SCORES.map((k) => [k, text(reasons[k]) ?? (typeof scores.reason === "string" ? scores.reason : null)])),
     manifestSha256: text(tracedTo.manifest_sha256),
     versions,
   };
@@ -123,7 +120,7 @@ export function scoreProjection(scores: MemberScores, evaluation: EvaluationIden
   const metrics: MlflowMetric[] = [];
   if (scores.status === "done") {
     for (const m of scores.metrics) if (m.value !== null) metrics.push(point(scoreKey(m.name), m.value));
-    for (const name of AGGREGATES) {
+    for (const name of CATEGORY_SCORES) {
       const value = scores.scores[name];
       if (value !== null) metrics.push(point(scoreKey(name), value));
     }
@@ -141,7 +138,7 @@ export function scoreProjection(scores: MemberScores, evaluation: EvaluationIden
 function currentTags(scores: MemberScores, evaluation: EvaluationIdentity): Record<string, string> {
   const withoutValue = [
     ...scores.metrics.filter((m) => m.value === null).map((m) => `${m.name} (${m.status}${m.reason ? `: ${m.reason}` : ""})`),
-    ...AGGREGATES.filter((name) => scores.scores[name] === null).map((name) => `${name}${scores.scoreReasons[name] ? ` (${scores.scoreReasons[name]})` : ""}`),
+    ...CATEGORY_SCORES.filter((name) => scores.scores[name] === null).map((name) => `${name}${scores.scoreReasons[name] ? ` (${scores.scoreReasons[name]})` : ""}`),
   ];
   const versions = Object.entries(scores.versions).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).sort();
   // Every current tag is written each time, empty when it does not apply, so none is left over from an older evaluation.

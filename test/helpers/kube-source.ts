@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { repoRoot } from "../../src/util/paths.js";
 import { clusterUnavailableReason, k8sRoot, kubectlPath, testKubeconfigPath } from "./k8s-cluster.js";
-import { httpStatusOf } from "../../src/sources/kubernetes/kube-api.js";
+import { httpStatusOf } from "../../src/executors/kubernetes/kube-errors.js";
 import type { KubeObject, Plural } from "../../src/sources/kubernetes/kube-objects.js";
 
 /**

@@ -5,8 +5,6 @@
 import type { Writable } from "node:stream";
 import { BatchV1Api, CoreV1Api, Log, PatchStrategy, setHeaderOptions, Watch, type KubeConfig, type KubernetesObject, type V1Job, type V1Node, type V1Pod } from "@kubernetes/client-node";
 
-export { apiMessage, httpStatusOf, isUnreachable } from "./kube-errors.js";
-
 export const FIELD_MANAGER = "multiverse-job-executor";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";

@@ -4,7 +4,8 @@
  * are each a clear error (exit 2), not a stack trace or a controller that waits forever.
  */
 import { Errors } from "../../domain/errors.js";
-import { apiMessageOf, httpStatusOf, type KubeApi } from "./kube-api.js";
+import { apiMessageOf, type KubeApi } from "./kube-api.js";
+import { httpStatusOf } from "../../executors/kubernetes/kube-errors.js";
 import { GROUP, PLURALS } from "./kube-objects.js";
 
 export async function checkCluster(api: KubeApi, namespace: string | undefined): Promise<void> {

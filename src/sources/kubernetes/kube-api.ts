@@ -39,15 +39,6 @@ export interface KubeApi {
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
 }
 
-/** The HTTP status of a failed API call or watch, when the server answered. */
-export function httpStatusOf(error: unknown): number | undefined {
-  if (error === null || typeof error !== "object") return undefined;
-  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
-  if (typeof code === "number") return code;
-  if (typeof statusCode === "number") return statusCode;
-  return undefined;
-}
-
 /** The API server's own message (a Status object's message), else the error's. */
 export function apiMessageOf(error: unknown): string {
   if (error !== null && typeof error === "object" && "body" in error) {

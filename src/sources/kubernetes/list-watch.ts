@@ -6,7 +6,8 @@
  * watch was open disappears too. Failed lists and watches are retried with backoff (the project's rate limiter).
  */
 import { ExponentialBackoff, type RateLimiter } from "../../util/rate-limiter.js";
-import { httpStatusOf, apiMessageOf, type KubeApi, type WatchEvent, type WatchHandle } from "./kube-api.js";
+import { apiMessageOf, type KubeApi, type WatchEvent, type WatchHandle } from "./kube-api.js";
+import { httpStatusOf } from "../../executors/kubernetes/kube-errors.js";
 import { isKubeObject, type CollectionRef, type KubeObject } from "./kube-objects.js";
 
 export interface ListWatchOptions {

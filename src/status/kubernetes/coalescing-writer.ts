@@ -5,7 +5,8 @@
  * write is retried with per-object backoff. An object that is gone (404) is dropped: status is a projection.
  */
 import { ExponentialBackoff, type RateLimiter } from "../../util/rate-limiter.js";
-import { apiMessageOf, httpStatusOf } from "../../sources/kubernetes/kube-api.js";
+import { apiMessageOf } from "../../sources/kubernetes/kube-api.js";
+import { httpStatusOf } from "../../executors/kubernetes/kube-errors.js";
 
 export interface WriteStep {
   /** Which part of the object the step writes (e.g. "object", "status"). */
